@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, only when missing.
+# Idempotent; needs root (or sudo) the first time. Safe to run on every `make`.
+set -euo pipefail
+
+BUILD_PKGS="pkg-config libfontconfig1-dev libxkbcommon-dev libudev-dev libinput-dev libgbm-dev libclang-dev clang nasm python3-venv"
+TEST_PKGS="socat xvfb x11-utils imagemagick xdotool fonts-dejavu-core systemd"
+
+missing=()
+for p in $BUILD_PKGS $TEST_PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup-system: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,262 @@
+//! Image decoding: bytes of a JPEG, PNG, BMP, TIFF, WebP or GIF file to an 8-bit
+//! RGB frame, upright (EXIF orientation applied), exactly as Pillow's
+//! `Image.open(...).convert("RGB")` would give it.
+//!
+//! The size is read from the header first and refused above a pixel limit, so a
+//! decompression bomb never gets decoded. Colour handling follows Pillow's
+//! `convert("RGB")`: alpha is dropped (not composited), grey is replicated,
+//! palettes are expanded. 16-bit images are scaled to 8 bits (Pillow would
+//! clip them, which turns most 16-bit scans white).
+
+mod exif;
+pub mod jpeg;
+
+use crate::frame::RgbFrame;
+use std::io::Cursor;
+
+/// Limits that protect the kiosk from absurd files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest `width * height` decoded at all.
+    pub max_pixels: u64,
+    /// Smallest side decoded at all (quality checks set a higher, per-tool bar).
+    pub min_side: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pixels: 50_000_000,
+            min_side: 16,
+        }
+    }
+}
+
+/// Why a file could not be turned into pixels. The texts are shown to nurses.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not an image file (expected JPEG, PNG, BMP, TIFF, WebP or GIF)")]
+    NotAnImage,
+    #[error("image is too large: {width}x{height} pixels (the limit is {max_mp} megapixels)")]
+    TooLarge {
+        width: u64,
+        height: u64,
+        max_mp: u64,
+    },
+    #[error("image is too small to analyse: {width}x{height} pixels")]
+    TooSmall { width: usize, height: usize },
+    #[error("the image file is incomplete (truncated); copy or capture it again")]
+    Truncated,
+    #[error("the image file is damaged: {0}")]
+    Corrupt(String),
+    #[error("unsupported image: {0}")]
+    Unsupported(String),
+}
+
+/// The container formats we decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    Jpeg,
+    Png,
+    Bmp,
+    Tiff,
+    Webp,
+    Gif,
+}
+
+impl ImageFormat {
+    fn as_image_crate(self) -> image::ImageFormat {
+        match self {
+            ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+            ImageFormat::Png => image::ImageFormat::Png,
+            ImageFormat::Bmp => image::ImageFormat::Bmp,
+            ImageFormat::Tiff => image::ImageFormat::Tiff,
+            ImageFormat::Webp => image::ImageFormat::WebP,
+            ImageFormat::Gif => image::ImageFormat::Gif,
+        }
+    }
+}
+
+/// The format from the file's first bytes (never from its name).
+pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
+    let starts = |sig: &[u8]| bytes.starts_with(sig);
+    if starts(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageFormat::Jpeg)
+    } else if starts(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageFormat::Png)
+    } else if starts(b"BM") && bytes.len() > 26 {
+        Some(ImageFormat::Bmp)
+    } else if starts(b"II*\0") || starts(b"MM\0*") {
+        Some(ImageFormat::Tiff)
+    } else if starts(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+        Some(ImageFormat::Webp)
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some(ImageFormat::Gif)
+    } else {
+        None
+    }
+}
+
+/// What the header says, before any pixel is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub format: ImageFormat,
+    pub width: usize,
+    pub height: usize,
+    /// EXIF orientation, 1 (upright) to 8.
+    pub orientation: u8,
+}
+
+impl Probe {
+    /// Width and height once the orientation is applied.
+    pub fn upright_size(&self) -> (usize, usize) {
+        if self.orientation >= 5 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+/// Reads the header and applies the limits.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let format = sniff(bytes).ok_or(DecodeError::NotAnImage)?;
+    let (width, height, orientation) = match format {
+        ImageFormat::Jpeg => jpeg::probe(bytes)?,
+        other => {
+            let reader = image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
+            let (w, h) = reader.into_dimensions().map_err(map_image_error)?;
+            (w as usize, h as usize, 1)
+        }
+    };
+    let pixels = width as u64 * height as u64;
+    if pixels > limits.max_pixels {
+        return Err(DecodeError::TooLarge {
+            width: width as u64,
+            height: height as u64,
+            max_mp: limits.max_pixels / 1_000_000,
+        });
+    }
+    if width < limits.min_side || height < limits.min_side {
+        return Err(DecodeError::TooSmall { width, height });
+    }
+    Ok(Probe {
+        format,
+        width,
+        height,
+        orientation,
+    })
+}
+
+fn map_image_error(e: image::ImageError) -> DecodeError {
+    use image::ImageError as E;
+    match e {
+        E::Limits(_) => DecodeError::Unsupported("image exceeds the decoder's memory limit".into()),
+        E::Unsupported(u) => DecodeError::Unsupported(u.to_string()),
+        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => DecodeError::Truncated,
+        other => {
+            let text = other.to_string();
+            if text.contains("end of file") || text.contains("EOF") || text.contains("truncated") {
+                DecodeError::Truncated
+            } else {
+                DecodeError::Corrupt(text)
+            }
+        }
+    }
+}
+
+/// Decodes a whole image to an upright RGB frame.
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<(Probe, RgbFrame), DecodeError> {
+    let probe = probe(bytes, limits)?;
+    let frame = match probe.format {
+        ImageFormat::Jpeg => {
+            let mut data = Vec::with_capacity(probe.width * probe.height * 3);
+            jpeg::decode_batches(bytes, &mut |_, rows| {
+                data.extend_from_slice(rows);
+                Ok(())
+            })?;
+            RgbFrame::new(probe.width, probe.height, data)
+        }
+        other => {
+            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
+            let mut lim = image::Limits::default();
+            lim.max_image_width = Some(probe.width as u32);
+            lim.max_image_height = Some(probe.height as u32);
+            lim.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+            reader.limits(lim);
+            let img = reader.decode().map_err(map_image_error)?;
+            let rgb = img.into_rgb8();
+            let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+            RgbFrame::new(w, h, rgb.into_raw())
+        }
+    }
+    .ok_or_else(|| DecodeError::Corrupt("decoded size does not match the header".into()))?;
+    Ok((probe, orient(frame, probe.orientation)))
+}
+
+/// Applies an EXIF orientation (a pure pixel permutation).
+pub fn orient(frame: RgbFrame, orientation: u8) -> RgbFrame {
+    if !(2..=8).contains(&orientation) {
+        return frame;
+    }
+    let (w, h) = (frame.width(), frame.height());
+    let swap = orientation >= 5;
+    let (ow, oh) = if swap { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            // Destination of source pixel (x, y) for each EXIF orientation.
+            let (dx, dy) = match orientation {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (h - 1 - y, x),
+                7 => (h - 1 - y, w - 1 - x),
+                _ => (y, w - 1 - x),
+            };
+            let d = (dy * ow + dx) * 3;
+            out[d..d + 3].copy_from_slice(&frame.pixel(x, y));
+        }
+    }
+    RgbFrame::new(ow, oh, out).unwrap_or(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0rest"), Some(ImageFormat::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageFormat::Png));
+        assert_eq!(sniff(b"hello, I am a text file"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn orientation_6_rotates_clockwise() {
+        // 2x1 image: red, green. Orientation 6 (rotate 90 CW to view): 1x2, red on top.
+        let f = RgbFrame::new(2, 1, vec![255, 0, 0, 0, 255, 0]).unwrap();
+        let o = orient(f, 6);
+        assert_eq!((o.width(), o.height()), (1, 2));
+        assert_eq!(o.pixel(0, 0), [255, 0, 0]);
+        assert_eq!(o.pixel(0, 1), [0, 255, 0]);
+        let f = RgbFrame::new(2, 1, vec![255, 0, 0, 0, 255, 0]).unwrap();
+        let o = orient(f, 8);
+        assert_eq!(o.pixel(0, 0), [0, 255, 0]);
+    }
+
+    #[test]
+    fn empty_and_text_are_refused() {
+        let l = Limits::default();
+        assert_eq!(probe(b"", &l), Err(DecodeError::Empty));
+        assert_eq!(probe(b"just some text\n", &l), Err(DecodeError::NotAnImage));
+    }
+}

@@ -1,0 +1,171 @@
+//! Preprocessing: file bytes or a camera frame to the model's input, exactly as
+//! the original OneMed app prepared it — RGB, `ImageOps.fit` to 224x224 with
+//! Lanczos ([`fit`]), then `x / 127.0 - 1` as `f32`, NHWC ([`to_tensor`]).
+//!
+//! Large JPEGs are decoded on the calling thread while a second thread resamples
+//! the rows already decoded, so a 3504x2336 fundus photo costs little more than
+//! its decode.
+
+pub mod fit;
+
+use crate::decode::{self, jpeg, DecodeError, ImageFormat, Limits, Probe};
+use crate::frame::RgbFrame;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+pub use fit::{fit, fit_box, FitError, Fitter};
+
+/// The model-input normalisation: `x / scale + offset` per channel value.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct Normalize {
+    pub scale: f32,
+    pub offset: f32,
+}
+
+/// Why preprocessing failed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("resampling failed: {0}")]
+    Fit(#[from] FitError),
+}
+
+/// A decoded and fitted image, ready for quality checks and the model.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub probe: Probe,
+    /// The `size` x `size` RGB image the model sees.
+    pub fitted: RgbFrame,
+    /// Milliseconds spent decoding (for streamed JPEGs: until the last row).
+    pub decode_ms: f64,
+    /// Milliseconds of resampling not hidden behind the decode.
+    pub preprocess_ms: f64,
+}
+
+/// Images at least this large are resampled on a second thread while decoding.
+const STREAM_MIN_PIXELS: usize = 1_000_000;
+
+/// Decodes file bytes and fits them to `size` x `size`.
+pub fn prepare(bytes: &[u8], limits: &Limits, size: usize) -> Result<Prepared, PrepareError> {
+    let t0 = Instant::now();
+    let probe = decode::probe(bytes, limits)?;
+    if probe.format != ImageFormat::Jpeg || probe.orientation != 1 {
+        let (probe, frame) = decode::decode(bytes, limits)?;
+        let t1 = Instant::now();
+        let fitted = fit(&frame, size, size)?;
+        return Ok(Prepared {
+            probe,
+            fitted,
+            decode_ms: ms(t0, t1),
+            preprocess_ms: ms(t1, Instant::now()),
+        });
+    }
+    let fitter = Fitter::new(probe.width, probe.height, size, size)?;
+    let (fitted, t_decoded) = if probe.width * probe.height >= STREAM_MIN_PIXELS {
+        stream_jpeg(bytes, fitter)?
+    } else {
+        inline_jpeg(bytes, fitter)?
+    };
+    Ok(Prepared {
+        probe,
+        fitted,
+        decode_ms: ms(t0, t_decoded),
+        preprocess_ms: ms(t_decoded, Instant::now()),
+    })
+}
+
+fn push_batch(fitter: &mut Fitter, y0: usize, rows: &[u8], stride: usize) -> Result<(), FitError> {
+    for (i, row) in rows.chunks_exact(stride).enumerate() {
+        fitter.push_row(y0 + i, row)?;
+    }
+    Ok(())
+}
+
+/// Decode and fit on this thread (small images).
+fn inline_jpeg(bytes: &[u8], mut fitter: Fitter) -> Result<(RgbFrame, Instant), PrepareError> {
+    let mut fit_err = None;
+    let stride = fitter.in_width() * 3;
+    let decoded = jpeg::decode_batches(bytes, &mut |y0, rows| {
+        push_batch(&mut fitter, y0, rows, stride).map_err(|e| {
+            fit_err = Some(e);
+            DecodeError::Corrupt("resampling stopped".into())
+        })
+    });
+    if let Some(e) = fit_err {
+        return Err(e.into());
+    }
+    decoded?;
+    let t = Instant::now();
+    Ok((fitter.finish()?, t))
+}
+
+/// Decode here, fit on a second thread as batches of rows arrive. Buffers
+/// travel back to the decoder to be refilled, so no row is copied.
+fn stream_jpeg(bytes: &[u8], mut fitter: Fitter) -> Result<(RgbFrame, Instant), PrepareError> {
+    use std::sync::mpsc;
+    let stride = fitter.in_width() * 3;
+    let needed = fitter.rows_needed();
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(8);
+        let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+        let worker = std::thread::Builder::new()
+            .name("fit".into())
+            .spawn_scoped(s, move || -> Result<RgbFrame, FitError> {
+                for (y0, buf) in rx {
+                    push_batch(&mut fitter, y0, &buf, stride)?;
+                    let _ = back_tx.send(buf);
+                }
+                fitter.finish()
+            });
+        let worker = match worker {
+            Ok(w) => w,
+            // No thread to be had: not worth failing over.
+            Err(_) => return Err(PrepareError::Decode(DecodeError::Corrupt("no resampling thread".into()))),
+        };
+        let decoded = jpeg::decode_batches(bytes, &mut |y0, rows| {
+            let last = y0 + rows.len() / stride;
+            if last <= needed.start || y0 >= needed.end {
+                return Ok(());
+            }
+            let fresh = back_rx.try_recv().unwrap_or_default();
+            let full = std::mem::replace(rows, fresh);
+            tx.send((y0, full))
+                .map_err(|_| DecodeError::Corrupt("resampling stopped".into()))
+        });
+        let t = Instant::now();
+        drop(tx);
+        let fitted = worker
+            .join()
+            .map_err(|_| PrepareError::Decode(DecodeError::Corrupt("resampler failed".into())))?;
+        match (decoded, fitted) {
+            (Err(e), _) => Err(e.into()),
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Ok(_), Ok(f)) => Ok((f, t)),
+        }
+    })
+}
+
+fn ms(a: Instant, b: Instant) -> f64 {
+    (b - a).as_secs_f64() * 1000.0
+}
+
+/// The model input tensor (NHWC, `f32`) of a fitted frame.
+pub fn to_tensor(fitted: &RgbFrame, norm: &Normalize) -> Vec<f32> {
+    fitted
+        .data()
+        .iter()
+        .map(|&v| f32::from(v) / norm.scale + norm.offset)
+        .collect()
+}
+
+/// sha256 of the fitted RGB bytes (row-major), as hex: the traceable identity of
+/// exactly what the model saw.
+pub fn input_sha256(fitted: &RgbFrame) -> String {
+    hex(&Sha256::digest(fitted.data()))
+}
+
+/// Lower-case hex of a byte string.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

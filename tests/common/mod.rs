@@ -1,0 +1,63 @@
+//! Fixture helpers shared by the integration tests: where ../shared lives and
+//! what the reference says.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The shared folder beside the checkout (`ONEMED_SHARED` overrides).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("ONEMED_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+pub fn datasets_dir() -> PathBuf {
+    shared_dir().join("datasets")
+}
+
+pub fn models_dir() -> PathBuf {
+    shared_dir().join("models")
+}
+
+/// One image of `refdata/reference.json`.
+#[derive(Debug, Clone)]
+pub struct RefImage {
+    pub file: PathBuf,
+    pub rel: String,
+    pub true_class: String,
+    pub fitted_sha256: String,
+    pub crop_box: [f64; 4],
+    /// (model id, probabilities)
+    pub models: Vec<(String, Vec<f64>)>,
+}
+
+pub fn reference() -> Vec<RefImage> {
+    let path = shared_dir().join("refdata/reference.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("reference.json parses");
+    v["images"]
+        .as_array()
+        .expect("images array")
+        .iter()
+        .map(|img| {
+            let rel = img["file"].as_str().unwrap().to_string();
+            let b: Vec<f64> = img["fit_crop_box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            RefImage {
+                file: datasets_dir().join(&rel),
+                rel,
+                true_class: img["true_class"].as_str().unwrap().to_string(),
+                fitted_sha256: img["fitted_rgb_sha256"].as_str().unwrap().to_string(),
+                crop_box: [b[0], b[1], b[2], b[3]],
+                models: img["models"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, m)| {
+                        let p = m["probabilities"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+                        (k.clone(), p)
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
