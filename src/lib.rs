@@ -2,10 +2,18 @@
 //!
 //! The pipeline, one module per stage:
 //! `decode` (file bytes → RGB frame) → `preprocess` (Pillow-exact fit, tensor)
-//! → `quality` (is the image usable?) → `engine` (OpenVINO inference)
-//! → `gate` (a finding only when the model is clearly sure) → `analysis`
-//! (the traceable result). `catalog` describes the tools and their models.
+//! → `quality` (is the image usable, and of the right kind?) → `engine`
+//! (OpenVINO inference) → `gate` (a finding only when the model is clearly
+//! sure) → `analysis` (the traceable result). `catalog` describes the tools
+//! and their models; `settings` holds what a site configures.
 
+pub mod catalog;
 pub mod decode;
+pub mod engine;
 pub mod frame;
+pub mod gate;
 pub mod preprocess;
+pub mod quality;
+pub mod analysis;
+pub mod settings;
+pub mod cli;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `onemed` binary: a thin shim into the library.
+
+fn main() -> std::process::ExitCode {
+    onemed::cli::main()
+}

@@ -14,7 +14,7 @@ fn fitted_rgb_matches_pillow_for_every_reference_image() {
     for r in &refs {
         let bytes = std::fs::read(&r.file).expect("sample image readable");
         let p = prepare(&bytes, &Limits::default(), 224).expect("sample image prepares");
-        let b = fit_box(p.probe.width, p.probe.height, 224, 224);
+        let b = fit_box(p.width, p.height, 224, 224);
         assert_eq!(b.map(f64::from), r.crop_box, "{}: crop box", r.rel);
         let got = input_sha256(&p.fitted);
         if got != r.fitted_sha256 {

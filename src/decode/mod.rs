@@ -53,6 +53,28 @@ pub enum DecodeError {
     Corrupt(String),
     #[error("unsupported image: {0}")]
     Unsupported(String),
+    #[error("the file is too large ({mb} MB; the limit is {max_mb} MB)")]
+    FileTooLarge { mb: u64, max_mb: u64 },
+    #[error("cannot read the file: {0}")]
+    Io(String),
+}
+
+/// Largest image file read at all.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads an image file, refusing absurdly large ones before reading them.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, DecodeError> {
+    let meta = std::fs::metadata(path).map_err(|e| DecodeError::Io(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(DecodeError::Io("it is a folder, not a file".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(DecodeError::FileTooLarge {
+            mb: meta.len() >> 20,
+            max_mb: MAX_FILE_BYTES >> 20,
+        });
+    }
+    std::fs::read(path).map_err(|e| DecodeError::Io(e.to_string()))
 }
 
 /// The container formats we decode.

@@ -8,7 +8,7 @@
 
 pub mod fit;
 
-use crate::decode::{self, jpeg, DecodeError, ImageFormat, Limits, Probe};
+use crate::decode::{self, jpeg, DecodeError, ImageFormat, Limits};
 use crate::frame::RgbFrame;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
@@ -34,7 +34,11 @@ pub enum PrepareError {
 /// A decoded and fitted image, ready for quality checks and the model.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub probe: Probe,
+    /// The container format (`None` for a camera frame).
+    pub format: Option<ImageFormat>,
+    /// Size of the upright source image.
+    pub width: usize,
+    pub height: usize,
     /// The `size` x `size` RGB image the model sees.
     pub fitted: RgbFrame,
     /// Milliseconds spent decoding (for streamed JPEGs: until the last row).
@@ -46,6 +50,20 @@ pub struct Prepared {
 /// Images at least this large are resampled on a second thread while decoding.
 const STREAM_MIN_PIXELS: usize = 1_000_000;
 
+/// Fits a camera frame (already decoded) to `size` x `size`.
+pub fn prepare_frame(frame: &RgbFrame, size: usize) -> Result<Prepared, PrepareError> {
+    let t0 = Instant::now();
+    let fitted = fit(frame, size, size)?;
+    Ok(Prepared {
+        format: None,
+        width: frame.width(),
+        height: frame.height(),
+        fitted,
+        decode_ms: 0.0,
+        preprocess_ms: ms(t0, Instant::now()),
+    })
+}
+
 /// Decodes file bytes and fits them to `size` x `size`.
 pub fn prepare(bytes: &[u8], limits: &Limits, size: usize) -> Result<Prepared, PrepareError> {
     let t0 = Instant::now();
@@ -55,7 +73,9 @@ pub fn prepare(bytes: &[u8], limits: &Limits, size: usize) -> Result<Prepared, P
         let t1 = Instant::now();
         let fitted = fit(&frame, size, size)?;
         return Ok(Prepared {
-            probe,
+            format: Some(probe.format),
+            width: frame.width(),
+            height: frame.height(),
             fitted,
             decode_ms: ms(t0, t1),
             preprocess_ms: ms(t1, Instant::now()),
@@ -68,7 +88,9 @@ pub fn prepare(bytes: &[u8], limits: &Limits, size: usize) -> Result<Prepared, P
         inline_jpeg(bytes, fitter)?
     };
     Ok(Prepared {
-        probe,
+        format: Some(probe.format),
+        width: probe.width,
+        height: probe.height,
         fitted,
         decode_ms: ms(t0, t_decoded),
         preprocess_ms: ms(t_decoded, Instant::now()),

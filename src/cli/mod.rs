@@ -1,0 +1,107 @@
+//! The `onemed` command line: argument parsing, logging set-up, and the map
+//! from `anyhow` errors to exit codes. Each subcommand lives in its own file.
+//!
+//! Exit codes: 0 every image analysed (whatever the outcome); 1 some files
+//! could not be analysed (the others were); 2 the command could not run at
+//! all (bad arguments, no runtime, unknown or unavailable tool).
+
+mod analyze;
+mod bench;
+mod eval;
+mod models;
+
+use crate::settings::Settings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "onemed", version, about = "OneMed Kiosk: offline assistive medical screening")]
+pub struct Cli {
+    /// Settings file (default: $ONEMED_CONFIG, else /etc/onemed/kiosk.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder holding the models (overrides the settings and $ONEMED_MODELS).
+    #[arg(long, global = true, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Inference device: CPU, GPU or AUTO (overrides the settings).
+    #[arg(long, global = true)]
+    device: Option<crate::engine::Device>,
+    /// The OpenVINO C library or its folder (overrides the settings).
+    #[arg(long, global = true, value_name = "PATH")]
+    runtime: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Analyse images with one tool and print a gated result per image.
+    Analyze(analyze::Args),
+    /// Evaluate a tool on a folder whose sub-folder names are the true classes.
+    Eval(eval::Args),
+    /// Measure each stage's speed, side by side with the original Python pipeline.
+    Bench(bench::Args),
+    /// List the tools, their model files, hashes and the devices OpenVINO sees.
+    Models,
+}
+
+/// A failure that means the command could not run at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Fatal(pub String);
+
+/// Some inputs failed, the rest were done (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} of {1} files could not be analysed")]
+pub struct PartialFailure(pub usize, pub usize);
+
+impl Cli {
+    /// Settings from the file, with command-line overrides applied.
+    fn settings(&self) -> Settings {
+        let (mut s, warning) = Settings::load(self.config.as_deref());
+        if let Some(w) = warning {
+            eprintln!("onemed: warning: {w}");
+        }
+        if let Some(m) = &self.models {
+            s.models_dir = Some(m.clone());
+        }
+        if let Some(d) = self.device {
+            s.device = d;
+        }
+        if let Some(r) = &self.runtime {
+            s.openvino_runtime = Some(r.clone());
+        }
+        s
+    }
+}
+
+/// Runs the command line; returns `Err` for the caller to report.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings();
+    match &cli.command {
+        Command::Analyze(a) => analyze::run(&settings, a),
+        Command::Eval(a) => eval::run(&settings, a),
+        Command::Bench(a) => bench::run(&settings, a),
+        Command::Models => models::run(&settings),
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp_millis()
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<PartialFailure>() => {
+            eprintln!("onemed: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("onemed: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

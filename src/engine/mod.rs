@@ -1,0 +1,316 @@
+//! The inference engine: one OpenVINO `Core`, each tool's model read, checked
+//! against its manifest, compiled once and reused.
+//!
+//! Precision is pinned: OpenVINO runs models in bf16 on CPUs that have it (and
+//! f16 on iGPUs) unless told otherwise, which moves these models' outputs by up
+//! to 0.40. Every compile sets `INFERENCE_PRECISION_HINT=f32`, and a model whose
+//! compiled precision is not f32 is refused. `Core` is `Send` but not `Sync`:
+//! one worker thread owns the engine.
+
+pub mod runtime;
+
+use crate::catalog::{Manifest, ModelFiles};
+use openvino::{CompiledModel, Core, DeviceType, ElementType, InferRequest, PropertyKey, RwPropertyKey};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use runtime::RuntimeError;
+
+/// The device asked for in the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Device {
+    #[default]
+    Cpu,
+    /// The Intel iGPU.
+    Gpu,
+    /// The GPU when OpenVINO reports one, else the CPU.
+    Auto,
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "CPU" => Ok(Device::Cpu),
+            "GPU" => Ok(Device::Gpu),
+            "AUTO" => Ok(Device::Auto),
+            other => Err(format!("unknown device {other:?} (CPU, GPU or AUTO)")),
+        }
+    }
+}
+
+/// How to set up the engine.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    pub device: Device,
+    /// OpenVINO's compiled-model cache; `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Where the runtime library is (file or folder); `None` searches.
+    pub runtime: Option<PathBuf>,
+}
+
+/// Why the engine could not load a model or infer.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("OpenVINO could not start: {0}")]
+    Setup(String),
+    #[error("model for {tool} cannot be read ({path}): {reason}")]
+    Read { tool: String, path: PathBuf, reason: String },
+    #[error("model for {tool} does not match its manifest: {problem}")]
+    Mismatch { tool: String, problem: String },
+    #[error("model for {tool} could not be compiled for {device}: {reason}")]
+    Compile { tool: String, device: String, reason: String },
+    #[error("model for {tool} compiled with {precision} precision, not f32; refusing to use it")]
+    Precision { tool: String, precision: String },
+    #[error("model for {0} is not loaded")]
+    NotLoaded(String),
+    #[error("input for {tool} has {got} values, expected {expected}")]
+    InputSize { tool: String, got: usize, expected: usize },
+    #[error("inference failed for {tool}: {reason}")]
+    Infer { tool: String, reason: String },
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+}
+
+/// What was loaded, for traceability and the `models` command.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub tool: String,
+    pub xml: PathBuf,
+    /// sha256 over model.xml then model.bin.
+    pub sha256: String,
+    pub version: String,
+    pub device: String,
+    /// The precision OpenVINO reports for the compiled model (always f32).
+    pub precision: String,
+    pub load_ms: f64,
+}
+
+struct Loaded {
+    info: ModelInfo,
+    request: InferRequest,
+    input_name: String,
+    output_name: String,
+    input_len: usize,
+    // Keeps the compiled model alive as long as its request.
+    _compiled: CompiledModel,
+}
+
+/// Owns the OpenVINO core and the compiled models.
+pub struct Engine {
+    core: Core,
+    device: String,
+    /// Set when the device asked for was not available.
+    device_note: Option<String>,
+    runtime_path: PathBuf,
+    models: HashMap<String, Loaded>,
+}
+
+fn ov_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Engine {
+    /// Loads the runtime, creates the core and settles the device.
+    pub fn new(cfg: &EngineConfig) -> Result<Engine, EngineError> {
+        let runtime_path = runtime::load(cfg.runtime.as_deref())?;
+        let mut core = Core::new().map_err(|e| EngineError::Setup(ov_err(e)))?;
+        let available: Vec<String> = core
+            .available_devices()
+            .map(|d| d.iter().map(|d| d.to_string()).collect())
+            .unwrap_or_default();
+        let has_gpu = available.iter().any(|d| d.starts_with("GPU"));
+        let (device, device_note) = match cfg.device {
+            Device::Cpu => ("CPU".to_string(), None),
+            Device::Gpu | Device::Auto if has_gpu => ("GPU".to_string(), None),
+            Device::Auto => ("CPU".to_string(), None),
+            Device::Gpu => {
+                let note = "GPU asked for but OpenVINO reports none; using the CPU".to_string();
+                log::warn!("{note}");
+                ("CPU".to_string(), Some(note))
+            }
+        };
+        let dev = DeviceType::from(device.as_str());
+        core.set_property(&dev, &RwPropertyKey::HintInferencePrecision, "f32")
+            .map_err(|e| EngineError::Setup(format!("cannot pin f32 precision on {device}: {e}")))?;
+        if let Some(dir) = &cfg.cache_dir {
+            match std::fs::create_dir_all(dir) {
+                Ok(()) => {
+                    if let Err(e) = core.set_property(&dev, &RwPropertyKey::CacheDir, &dir.to_string_lossy()) {
+                        log::warn!("model cache disabled: {e}");
+                    }
+                }
+                Err(e) => log::warn!("model cache disabled, cannot create {}: {e}", dir.display()),
+            }
+        }
+        log::info!(
+            "OpenVINO runtime {} on {device} (available: {})",
+            runtime_path.display(),
+            available.join(", ")
+        );
+        Ok(Engine {
+            core,
+            device,
+            device_note,
+            runtime_path,
+            models: HashMap::new(),
+        })
+    }
+
+    /// The device models are compiled for ("CPU" or "GPU").
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// Why the device differs from the one asked for, if it does.
+    pub fn device_note(&self) -> Option<&str> {
+        self.device_note.as_deref()
+    }
+
+    pub fn runtime_path(&self) -> &Path {
+        &self.runtime_path
+    }
+
+    /// Devices OpenVINO reports on this machine.
+    pub fn available_devices(&self) -> Vec<String> {
+        self.core
+            .available_devices()
+            .map(|d| d.iter().map(|d| d.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Reads, checks and compiles a tool's model.
+    pub fn load(&mut self, tool: &Manifest, files: &ModelFiles) -> Result<&ModelInfo, EngineError> {
+        let t0 = Instant::now();
+        let id = tool.id.clone();
+        let sha256 = files.sha256()?;
+        let model = self
+            .core
+            .read_model_from_file(&files.xml.to_string_lossy(), &files.bin.to_string_lossy())
+            .map_err(|e| EngineError::Read {
+                tool: id.clone(),
+                path: files.xml.clone(),
+                reason: ov_err(e),
+            })?;
+        let mismatch = |problem: String| EngineError::Mismatch {
+            tool: id.clone(),
+            problem,
+        };
+        let n_in = model.get_inputs_len().map_err(|e| mismatch(ov_err(e)))?;
+        let n_out = model.get_outputs_len().map_err(|e| mismatch(ov_err(e)))?;
+        if n_in != 1 || n_out != 1 {
+            return Err(mismatch(format!("{n_in} inputs and {n_out} outputs, expected 1 and 1")));
+        }
+        let input = model.get_input_by_index(0).map_err(|e| mismatch(ov_err(e)))?;
+        let output = model.get_output_by_index(0).map_err(|e| mismatch(ov_err(e)))?;
+        let in_name = input.get_name().map_err(|e| mismatch(ov_err(e)))?;
+        let out_name = output.get_name().map_err(|e| mismatch(ov_err(e)))?;
+        let in_shape = input.get_shape().map_err(|e| mismatch(ov_err(e)))?;
+        let out_shape = output.get_shape().map_err(|e| mismatch(ov_err(e)))?;
+        let in_type = input.get_element_type().map_err(|e| mismatch(ov_err(e)))?;
+        let spec = &tool.model;
+        if in_name != spec.input_name || out_name != spec.output_name {
+            return Err(mismatch(format!(
+                "names {in_name:?} -> {out_name:?}, manifest says {:?} -> {:?}",
+                spec.input_name, spec.output_name
+            )));
+        }
+        if in_shape.get_dimensions() != spec.input_shape.as_slice() || in_type != ElementType::F32 {
+            return Err(mismatch(format!(
+                "input {:?} {in_type:?}, manifest says {:?} f32",
+                in_shape.get_dimensions(),
+                spec.input_shape
+            )));
+        }
+        let classes = tool.classes.len() as i64;
+        if out_shape.get_dimensions() != [1, classes] {
+            return Err(mismatch(format!(
+                "output {:?}, manifest has {classes} classes",
+                out_shape.get_dimensions()
+            )));
+        }
+        let dev = DeviceType::from(self.device.as_str());
+        let mut compiled = self.core.compile_model(&model, dev).map_err(|e| EngineError::Compile {
+            tool: id.clone(),
+            device: self.device.clone(),
+            reason: ov_err(e),
+        })?;
+        let precision = compiled
+            .get_property(&PropertyKey::Rw(RwPropertyKey::HintInferencePrecision))
+            .map(|p| p.to_string())
+            .unwrap_or_else(|e| format!("unknown ({e})"));
+        if precision != "f32" {
+            return Err(EngineError::Precision { tool: id, precision });
+        }
+        let request = compiled.create_infer_request().map_err(|e| EngineError::Compile {
+            tool: id.clone(),
+            device: self.device.clone(),
+            reason: ov_err(e),
+        })?;
+        let info = ModelInfo {
+            tool: id.clone(),
+            xml: files.xml.clone(),
+            sha256,
+            version: spec.version.clone(),
+            device: self.device.clone(),
+            precision,
+            load_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        };
+        log::info!(
+            "loaded {} on {} ({}) in {:.0} ms, sha256 {}",
+            id,
+            info.device,
+            info.precision,
+            info.load_ms,
+            &info.sha256[..12]
+        );
+        let input_len = in_shape.get_dimensions().iter().product::<i64>() as usize;
+        self.models.insert(
+            id.clone(),
+            Loaded {
+                info,
+                request,
+                input_name: in_name,
+                output_name: out_name,
+                input_len,
+                _compiled: compiled,
+            },
+        );
+        self.info(&id).ok_or(EngineError::NotLoaded(id))
+    }
+
+    /// What is loaded for a tool.
+    pub fn info(&self, tool: &str) -> Option<&ModelInfo> {
+        self.models.get(tool).map(|m| &m.info)
+    }
+
+    /// Runs the tool's model on one NHWC `f32` input; returns its output.
+    pub fn infer(&mut self, tool: &str, input: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let m = self
+            .models
+            .get_mut(tool)
+            .ok_or_else(|| EngineError::NotLoaded(tool.to_string()))?;
+        if input.len() != m.input_len {
+            return Err(EngineError::InputSize {
+                tool: tool.to_string(),
+                got: input.len(),
+                expected: m.input_len,
+            });
+        }
+        let fail = |e: openvino::InferenceError| EngineError::Infer {
+            tool: tool.to_string(),
+            reason: ov_err(e),
+        };
+        let mut tensor = m.request.get_tensor(&m.input_name).map_err(fail)?;
+        tensor.get_data_mut::<f32>().map_err(fail)?.copy_from_slice(input);
+        m.request.infer().map_err(fail)?;
+        let out = m.request.get_tensor(&m.output_name).map_err(fail)?;
+        let probs = out.get_data::<f32>().map_err(fail)?.to_vec();
+        Ok(probs)
+    }
+}

@@ -1,0 +1,194 @@
+//! Site settings (`kiosk.toml`): where models and the runtime are, which device
+//! to use, limits and per-tool gate margins.
+//!
+//! Two stages, as helix does it: a raw serde struct that rejects unknown keys,
+//! then [`Settings`] with every default filled in. A file that cannot be read or
+//! parsed never stops the kiosk: it runs on defaults and reports a warning,
+//! and the bad file is left where it is for someone to look at.
+
+use crate::catalog::manifest::MIN_GATE_MARGIN;
+use crate::engine::Device;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where the settings file is looked for when none is named.
+pub const SYSTEM_CONFIG: &str = "/etc/onemed/kiosk.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    models_dir: Option<PathBuf>,
+    manifests_dir: Option<PathBuf>,
+    openvino_runtime: Option<PathBuf>,
+    device: Option<Device>,
+    cache_dir: Option<PathBuf>,
+    max_image_pixels: Option<u64>,
+    #[serde(default)]
+    gate_margin: BTreeMap<String, f32>,
+}
+
+/// Validated settings with defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The models folder; `None` resolves `ONEMED_MODELS`, then `../shared/models`.
+    pub models_dir: Option<PathBuf>,
+    /// A folder of tool manifests replacing the built-in ones.
+    pub manifests_dir: Option<PathBuf>,
+    /// The OpenVINO C library or its folder; `None` searches.
+    pub openvino_runtime: Option<PathBuf>,
+    pub device: Device,
+    /// OpenVINO's compiled-model cache.
+    pub cache_dir: Option<PathBuf>,
+    pub max_image_pixels: u64,
+    /// Per-tool gate margins overriding the manifests (never below 0.3).
+    pub gate_margin: BTreeMap<String, f32>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            models_dir: None,
+            manifests_dir: None,
+            openvino_runtime: None,
+            device: Device::Cpu,
+            cache_dir: default_cache_dir(),
+            max_image_pixels: crate::decode::Limits::default().max_pixels,
+            gate_margin: BTreeMap::new(),
+        }
+    }
+}
+
+/// `$CACHE_DIRECTORY` (systemd), else `$XDG_CACHE_HOME/onemed/openvino`, else
+/// `~/.cache/onemed/openvino`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("CACHE_DIRECTORY") {
+        return Some(PathBuf::from(d).join("openvino"));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("onemed/openvino"))
+}
+
+/// Why a settings file was not used (the kiosk then runs on defaults).
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("settings {path} are invalid, using defaults: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+impl Settings {
+    /// Parses settings text.
+    pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
+        let invalid = |reason: String| SettingsError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let raw: RawSettings = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
+        let d = Settings::default();
+        for (tool, m) in &raw.gate_margin {
+            if !(MIN_GATE_MARGIN..=1.0).contains(m) {
+                return Err(invalid(format!(
+                    "gate_margin.{tool} = {m}: must lie between {MIN_GATE_MARGIN} and 1"
+                )));
+            }
+        }
+        if raw.max_image_pixels == Some(0) {
+            return Err(invalid("max_image_pixels must be positive".into()));
+        }
+        Ok(Settings {
+            models_dir: raw.models_dir,
+            manifests_dir: raw.manifests_dir,
+            openvino_runtime: raw.openvino_runtime,
+            device: raw.device.unwrap_or(d.device),
+            cache_dir: raw.cache_dir.or(d.cache_dir),
+            max_image_pixels: raw.max_image_pixels.unwrap_or(d.max_image_pixels),
+            gate_margin: raw.gate_margin,
+        })
+    }
+
+    /// Reads a settings file.
+    pub fn read(path: &Path) -> Result<Settings, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Settings::parse(path, &text)
+    }
+
+    /// The settings to run with: the named file, else `ONEMED_CONFIG`, else
+    /// `/etc/onemed/kiosk.toml` when present, else defaults. A broken file
+    /// gives defaults plus the warning to show.
+    pub fn load(named: Option<&Path>) -> (Settings, Option<SettingsError>) {
+        let path = named
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("ONEMED_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from(SYSTEM_CONFIG)).filter(|p| p.exists()));
+        match path {
+            None => (Settings::default(), None),
+            Some(p) => match Settings::read(&p) {
+                Ok(s) => (s, None),
+                Err(e) => {
+                    log::warn!("{e}");
+                    (Settings::default(), Some(e))
+                }
+            },
+        }
+    }
+
+    /// Decoder limits from these settings.
+    pub fn limits(&self) -> crate::decode::Limits {
+        crate::decode::Limits {
+            max_pixels: self.max_image_pixels,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let s = Settings::parse(Path::new("k.toml"), "").unwrap();
+        assert_eq!(s.device, Device::Cpu);
+        assert_eq!(s.max_image_pixels, 50_000_000);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let s = Settings::parse(
+            Path::new("k.toml"),
+            "device = \"GPU\"\nmodels_dir = \"/m\"\n[gate_margin]\ncataract = 0.6\n",
+        )
+        .unwrap();
+        assert_eq!(s.device, Device::Gpu);
+        assert_eq!(s.models_dir.as_deref(), Some(Path::new("/m")));
+        assert_eq!(s.gate_margin.get("cataract"), Some(&0.6));
+    }
+
+    #[test]
+    fn unknown_keys_and_low_margins_are_refused() {
+        assert!(Settings::parse(Path::new("k"), "devise = \"CPU\"").is_err());
+        assert!(Settings::parse(Path::new("k"), "[gate_margin]\nskin-lesion = 0.1").is_err());
+        assert!(Settings::parse(Path::new("k"), "not toml at all [").is_err());
+    }
+
+    #[test]
+    fn broken_file_falls_back_to_defaults_with_a_warning_and_is_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("kiosk.toml");
+        std::fs::write(&p, "device = 42").unwrap();
+        let (s, warn) = Settings::load(Some(&p));
+        assert_eq!(s, Settings::default());
+        assert!(warn.is_some());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "device = 42");
+    }
+}
