@@ -82,7 +82,7 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
             }
             Err(e) => {
                 failed += 1;
-                log::warn!("{file}: {e}");
+                log::info!("{file}: {e}");
                 eprintln!("onemed: {file}: {e}");
             }
         }

@@ -1,6 +1,267 @@
-//! `onemed bench` (placeholder).
+//! `onemed bench`: per-stage medians and throughput on the sample images, the
+//! cost of a JPEG decode alone, model load times cold and from the cache, peak
+//! memory, and — when the baseline venv exists — the original Python pipeline
+//! (`../shared/bench/baseline_bench.py --skip-keras`) on the same images in the
+//! same run, with the speed-up per image group.
+
+use super::Fatal;
+use crate::analysis::Analyzer;
+use crate::decode::{self, jpeg};
+use crate::settings::Settings;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
 #[derive(Debug, clap::Args)]
-pub struct Args {}
-pub fn run(_s: &crate::settings::Settings, _a: &Args) -> anyhow::Result<()> {
+pub struct Args {
+    /// Runs per image; the median is reported.
+    #[arg(long, default_value_t = 7)]
+    repeats: usize,
+    /// The datasets folder (default: ../shared/datasets beside the models).
+    #[arg(long)]
+    datasets: Option<PathBuf>,
+    /// Python of the baseline venv (default: .bench-venv/bin/python).
+    #[arg(long)]
+    baseline_python: Option<PathBuf>,
+    /// Skip the Python baseline.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Only measure model loading (used internally in a fresh process).
+    #[arg(long, hide = true)]
+    load_only: Option<PathBuf>,
+}
+
+/// An image group: a tool and the dataset folders of its kind of image.
+const GROUPS: [(&str, &str, &[&str]); 4] = [
+    ("fundus 3504x2336 JPEG", "diabetic-retinopathy", &["eye/diabetic-retinopathy", "eye/no-diabetic-retinopathy"]),
+    ("external eye JPEG", "cataract", &["eye/cataract", "eye/redness"]),
+    ("skin 224x224 JPEG", "skin-lesion", &["skin-lesion/benign", "skin-lesion/malignant"]),
+    ("CT slices PNG/JPEG", "covid-ct", &["covid-ct/covid", "covid-ct/non-covid"]),
+];
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn files_in(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|rd| rd.flatten().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+#[derive(Default)]
+struct Row {
+    total: f64,
+    decode_only: Option<f64>,
+    stages: [f64; 4],
+}
+
+fn measure(an: &mut Analyzer, tool: &str, file: &Path, repeats: usize) -> anyhow::Result<Row> {
+    let mut totals = Vec::new();
+    let mut stages: [Vec<f64>; 4] = Default::default();
+    let mut decode_only = Vec::new();
+    let limits = Settings::default().limits();
+    for _ in 0..repeats.max(1) {
+        let t0 = Instant::now();
+        let bytes = decode::read_file(file)?;
+        let a = an.analyze_bytes(tool, &bytes)?;
+        totals.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let t = a.timings_ms;
+        for (s, v) in stages.iter_mut().zip([t.decode, t.preprocess, t.quality, t.infer]) {
+            s.push(v);
+        }
+        if decode::sniff(&bytes) == Some(decode::ImageFormat::Jpeg) {
+            let t1 = Instant::now();
+            let mut sink = 0usize;
+            jpeg::decode_batches(&bytes, &mut |_, rows| {
+                sink ^= rows.len();
+                Ok(())
+            })?;
+            std::hint::black_box(sink);
+            decode_only.push(t1.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let _ = limits;
+    Ok(Row {
+        total: median(totals),
+        decode_only: (!decode_only.is_empty()).then(|| median(decode_only)),
+        stages: stages.map(median),
+    })
+}
+
+#[derive(Deserialize)]
+struct Baseline {
+    ways: HashMap<String, BaselineWay>,
+}
+#[derive(Deserialize)]
+struct BaselineWay {
+    images: Vec<BaselineRow>,
+}
+#[derive(Deserialize)]
+struct BaselineRow {
+    image: String,
+    total_ms: f64,
+}
+
+/// Runs the original pipeline on `files`; image path → total ms.
+fn baseline(python: &Path, script: &Path, model_dir: &Path, files: &[PathBuf], repeats: usize) -> anyhow::Result<HashMap<String, f64>> {
+    let out = tempfile::NamedTempFile::new()?;
+    let status = Command::new(python)
+        .arg(script)
+        .arg(model_dir)
+        .args(files)
+        .args(["--skip-keras", "--repeats", &repeats.to_string(), "--json"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        anyhow::bail!("baseline exited with {status}");
+    }
+    let b: Baseline = serde_json::from_slice(&std::fs::read(out.path())?)?;
+    let way = b.ways.get("openvino").ok_or_else(|| anyhow::anyhow!("baseline has no openvino rows"))?;
+    Ok(way.images.iter().map(|r| (r.image.clone(), r.total_ms)).collect())
+}
+
+/// Loads all five models in this process and prints the time as JSON.
+fn load_only(settings: &Settings, cache: &Path) -> anyhow::Result<()> {
+    let mut s = settings.clone();
+    s.cache_dir = Some(cache.to_path_buf());
+    let t0 = Instant::now();
+    let a = Analyzer::new(&s, &[]).map_err(|e| Fatal(e.to_string()))?;
+    let ms = t0.elapsed().as_secs_f64() * 1000.0;
+    if !a.unavailable().is_empty() {
+        return Err(Fatal(format!("unavailable: {:?}", a.unavailable())).into());
+    }
+    println!("{{\"load_ms\": {ms:.1}, \"peak_rss_mb\": {:.1}}}", peak_rss_mb().unwrap_or(f64::NAN));
+    Ok(())
+}
+
+fn child_load(cache: &Path, settings_args: &[String]) -> anyhow::Result<f64> {
+    let exe = std::env::current_exe()?;
+    let out = Command::new(exe).args(settings_args).arg("bench").arg("--load-only").arg(cache).output()?;
+    if !out.status.success() {
+        anyhow::bail!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    v["load_ms"].as_f64().ok_or_else(|| anyhow::anyhow!("no load_ms"))
+}
+
+pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
+    if let Some(cache) = &args.load_only {
+        return load_only(settings, cache);
+    }
+    let models = crate::catalog::models_dir(settings.models_dir.as_deref())?;
+    let datasets = args.datasets.clone().unwrap_or_else(|| models.join("../datasets"));
+    let shared = models.join("..");
+    let script = shared.join("bench/baseline_bench.py");
+    let python = args
+        .baseline_python
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".bench-venv/bin/python"));
+    let use_baseline = !args.no_baseline && python.is_file() && script.is_file();
+    if !use_baseline && !args.no_baseline {
+        println!("(no baseline: {} not found; `make bench-venv` builds it)\n", python.display());
+    }
+
+    // Model loading in fresh processes: cold (empty cache), then from the cache.
+    let mut pass = vec!["--models".to_string(), models.display().to_string()];
+    if let Some(r) = &settings.openvino_runtime {
+        pass.extend(["--runtime".to_string(), r.display().to_string()]);
+    }
+    let cache = tempfile::tempdir()?;
+    let cold = child_load(cache.path(), &pass)?;
+    let warm = child_load(cache.path(), &pass)?;
+    println!("load+compile all 5 models: cold {cold:.0} ms, from cache {warm:.0} ms\n");
+
+    let mut an = Analyzer::new(settings, &[]).map_err(|e| Fatal(e.to_string()))?;
+    println!(
+        "{:<22} {:>3} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>7} {:>10} {:>8}",
+        "group", "n", "decode", "prep", "quality", "infer", "TOTAL", "jpeg-only", "tot/dec", "baseline", "speed-up"
+    );
+    for (name, tool, dirs) in GROUPS {
+        let files = files_in(&dirs.iter().map(|d| datasets.join(d)).collect::<Vec<_>>());
+        if files.is_empty() {
+            continue;
+        }
+        let rows = files
+            .iter()
+            .map(|f| measure(&mut an, tool, f, args.repeats))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let base = if use_baseline {
+            match baseline(&python, &script, &models.join(tool), &files, args.repeats) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    println!("(baseline failed for {tool}: {e})");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let col = |i: usize| median(rows.iter().map(|r| r.stages[i]).collect());
+        let total = median(rows.iter().map(|r| r.total).collect());
+        let dec: Vec<f64> = rows.iter().filter_map(|r| r.decode_only).collect();
+        let ratios: Vec<f64> = rows.iter().filter_map(|r| r.decode_only.map(|d| r.total / d)).collect();
+        let (bl, speedup) = match &base {
+            Some(b) => {
+                let per: Vec<(f64, f64)> = files
+                    .iter()
+                    .zip(&rows)
+                    .filter_map(|(f, r)| b.get(&f.display().to_string()).map(|&bt| (bt, bt / r.total)))
+                    .collect();
+                (
+                    format!("{:.2}", median(per.iter().map(|p| p.0).collect())),
+                    format!("{:.2}x", median(per.iter().map(|p| p.1).collect())),
+                )
+            }
+            None => ("-".into(), "-".into()),
+        };
+        println!(
+            "{:<22} {:>3} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>8} {:>7} {:>10} {:>8}",
+            name,
+            files.len(),
+            col(0),
+            col(1),
+            col(2),
+            col(3),
+            total,
+            if dec.is_empty() { "-".into() } else { format!("{:.2}", median(dec)) },
+            if ratios.is_empty() { "-".into() } else { format!("{:.2}x", median(ratios)) },
+            bl,
+            speedup
+        );
+        println!("{:<22} throughput {:.0} images/s (one at a time)", "", 1000.0 / total);
+    }
+    println!(
+        "\nmedians over images of the median of {} runs, ms; TOTAL = file read → gated result;\n\
+         jpeg-only = the same JPEG decoded alone; speed-up = baseline (Python OpenVINO, f32) / TOTAL per image",
+        args.repeats
+    );
+    if let Some(rss) = peak_rss_mb() {
+        println!("peak RSS of this process: {rss:.0} MB");
+    }
     Ok(())
 }

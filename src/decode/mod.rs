@@ -151,6 +151,11 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
     let format = sniff(bytes).ok_or(DecodeError::NotAnImage)?;
     let (width, height, orientation) = match format {
         ImageFormat::Jpeg => jpeg::probe(bytes)?,
+        // The IHDR chunk always comes first: read the size even from a header alone.
+        ImageFormat::Png if bytes.len() >= 24 && &bytes[12..16] == b"IHDR" => {
+            let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+            (be(16) as usize, be(20) as usize, 1)
+        }
         other => {
             let reader = image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
             let (w, h) = reader.into_dimensions().map_err(map_image_error)?;

@@ -1,0 +1,78 @@
+# OneMed Kiosk — every set-up step lives here, so that on a fresh Debian 12
+# machine `make run` and `make test` are all it takes.
+#
+#   make run         build, then run (the CLI on the sample images until the kiosk lands)
+#   make test        format check, clippy, and every test, with real OpenVINO inference
+#   make bench       speed, side by side with the original Python pipeline
+#   make venv        the OpenVINO runtime (PyPI wheel) in .venv
+#   make bench-venv  the original pipeline's Python (OpenVINO, Pillow, numpy) in .bench-venv
+
+SHELL       := /bin/bash
+OV_VERSION  := 2026.4.1
+PYTHON      ?= python3
+VENV        := .venv
+BENCH_VENV  := .bench-venv
+SHARED      ?= $(abspath ../shared)
+STAMPS      := target/.stamps
+CARGO       ?= cargo
+BIN         := target/release/onemed
+
+export ONEMED_MODELS ?= $(SHARED)/models
+export OPENVINO_INSTALL_DIR ?= $(abspath $(VENV))
+
+.PHONY: all run test check lint build deps venv bench bench-venv clean toolchain
+
+all: build
+
+toolchain:
+	@command -v $(CARGO) >/dev/null || { echo "Rust is missing: install it with rustup (https://rustup.rs), then run make again." >&2; exit 1; }
+
+$(STAMPS)/system: scripts/setup-system.sh
+	@mkdir -p $(STAMPS)
+	bash scripts/setup-system.sh
+	@touch $@
+
+deps: $(STAMPS)/system
+
+$(VENV)/.ok:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check openvino==$(OV_VERSION)
+	@touch $@
+
+venv: deps $(VENV)/.ok
+
+$(BENCH_VENV)/.ok:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	  openvino==$(OV_VERSION) pillow==13.0.0 numpy==1.26.4
+	@touch $@
+
+bench-venv: deps $(BENCH_VENV)/.ok
+
+build: toolchain venv
+	$(CARGO) build --release
+
+run: build
+	@test -d "$(ONEMED_MODELS)" || { echo "models not found at $(ONEMED_MODELS): set SHARED=/path/to/shared or ONEMED_MODELS" >&2; exit 1; }
+	$(BIN) models
+	$(BIN) analyze --tool diabetic-retinopathy $(SHARED)/datasets/eye/diabetic-retinopathy/* $(SHARED)/datasets/eye/no-diabetic-retinopathy/*
+	$(BIN) analyze --tool cataract $(SHARED)/datasets/eye/cataract/* $(SHARED)/datasets/eye/redness/*
+	$(BIN) analyze --tool redness $(SHARED)/datasets/eye/redness/* $(SHARED)/datasets/eye/cataract/*
+	$(BIN) analyze --tool skin-lesion $(SHARED)/datasets/skin-lesion/*/*
+	$(BIN) analyze --tool covid-ct $(SHARED)/datasets/covid-ct/*/*
+
+lint: toolchain
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+test: toolchain venv lint
+	$(CARGO) test --release
+
+check: test
+
+bench: build bench-venv
+	$(BIN) bench
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) $(BENCH_VENV)
