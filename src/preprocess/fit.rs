@@ -125,43 +125,52 @@ fn clip8(acc: i32) -> u8 {
 
 const ROUND: i32 = 1 << (PRECISION_BITS - 1);
 
-/// Integer dot product, written so that LLVM vectorises it. Integer sums are
-/// associative, so the order differs from Pillow's loop without changing the result.
+/// Rows resampled together by the horizontal pass: one SIMD lane per row.
+const LANES: usize = 8;
+
+/// Horizontal pass over a group of up to [`LANES`] rows.
+///
+/// `group` holds `n` rows of the source span (`span_px` pixels from column
+/// `lo`). They are transposed so that the same pixel of all rows sits side by
+/// side; each output pixel is then a sum over its taps of one coefficient times
+/// eight rows at once, which LLVM turns into 8-lane integer SIMD. Integer sums
+/// are exact in any order, so this equals Pillow's row-by-row loop.
 #[inline(always)]
-fn dot(a: &[i32], b: &[i32]) -> i32 {
-    let mut acc = [0i32; 8];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for i in 0..8 {
-            acc[i] = acc[i].wrapping_add(x[i].wrapping_mul(y[i]));
+fn horizontal_group(
+    taps: &Taps,
+    lo: usize,
+    span_px: usize,
+    group: &[u8],
+    n: usize,
+    tbuf: &mut Vec<u8>,
+    out: &mut [u8],
+) {
+    let w3 = span_px * CHANNELS;
+    tbuf.resize(w3 * LANES, 0);
+    for r in 0..LANES {
+        let src = if r < n { &group[r * w3..(r + 1) * w3] } else { &group[..w3] };
+        for (i, &v) in src.iter().enumerate() {
+            tbuf[i * LANES + r] = v;
         }
     }
-    let mut sum = acc.iter().fold(0i32, |s, v| s.wrapping_add(*v));
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        sum = sum.wrapping_add(x.wrapping_mul(*y));
-    }
-    sum
-}
-
-/// Horizontal pass over one source row (packed RGB) into one output row.
-#[inline(always)]
-fn horizontal_row(taps: &Taps, span: (usize, usize), planes: &mut [Vec<i32>; 3], row: &[u8], out: &mut [u8]) {
-    let (lo, hi) = span;
-    for p in planes.iter_mut() {
-        p.clear();
-    }
-    for px in row[lo * CHANNELS..hi * CHANNELS].chunks_exact(CHANNELS) {
-        planes[0].push(i32::from(px[0]));
-        planes[1].push(i32::from(px[1]));
-        planes[2].push(i32::from(px[2]));
-    }
-    for (xx, o) in out.chunks_exact_mut(CHANNELS).enumerate() {
+    let ow3 = out.len() / n;
+    for xx in 0..taps.first.len() {
         let start = taps.first[xx] - lo;
         let k = taps.coeffs(xx);
-        for c in 0..CHANNELS {
-            let src = &planes[c][start..start + k.len()];
-            o[c] = clip8(ROUND.wrapping_add(dot(src, k)));
+        let mut acc = [[ROUND; LANES]; CHANNELS];
+        let px = &tbuf[start * CHANNELS * LANES..(start + k.len()) * CHANNELS * LANES];
+        for (kt, p) in k.iter().zip(px.chunks_exact(CHANNELS * LANES)) {
+            for c in 0..CHANNELS {
+                for r in 0..LANES {
+                    let v = i32::from(p[c * LANES + r]);
+                    acc[c][r] = acc[c][r].wrapping_add(v.wrapping_mul(*kt));
+                }
+            }
+        }
+        for r in 0..n {
+            for c in 0..CHANNELS {
+                out[r * ow3 + xx * CHANNELS + c] = clip8(acc[c][r]);
+            }
         }
     }
 }
@@ -180,10 +189,82 @@ fn vertical_row(k: &[i32], rows: &[u8], stride: usize, acc: &mut [i32], out: &mu
     }
 }
 
+/// [`horizontal_group`] with explicit AVX2: an SSE2 byte transpose of 8 rows,
+/// then per tap three `u8→i32` widening loads, multiplies and adds.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn horizontal_row_avx2(taps: &Taps, span: (usize, usize), planes: &mut [Vec<i32>; 3], row: &[u8], out: &mut [u8]) {
-    horizontal_row(taps, span, planes, row, out)
+unsafe fn horizontal_group_avx2(
+    taps: &Taps,
+    lo: usize,
+    span_px: usize,
+    group: &[u8],
+    n: usize,
+    tbuf: &mut Vec<u8>,
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let w3 = span_px * CHANNELS;
+    tbuf.resize(w3 * LANES, 0);
+    let rows: [&[u8]; LANES] =
+        std::array::from_fn(|r| if r < n { &group[r * w3..(r + 1) * w3] } else { &group[..w3] });
+    let mut i = 0;
+    while i + 8 <= w3 {
+        // SAFETY: i + 8 <= w3 bytes are in every row; 64 bytes are written at i * 8.
+        let a: [__m128i; LANES] = std::array::from_fn(|r| _mm_loadl_epi64(rows[r].as_ptr().add(i).cast()));
+        let b0 = _mm_unpacklo_epi8(a[0], a[1]);
+        let b1 = _mm_unpacklo_epi8(a[2], a[3]);
+        let b2 = _mm_unpacklo_epi8(a[4], a[5]);
+        let b3 = _mm_unpacklo_epi8(a[6], a[7]);
+        let c0 = _mm_unpacklo_epi16(b0, b1);
+        let c1 = _mm_unpackhi_epi16(b0, b1);
+        let c2 = _mm_unpacklo_epi16(b2, b3);
+        let c3 = _mm_unpackhi_epi16(b2, b3);
+        let dst = tbuf.as_mut_ptr().add(i * LANES).cast::<__m128i>();
+        _mm_storeu_si128(dst, _mm_unpacklo_epi32(c0, c2));
+        _mm_storeu_si128(dst.add(1), _mm_unpackhi_epi32(c0, c2));
+        _mm_storeu_si128(dst.add(2), _mm_unpacklo_epi32(c1, c3));
+        _mm_storeu_si128(dst.add(3), _mm_unpackhi_epi32(c1, c3));
+        i += 8;
+    }
+    for j in i..w3 {
+        for (r, row) in rows.iter().enumerate() {
+            tbuf[j * LANES + r] = row[j];
+        }
+    }
+    let ow3 = out.len() / n;
+    let round = _mm256_set1_epi32(ROUND);
+    let zero = _mm256_setzero_si256();
+    let max = _mm256_set1_epi32(255);
+    let mut lanes = [[0i32; LANES]; CHANNELS];
+    for xx in 0..taps.first.len() {
+        let start = taps.first[xx] - lo;
+        let k = taps.coeffs(xx);
+        let px = &tbuf[start * CHANNELS * LANES..(start + k.len()) * CHANNELS * LANES];
+        let (mut a0, mut a1, mut a2) = (round, round, round);
+        for (kt, p) in k.iter().zip(px.chunks_exact(CHANNELS * LANES)) {
+            let kv = _mm256_set1_epi32(*kt);
+            // SAFETY: `p` holds 24 bytes; each load reads 8 of them.
+            let v0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr().cast()));
+            let v1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr().add(8).cast()));
+            let v2 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr().add(16).cast()));
+            a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(v0, kv));
+            a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(v1, kv));
+            a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(v2, kv));
+        }
+        for (c, acc) in [a0, a1, a2].into_iter().enumerate() {
+            // clip8: arithmetic shift, then clamp to 0..=255.
+            let v = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32::<{ PRECISION_BITS as i32 }>(acc), zero), max);
+            _mm256_storeu_si256(lanes[c].as_mut_ptr().cast(), v);
+        }
+        for r in 0..n {
+            for c in 0..CHANNELS {
+                out[r * ow3 + xx * CHANNELS + c] = lanes[c][r] as u8;
+            }
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -228,10 +309,16 @@ pub struct Fitter {
     y_last: usize,
     /// Horizontally resampled rows `y_first..y_last`, `out_w * 3` bytes each.
     tmp: Vec<u8>,
+    /// Rows received so far (from `y_first`).
+    rows_seen: usize,
+    /// Rows resampled into `tmp` so far.
     rows_in: usize,
     next_out: usize,
     out: Vec<u8>,
-    planes: [Vec<i32>; 3],
+    /// Received rows (their span only) waiting to be resampled as a group.
+    group: Vec<u8>,
+    group_rows: usize,
+    tbuf: Vec<u8>,
     acc: Vec<i32>,
     avx2: bool,
 }
@@ -273,10 +360,13 @@ impl Fitter {
             y_first,
             y_last,
             tmp: vec![0; rows * tmp_w * CHANNELS],
+            rows_seen: 0,
             rows_in: 0,
             next_out: 0,
             out: vec![0; out_w * out_h * CHANNELS],
-            planes: [Vec::new(), Vec::new(), Vec::new()],
+            group: Vec::with_capacity((span.1 - span.0) * CHANNELS * LANES),
+            group_rows: 0,
+            tbuf: Vec::new(),
             acc: vec![0; out_w * CHANNELS],
             avx2: has_avx2(),
         })
@@ -292,39 +382,77 @@ impl Fitter {
         self.y_first..self.y_last
     }
 
+    /// The source columns the fit reads; a row may be cropped to them.
+    pub fn cols_needed(&self) -> std::ops::Range<usize> {
+        self.span.0..self.span.1
+    }
+
     /// Feeds source row `y` (packed RGB, `in_w * 3` bytes). Rows must arrive in
     /// increasing order; rows outside [`Fitter::rows_needed`] are ignored.
     pub fn push_row(&mut self, y: usize, row: &[u8]) -> Result<(), FitError> {
-        if row.len() != self.in_w * CHANNELS {
+        self.push_row_at(y, 0, row)
+    }
+
+    /// Feeds part of source row `y`: `row` holds the pixels of columns
+    /// `x0..x0 + row.len() / 3`, which must cover [`Fitter::cols_needed`].
+    pub fn push_row_at(&mut self, y: usize, x0: usize, row: &[u8]) -> Result<(), FitError> {
+        let (lo, hi) = self.span;
+        let covers = row.len() % CHANNELS == 0 && x0 <= lo && x0 + row.len() / CHANNELS >= hi;
+        let whole = x0 == 0 && row.len() == self.in_w * CHANNELS;
+        if !covers || (self.horiz.is_none() && !whole) {
             return Err(FitError::RowLength {
                 got: y,
                 len: row.len(),
                 expected: self.in_w * CHANNELS,
             });
         }
-        if y < self.y_first || y >= self.y_last || y != self.y_first + self.rows_in {
+        if y < self.y_first || y >= self.y_last || y != self.y_first + self.rows_seen {
             return Ok(());
         }
-        let stride = self.tmp_stride();
-        let t = self.rows_in;
-        let dst = &mut self.tmp[t * stride..(t + 1) * stride];
-        match &self.horiz {
-            Some(taps) => {
-                #[cfg(target_arch = "x86_64")]
-                if self.avx2 {
-                    // SAFETY: AVX2 support was checked at run time.
-                    unsafe { horizontal_row_avx2(taps, self.span, &mut self.planes, row, dst) };
-                } else {
-                    horizontal_row(taps, self.span, &mut self.planes, row, dst);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                horizontal_row(taps, self.span, &mut self.planes, row, dst);
-            }
-            None => dst.copy_from_slice(row),
+        self.rows_seen += 1;
+        if self.horiz.is_none() {
+            let stride = self.tmp_stride();
+            let t = self.rows_in;
+            self.tmp[t * stride..(t + 1) * stride].copy_from_slice(row);
+            self.rows_in += 1;
+            self.emit_ready_rows();
+            return Ok(());
         }
-        self.rows_in += 1;
-        self.emit_ready_rows();
+        self.group
+            .extend_from_slice(&row[(lo - x0) * CHANNELS..(hi - x0) * CHANNELS]);
+        self.group_rows += 1;
+        if self.group_rows == LANES {
+            self.flush_group();
+        }
         Ok(())
+    }
+
+    /// Resamples the rows waiting in the group into `tmp`.
+    fn flush_group(&mut self) {
+        let n = self.group_rows;
+        let Some(taps) = &self.horiz else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        let stride = self.out_w * CHANNELS;
+        let t = self.rows_in;
+        let out = &mut self.tmp[t * stride..(t + n) * stride];
+        let (lo, hi) = self.span;
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: AVX2 support was checked at run time.
+            unsafe { horizontal_group_avx2(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out) };
+        } else {
+            horizontal_group(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        horizontal_group(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
+        self.group.clear();
+        self.group_rows = 0;
+        self.rows_in += n;
+        self.emit_ready_rows();
     }
 
     fn tmp_stride(&self) -> usize {
@@ -365,7 +493,8 @@ impl Fitter {
     }
 
     /// The fitted image, once every needed row has been pushed.
-    pub fn finish(self) -> Result<RgbFrame, FitError> {
+    pub fn finish(mut self) -> Result<RgbFrame, FitError> {
+        self.flush_group();
         let needed = self.y_last - self.y_first;
         if self.rows_in < needed {
             return Err(FitError::MissingRows {

@@ -97,9 +97,9 @@ pub fn prepare(bytes: &[u8], limits: &Limits, size: usize) -> Result<Prepared, P
     })
 }
 
-fn push_batch(fitter: &mut Fitter, y0: usize, rows: &[u8], stride: usize) -> Result<(), FitError> {
-    for (i, row) in rows.chunks_exact(stride).enumerate() {
-        fitter.push_row(y0 + i, row)?;
+fn push_batch(fitter: &mut Fitter, b: &jpeg::Batch<'_>) -> Result<(), FitError> {
+    for (i, row) in b.rows.chunks_exact(b.width * 3).enumerate() {
+        fitter.push_row_at(b.y0 + i, b.x0, row)?;
     }
     Ok(())
 }
@@ -107,11 +107,11 @@ fn push_batch(fitter: &mut Fitter, y0: usize, rows: &[u8], stride: usize) -> Res
 /// Decode and fit on this thread (small images).
 fn inline_jpeg(bytes: &[u8], mut fitter: Fitter) -> Result<(RgbFrame, Instant), PrepareError> {
     let mut fit_err = None;
-    let stride = fitter.in_width() * 3;
-    let decoded = jpeg::decode_batches(bytes, &mut |y0, rows| {
-        push_batch(&mut fitter, y0, rows, stride).map_err(|e| {
+    let (rows, cols) = (fitter.rows_needed(), fitter.cols_needed());
+    let decoded = jpeg::decode_region(bytes, rows, Some(cols), &mut |b| {
+        push_batch(&mut fitter, &b).map_err(|e| {
             fit_err = Some(e);
-            DecodeError::Corrupt("resampling stopped".into())
+            stopped()
         })
     });
     if let Some(e) = fit_err {
@@ -122,48 +122,68 @@ fn inline_jpeg(bytes: &[u8], mut fitter: Fitter) -> Result<(RgbFrame, Instant), 
     Ok((fitter.finish()?, t))
 }
 
+/// The error a decode returns when the resampler stopped taking rows.
+fn stopped() -> DecodeError {
+    DecodeError::Corrupt("resampling stopped".into())
+}
+
+/// A batch of rows handed to the resampling thread.
+struct Owned {
+    y0: usize,
+    x0: usize,
+    width: usize,
+    rows: Vec<u8>,
+}
+
 /// Decode here, fit on a second thread as batches of rows arrive. Buffers
 /// travel back to the decoder to be refilled, so no row is copied.
 fn stream_jpeg(bytes: &[u8], mut fitter: Fitter) -> Result<(RgbFrame, Instant), PrepareError> {
     use std::sync::mpsc;
-    let stride = fitter.in_width() * 3;
-    let needed = fitter.rows_needed();
+    let (rows, cols) = (fitter.rows_needed(), fitter.cols_needed());
     std::thread::scope(|s| {
-        let (tx, rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(8);
+        let (tx, rx) = mpsc::sync_channel::<Owned>(8);
         let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
         let worker = std::thread::Builder::new()
             .name("fit".into())
             .spawn_scoped(s, move || -> Result<RgbFrame, FitError> {
-                for (y0, buf) in rx {
-                    push_batch(&mut fitter, y0, &buf, stride)?;
-                    let _ = back_tx.send(buf);
+                for mut o in rx {
+                    push_batch(
+                        &mut fitter,
+                        &jpeg::Batch {
+                            y0: o.y0,
+                            x0: o.x0,
+                            width: o.width,
+                            rows: &mut o.rows,
+                        },
+                    )?;
+                    let _ = back_tx.send(o.rows);
                 }
                 fitter.finish()
-            });
-        let worker = match worker {
-            Ok(w) => w,
-            // No thread to be had: not worth failing over.
-            Err(_) => return Err(PrepareError::Decode(DecodeError::Corrupt("no resampling thread".into()))),
-        };
-        let decoded = jpeg::decode_batches(bytes, &mut |y0, rows| {
-            let last = y0 + rows.len() / stride;
-            if last <= needed.start || y0 >= needed.end {
-                return Ok(());
-            }
+            })
+            .map_err(|e| DecodeError::Io(format!("cannot start the resampling thread: {e}")))?;
+        let decoded = jpeg::decode_region(bytes, rows, Some(cols), &mut |b| {
             let fresh = back_rx.try_recv().unwrap_or_default();
-            let full = std::mem::replace(rows, fresh);
-            tx.send((y0, full))
-                .map_err(|_| DecodeError::Corrupt("resampling stopped".into()))
+            let full = std::mem::replace(b.rows, fresh);
+            tx.send(Owned {
+                y0: b.y0,
+                x0: b.x0,
+                width: b.width,
+                rows: full,
+            })
+            .map_err(|_| stopped())
         });
         let t = Instant::now();
         drop(tx);
         let fitted = worker
             .join()
             .map_err(|_| PrepareError::Decode(DecodeError::Corrupt("resampler failed".into())))?;
+        // A decode error explains a fit that ran short; a fit error explains
+        // a decode that was stopped.
         match (decoded, fitted) {
-            (Err(e), _) => Err(e.into()),
-            (Ok(_), Err(e)) => Err(e.into()),
             (Ok(_), Ok(f)) => Ok((f, t)),
+            (Err(d), Err(f)) if d == stopped() => Err(f.into()),
+            (Err(d), _) => Err(d.into()),
+            (Ok(_), Err(f)) => Err(f.into()),
         }
     })
 }
