@@ -199,7 +199,11 @@ impl Analyzer {
     }
 
     /// Analyses a camera frame (already decoded).
-    pub fn analyze_frame(&mut self, tool: &str, frame: &RgbFrame) -> Result<Analysis, AnalyzeError> {
+    pub fn analyze_frame(
+        &mut self,
+        tool: &str,
+        frame: &RgbFrame,
+    ) -> Result<Analysis, AnalyzeError> {
         let t0 = Instant::now();
         let m = self.ready_tool(tool)?;
         let prepared = preprocess::prepare_frame(frame, m.preprocess.size)?;

@@ -40,7 +40,9 @@ pub fn gate(probs: &[f32], tool: &Manifest) -> Result<Decision, GateError> {
         });
     }
     let sum: f32 = probs.iter().sum();
-    let valid = probs.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p));
+    let valid = probs
+        .iter()
+        .all(|p| p.is_finite() && (0.0..=1.0).contains(p));
     if !valid || (sum - 1.0).abs() > 1e-3 {
         return Err(GateError::NotProbabilities(probs.to_vec()));
     }
@@ -74,17 +76,46 @@ mod tests {
     fn clear_top_class_is_a_finding_with_its_referral() {
         let t = tool("diabetic-retinopathy");
         let d = gate(&[0.9, 0.1], &t).unwrap();
-        assert!(matches!(d, Decision::Finding { index: 0, refer: true, .. }), "{d:?}");
+        assert!(
+            matches!(
+                d,
+                Decision::Finding {
+                    index: 0,
+                    refer: true,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
         let d = gate(&[0.05, 0.95], &t).unwrap();
-        assert!(matches!(d, Decision::Finding { index: 1, refer: false, .. }), "{d:?}");
+        assert!(
+            matches!(
+                d,
+                Decision::Finding {
+                    index: 1,
+                    refer: false,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn margin_below_gate_is_inconclusive_and_edge_is_inclusive() {
         let t = tool("skin-lesion");
-        assert!(matches!(gate(&[0.7, 0.3], &t).unwrap(), Decision::Inconclusive { .. }));
-        assert!(matches!(gate(&[0.5, 0.5], &t).unwrap(), Decision::Inconclusive { .. }));
-        assert!(matches!(gate(&[0.75, 0.25], &t).unwrap(), Decision::Finding { index: 0, .. }));
+        assert!(matches!(
+            gate(&[0.7, 0.3], &t).unwrap(),
+            Decision::Inconclusive { .. }
+        ));
+        assert!(matches!(
+            gate(&[0.5, 0.5], &t).unwrap(),
+            Decision::Inconclusive { .. }
+        ));
+        assert!(matches!(
+            gate(&[0.75, 0.25], &t).unwrap(),
+            Decision::Finding { index: 0, .. }
+        ));
     }
 
     #[test]
@@ -92,8 +123,14 @@ mod tests {
         let mut c = Catalog::builtin().unwrap();
         c.set_margin("cataract", 0.9).unwrap();
         let t = c.tool("cataract").unwrap();
-        assert!(matches!(gate(&[0.9, 0.1], t).unwrap(), Decision::Inconclusive { .. }));
-        assert!(matches!(gate(&[0.96, 0.04], t).unwrap(), Decision::Finding { .. }));
+        assert!(matches!(
+            gate(&[0.9, 0.1], t).unwrap(),
+            Decision::Inconclusive { .. }
+        ));
+        assert!(matches!(
+            gate(&[0.96, 0.04], t).unwrap(),
+            Decision::Finding { .. }
+        ));
     }
 
     #[test]

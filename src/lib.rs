@@ -7,13 +7,13 @@
 //! sure) → `analysis` (the traceable result). `catalog` describes the tools
 //! and their models; `settings` holds what a site configures.
 
+pub mod analysis;
 pub mod catalog;
+pub mod cli;
 pub mod decode;
 pub mod engine;
 pub mod frame;
 pub mod gate;
 pub mod preprocess;
 pub mod quality;
-pub mod analysis;
 pub mod settings;
-pub mod cli;

@@ -90,7 +90,8 @@ impl Settings {
             path: path.to_path_buf(),
             reason,
         };
-        let raw: RawSettings = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
+        let raw: RawSettings =
+            toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
         let d = Settings::default();
         for (tool, m) in &raw.gate_margin {
             if !(MIN_GATE_MARGIN..=1.0).contains(m) {

@@ -21,5 +21,8 @@ fn fitted_rgb_matches_pillow_for_every_reference_image() {
             mismatches.push(r.rel.clone());
         }
     }
-    assert!(mismatches.is_empty(), "not byte-exact with Pillow: {mismatches:?}");
+    assert!(
+        mismatches.is_empty(),
+        "not byte-exact with Pillow: {mismatches:?}"
+    );
 }

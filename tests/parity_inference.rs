@@ -51,7 +51,9 @@ fn probabilities_match_the_keras_reference() {
                 "{} with {model}: gate {ours:?} vs reference {theirs:?}",
                 r.rel
             );
-            if let (Decision::Finding { index: a, .. }, Decision::Finding { index: b, .. }) = (ours, theirs) {
+            if let (Decision::Finding { index: a, .. }, Decision::Finding { index: b, .. }) =
+                (ours, theirs)
+            {
                 assert_eq!(a, b, "{} with {model}", r.rel);
             }
             compared += 1;

@@ -126,7 +126,10 @@ impl Manifest {
             })
         };
         if self.id.is_empty() || !self.id.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-            return bad(format!("tool id {:?} must be lower-case letters and '-'", self.id));
+            return bad(format!(
+                "tool id {:?} must be lower-case letters and '-'",
+                self.id
+            ));
         }
         if self.classes.len() < 2 {
             return bad("needs at least two classes".into());
@@ -142,7 +145,9 @@ impl Manifest {
         }
         let m = self.gate.margin;
         if !(MIN_GATE_MARGIN..=1.0).contains(&m) {
-            return bad(format!("gate margin {m} must lie between {MIN_GATE_MARGIN} and 1"));
+            return bad(format!(
+                "gate margin {m} must lie between {MIN_GATE_MARGIN} and 1"
+            ));
         }
         let s = self.preprocess.size as i64;
         if self.model.layout != "NHWC" || self.model.input_shape != [1, s, s, 3] {
@@ -156,6 +161,9 @@ impl Manifest {
         }
         if !(self.preprocess.scale.is_finite() && self.preprocess.scale > 0.0) {
             return bad("preprocess scale must be positive".into());
+        }
+        if let Err(problem) = self.quality.validate() {
+            return bad(format!("quality: {problem}"));
         }
         if !self.model.path.ends_with(".xml") {
             return bad("model path must name an OpenVINO IR .xml file".into());

@@ -20,7 +20,10 @@ const BUILTIN: [(&str, &str); 5] = [
         include_str!("../../models/diabetic-retinopathy.toml"),
     ),
     ("redness.toml", include_str!("../../models/redness.toml")),
-    ("skin-lesion.toml", include_str!("../../models/skin-lesion.toml")),
+    (
+        "skin-lesion.toml",
+        include_str!("../../models/skin-lesion.toml"),
+    ),
     ("covid-ct.toml", include_str!("../../models/covid-ct.toml")),
 ];
 
@@ -175,7 +178,13 @@ mod tests {
         let ids: Vec<&str> = c.tools().iter().map(|t| t.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["cataract", "diabetic-retinopathy", "redness", "skin-lesion", "covid-ct"]
+            [
+                "cataract",
+                "diabetic-retinopathy",
+                "redness",
+                "skin-lesion",
+                "covid-ct"
+            ]
         );
     }
 
@@ -188,6 +197,19 @@ mod tests {
         let s = c.tool("skin-lesion").unwrap();
         assert_eq!(s.classes[1].id, "malignant");
         assert!(s.classes[1].refer && !s.classes[0].refer);
+    }
+
+    #[test]
+    fn manifest_quality_is_the_calibrated_set_for_its_kind() {
+        // tests/quality.rs calibrates `defaults_for`; the manifests must carry those values.
+        for t in Catalog::builtin().unwrap().tools() {
+            assert_eq!(
+                t.quality,
+                crate::quality::defaults_for(t.image_kind),
+                "{}",
+                t.id
+            );
+        }
     }
 
     #[test]

@@ -77,7 +77,12 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
                 } else {
                     plain_line(&file, &a)
                 };
-                log::info!("{file}: {:?} {:?} in {:.1} ms", a.outcome, a.class, a.timings_ms.total);
+                log::info!(
+                    "{file}: {:?} {:?} in {:.1} ms",
+                    a.outcome,
+                    a.class,
+                    a.timings_ms.total
+                );
                 writeln!(stdout.lock(), "{line}")?;
             }
             Err(e) => {

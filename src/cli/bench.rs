@@ -35,10 +35,26 @@ pub struct Args {
 
 /// An image group: a tool and the dataset folders of its kind of image.
 const GROUPS: [(&str, &str, &[&str]); 4] = [
-    ("fundus 3504x2336 JPEG", "diabetic-retinopathy", &["eye/diabetic-retinopathy", "eye/no-diabetic-retinopathy"]),
-    ("external eye JPEG", "cataract", &["eye/cataract", "eye/redness"]),
-    ("skin 224x224 JPEG", "skin-lesion", &["skin-lesion/benign", "skin-lesion/malignant"]),
-    ("CT slices PNG/JPEG", "covid-ct", &["covid-ct/covid", "covid-ct/non-covid"]),
+    (
+        "fundus 3504x2336 JPEG",
+        "diabetic-retinopathy",
+        &["eye/diabetic-retinopathy", "eye/no-diabetic-retinopathy"],
+    ),
+    (
+        "external eye JPEG",
+        "cataract",
+        &["eye/cataract", "eye/redness"],
+    ),
+    (
+        "skin 224x224 JPEG",
+        "skin-lesion",
+        &["skin-lesion/benign", "skin-lesion/malignant"],
+    ),
+    (
+        "CT slices PNG/JPEG",
+        "covid-ct",
+        &["covid-ct/covid", "covid-ct/non-covid"],
+    ),
 ];
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -90,14 +106,17 @@ fn measure(an: &mut Analyzer, tool: &str, file: &Path, repeats: usize) -> anyhow
         let a = an.analyze_bytes(tool, &bytes)?;
         totals.push(t0.elapsed().as_secs_f64() * 1000.0);
         let t = a.timings_ms;
-        for (s, v) in stages.iter_mut().zip([t.decode, t.preprocess, t.quality, t.infer]) {
+        for (s, v) in stages
+            .iter_mut()
+            .zip([t.decode, t.preprocess, t.quality, t.infer])
+        {
             s.push(v);
         }
         if decode::sniff(&bytes) == Some(decode::ImageFormat::Jpeg) {
             let t1 = Instant::now();
             let mut sink = 0usize;
-            jpeg::decode_batches(&bytes, &mut |_, rows| {
-                sink ^= rows.len();
+            jpeg::decode_region(&bytes, 0..usize::MAX, None, &mut |b| {
+                sink ^= b.rows.len();
                 Ok(())
             })?;
             std::hint::black_box(sink);
@@ -127,7 +146,13 @@ struct BaselineRow {
 }
 
 /// Runs the original pipeline on `files`; image path → total ms.
-fn baseline(python: &Path, script: &Path, model_dir: &Path, files: &[PathBuf], repeats: usize) -> anyhow::Result<HashMap<String, f64>> {
+fn baseline(
+    python: &Path,
+    script: &Path,
+    model_dir: &Path,
+    files: &[PathBuf],
+    repeats: usize,
+) -> anyhow::Result<HashMap<String, f64>> {
     let out = tempfile::NamedTempFile::new()?;
     let status = Command::new(python)
         .arg(script)
@@ -141,8 +166,15 @@ fn baseline(python: &Path, script: &Path, model_dir: &Path, files: &[PathBuf], r
         anyhow::bail!("baseline exited with {status}");
     }
     let b: Baseline = serde_json::from_slice(&std::fs::read(out.path())?)?;
-    let way = b.ways.get("openvino").ok_or_else(|| anyhow::anyhow!("baseline has no openvino rows"))?;
-    Ok(way.images.iter().map(|r| (r.image.clone(), r.total_ms)).collect())
+    let way = b
+        .ways
+        .get("openvino")
+        .ok_or_else(|| anyhow::anyhow!("baseline has no openvino rows"))?;
+    Ok(way
+        .images
+        .iter()
+        .map(|r| (r.image.clone(), r.total_ms))
+        .collect())
 }
 
 /// Loads all five models in this process and prints the time as JSON.
@@ -155,18 +187,28 @@ fn load_only(settings: &Settings, cache: &Path) -> anyhow::Result<()> {
     if !a.unavailable().is_empty() {
         return Err(Fatal(format!("unavailable: {:?}", a.unavailable())).into());
     }
-    println!("{{\"load_ms\": {ms:.1}, \"peak_rss_mb\": {:.1}}}", peak_rss_mb().unwrap_or(f64::NAN));
+    println!(
+        "{{\"load_ms\": {ms:.1}, \"peak_rss_mb\": {:.1}}}",
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
     Ok(())
 }
 
 fn child_load(cache: &Path, settings_args: &[String]) -> anyhow::Result<f64> {
     let exe = std::env::current_exe()?;
-    let out = Command::new(exe).args(settings_args).arg("bench").arg("--load-only").arg(cache).output()?;
+    let out = Command::new(exe)
+        .args(settings_args)
+        .arg("bench")
+        .arg("--load-only")
+        .arg(cache)
+        .output()?;
     if !out.status.success() {
         anyhow::bail!("{}", String::from_utf8_lossy(&out.stderr));
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    v["load_ms"].as_f64().ok_or_else(|| anyhow::anyhow!("no load_ms"))
+    v["load_ms"]
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("no load_ms"))
 }
 
 pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
@@ -174,7 +216,10 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         return load_only(settings, cache);
     }
     let models = crate::catalog::models_dir(settings.models_dir.as_deref())?;
-    let datasets = args.datasets.clone().unwrap_or_else(|| models.join("../datasets"));
+    let datasets = args
+        .datasets
+        .clone()
+        .unwrap_or_else(|| models.join("../datasets"));
     let shared = models.join("..");
     let script = shared.join("bench/baseline_bench.py");
     let python = args
@@ -183,7 +228,10 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".bench-venv/bin/python"));
     let use_baseline = !args.no_baseline && python.is_file() && script.is_file();
     if !use_baseline && !args.no_baseline {
-        println!("(no baseline: {} not found; `make bench-venv` builds it)\n", python.display());
+        println!(
+            "(no baseline: {} not found; `make bench-venv` builds it)\n",
+            python.display()
+        );
     }
 
     // Model loading in fresh processes: cold (empty cache), then from the cache.
@@ -199,7 +247,17 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
     let mut an = Analyzer::new(settings, &[]).map_err(|e| Fatal(e.to_string()))?;
     println!(
         "{:<22} {:>3} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>7} {:>10} {:>8}",
-        "group", "n", "decode", "prep", "quality", "infer", "TOTAL", "jpeg-only", "tot/dec", "baseline", "speed-up"
+        "group",
+        "n",
+        "decode",
+        "prep",
+        "quality",
+        "infer",
+        "TOTAL",
+        "jpeg-only",
+        "tot/dec",
+        "baseline",
+        "speed-up"
     );
     for (name, tool, dirs) in GROUPS {
         let files = files_in(&dirs.iter().map(|d| datasets.join(d)).collect::<Vec<_>>());
@@ -224,13 +282,19 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         let col = |i: usize| median(rows.iter().map(|r| r.stages[i]).collect());
         let total = median(rows.iter().map(|r| r.total).collect());
         let dec: Vec<f64> = rows.iter().filter_map(|r| r.decode_only).collect();
-        let ratios: Vec<f64> = rows.iter().filter_map(|r| r.decode_only.map(|d| r.total / d)).collect();
+        let ratios: Vec<f64> = rows
+            .iter()
+            .filter_map(|r| r.decode_only.map(|d| r.total / d))
+            .collect();
         let (bl, speedup) = match &base {
             Some(b) => {
                 let per: Vec<(f64, f64)> = files
                     .iter()
                     .zip(&rows)
-                    .filter_map(|(f, r)| b.get(&f.display().to_string()).map(|&bt| (bt, bt / r.total)))
+                    .filter_map(|(f, r)| {
+                        b.get(&f.display().to_string())
+                            .map(|&bt| (bt, bt / r.total))
+                    })
                     .collect();
                 (
                     format!("{:.2}", median(per.iter().map(|p| p.0).collect())),
@@ -248,12 +312,24 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
             col(2),
             col(3),
             total,
-            if dec.is_empty() { "-".into() } else { format!("{:.2}", median(dec)) },
-            if ratios.is_empty() { "-".into() } else { format!("{:.2}x", median(ratios)) },
+            if dec.is_empty() {
+                "-".into()
+            } else {
+                format!("{:.2}", median(dec))
+            },
+            if ratios.is_empty() {
+                "-".into()
+            } else {
+                format!("{:.2}x", median(ratios))
+            },
             bl,
             speedup
         );
-        println!("{:<22} throughput {:.0} images/s (one at a time)", "", 1000.0 / total);
+        println!(
+            "{:<22} throughput {:.0} images/s (one at a time)",
+            "",
+            1000.0 / total
+        );
     }
     println!(
         "\nmedians over images of the median of {} runs, ms; TOTAL = file read → gated result;\n\

@@ -33,16 +33,19 @@ fn images_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png" | "bmp" | "tif" | "tiff" | "webp" | "gif"))
-            {
+            } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                matches!(
+                    x.to_ascii_lowercase().as_str(),
+                    "jpg" | "jpeg" | "png" | "bmp" | "tif" | "tiff" | "webp" | "gif"
+                )
+            }) {
                 out.push(p);
             }
         }
@@ -77,7 +80,11 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         t.n += 1;
         let result = decode::read_file(f)
             .map_err(|e| e.to_string())
-            .and_then(|b| analyzer.analyze_bytes(&tool.id, &b).map_err(|e| e.to_string()));
+            .and_then(|b| {
+                analyzer
+                    .analyze_bytes(&tool.id, &b)
+                    .map_err(|e| e.to_string())
+            });
         match result {
             Err(e) => {
                 t.errors += 1;
@@ -91,7 +98,12 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
             },
         }
     }
-    println!("tool {} on {} ({} images)", tool.id, args.dir.display(), files.len());
+    println!(
+        "tool {} on {} ({} images)",
+        tool.id,
+        args.dir.display(),
+        files.len()
+    );
     println!(
         "{:<26} {:>4} {:>8} {:>13} {:>9} {:>6} {:>7}",
         "true class", "n", "correct", "inconclusive", "rejected", "wrong", "errors"
@@ -107,7 +119,11 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
             t.rejected,
             t.wrong,
             t.errors,
-            if known { "" } else { "  (not a class of this tool)" }
+            if known {
+                ""
+            } else {
+                "  (not a class of this tool)"
+            }
         );
     }
     let sum = |refer: bool| {

@@ -16,7 +16,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "onemed", version, about = "OneMed Kiosk: offline assistive medical screening")]
+#[command(
+    name = "onemed",
+    version,
+    about = "OneMed Kiosk: offline assistive medical screening"
+)]
 pub struct Cli {
     /// Settings file (default: $ONEMED_CONFIG, else /etc/onemed/kiosk.toml).
     #[arg(long, global = true, value_name = "FILE")]

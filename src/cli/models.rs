@@ -9,7 +9,13 @@ pub fn run(settings: &Settings) -> anyhow::Result<()> {
     let e = a.engine();
     println!("runtime: {}", e.runtime_path().display());
     println!("devices: {}", e.available_devices().join(", "));
-    println!("device:  {}{}", e.device(), e.device_note().map(|n| format!(" ({n})")).unwrap_or_default());
+    println!(
+        "device:  {}{}",
+        e.device(),
+        e.device_note()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    );
     println!();
     for t in a.catalog().tools() {
         match (e.info(&t.id), a.unavailable().get(&t.id)) {

@@ -12,11 +12,19 @@ pub fn orientation(app1: &[u8]) -> Option<u8> {
     };
     let u16_at = |i: usize| -> Option<u16> {
         let b: [u8; 2] = tiff.get(i..i + 2)?.try_into().ok()?;
-        Some(if big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
     };
     let u32_at = |i: usize| -> Option<u32> {
         let b: [u8; 4] = tiff.get(i..i + 4)?.try_into().ok()?;
-        Some(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     };
     let ifd = usize::try_from(u32_at(4)?).ok()?;
     let entries = usize::from(u16_at(ifd)?);
@@ -36,10 +44,19 @@ mod tests {
 
     fn block(big: bool, value: u16) -> Vec<u8> {
         let mut v = b"Exif\0\0".to_vec();
-        let (w16, w32): (fn(u16) -> [u8; 2], fn(u32) -> [u8; 4]) = if big {
-            (u16::to_be_bytes, u32::to_be_bytes)
-        } else {
-            (u16::to_le_bytes, u32::to_le_bytes)
+        let w16 = |x: u16| {
+            if big {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            }
+        };
+        let w32 = |x: u32| {
+            if big {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            }
         };
         v.extend_from_slice(if big { b"MM\0*" } else { b"II*\0" });
         v.extend_from_slice(&w32(8));

@@ -202,7 +202,10 @@ pub fn decode_region(
     guarded(|| {
         d.read_header()?;
         let c = &mut *d.cinfo;
-        if matches!(c.jpeg_color_space, ffi::J_COLOR_SPACE::JCS_CMYK | ffi::J_COLOR_SPACE::JCS_YCCK) {
+        if matches!(
+            c.jpeg_color_space,
+            ffi::J_COLOR_SPACE::JCS_CMYK | ffi::J_COLOR_SPACE::JCS_YCCK
+        ) {
             return Err(DecodeError::Unsupported(
                 "CMYK JPEG (print colours); save the image as an RGB JPEG or PNG".into(),
             ));
@@ -262,12 +265,4 @@ pub fn decode_region(
         unsafe { ffi::jpeg_finish_decompress(c) };
         Ok((w, h))
     })
-}
-
-/// Decodes every pixel, calling `on_batch(first_row, rows)` in order.
-pub fn decode_batches(
-    bytes: &[u8],
-    on_batch: &mut dyn FnMut(usize, &mut Vec<u8>) -> Result<(), DecodeError>,
-) -> Result<(usize, usize), DecodeError> {
-    decode_region(bytes, 0..usize::MAX, None, &mut |b| on_batch(b.y0, b.rows))
 }

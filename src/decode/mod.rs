@@ -153,11 +153,13 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
         ImageFormat::Jpeg => jpeg::probe(bytes)?,
         // The IHDR chunk always comes first: read the size even from a header alone.
         ImageFormat::Png if bytes.len() >= 24 && &bytes[12..16] == b"IHDR" => {
-            let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+            let be =
+                |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
             (be(16) as usize, be(20) as usize, 1)
         }
         other => {
-            let reader = image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
+            let reader =
+                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
             let (w, h) = reader.into_dimensions().map_err(map_image_error)?;
             (w as usize, h as usize, 1)
         }
@@ -204,14 +206,15 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<(Probe, RgbFrame), Decode
     let frame = match probe.format {
         ImageFormat::Jpeg => {
             let mut data = Vec::with_capacity(probe.width * probe.height * 3);
-            jpeg::decode_batches(bytes, &mut |_, rows| {
-                data.extend_from_slice(rows);
+            jpeg::decode_region(bytes, 0..probe.height, None, &mut |b| {
+                data.extend_from_slice(b.rows);
                 Ok(())
             })?;
             RgbFrame::new(probe.width, probe.height, data)
         }
         other => {
-            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
+            let mut reader =
+                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
             let mut lim = image::Limits::default();
             lim.max_image_width = Some(probe.width as u32);
             lim.max_image_height = Some(probe.height as u32);

@@ -10,7 +10,9 @@
 pub mod runtime;
 
 use crate::catalog::{Manifest, ModelFiles};
-use openvino::{CompiledModel, Core, DeviceType, ElementType, InferRequest, PropertyKey, RwPropertyKey};
+use openvino::{
+    CompiledModel, Core, DeviceType, ElementType, InferRequest, PropertyKey, RwPropertyKey,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -60,17 +62,29 @@ pub enum EngineError {
     #[error("OpenVINO could not start: {0}")]
     Setup(String),
     #[error("model for {tool} cannot be read ({path}): {reason}")]
-    Read { tool: String, path: PathBuf, reason: String },
+    Read {
+        tool: String,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("model for {tool} does not match its manifest: {problem}")]
     Mismatch { tool: String, problem: String },
     #[error("model for {tool} could not be compiled for {device}: {reason}")]
-    Compile { tool: String, device: String, reason: String },
+    Compile {
+        tool: String,
+        device: String,
+        reason: String,
+    },
     #[error("model for {tool} compiled with {precision} precision, not f32; refusing to use it")]
     Precision { tool: String, precision: String },
     #[error("model for {0} is not loaded")]
     NotLoaded(String),
     #[error("input for {tool} has {got} values, expected {expected}")]
-    InputSize { tool: String, got: usize, expected: usize },
+    InputSize {
+        tool: String,
+        got: usize,
+        expected: usize,
+    },
     #[error("inference failed for {tool}: {reason}")]
     Infer { tool: String, reason: String },
     #[error(transparent)]
@@ -137,11 +151,15 @@ impl Engine {
         };
         let dev = DeviceType::from(device.as_str());
         core.set_property(&dev, &RwPropertyKey::HintInferencePrecision, "f32")
-            .map_err(|e| EngineError::Setup(format!("cannot pin f32 precision on {device}: {e}")))?;
+            .map_err(|e| {
+                EngineError::Setup(format!("cannot pin f32 precision on {device}: {e}"))
+            })?;
         if let Some(dir) = &cfg.cache_dir {
             match std::fs::create_dir_all(dir) {
                 Ok(()) => {
-                    if let Err(e) = core.set_property(&dev, &RwPropertyKey::CacheDir, &dir.to_string_lossy()) {
+                    if let Err(e) =
+                        core.set_property(&dev, &RwPropertyKey::CacheDir, &dir.to_string_lossy())
+                    {
                         log::warn!("model cache disabled: {e}");
                     }
                 }
@@ -204,10 +222,16 @@ impl Engine {
         let n_in = model.get_inputs_len().map_err(|e| mismatch(ov_err(e)))?;
         let n_out = model.get_outputs_len().map_err(|e| mismatch(ov_err(e)))?;
         if n_in != 1 || n_out != 1 {
-            return Err(mismatch(format!("{n_in} inputs and {n_out} outputs, expected 1 and 1")));
+            return Err(mismatch(format!(
+                "{n_in} inputs and {n_out} outputs, expected 1 and 1"
+            )));
         }
-        let input = model.get_input_by_index(0).map_err(|e| mismatch(ov_err(e)))?;
-        let output = model.get_output_by_index(0).map_err(|e| mismatch(ov_err(e)))?;
+        let input = model
+            .get_input_by_index(0)
+            .map_err(|e| mismatch(ov_err(e)))?;
+        let output = model
+            .get_output_by_index(0)
+            .map_err(|e| mismatch(ov_err(e)))?;
         let in_name = input.get_name().map_err(|e| mismatch(ov_err(e)))?;
         let out_name = output.get_name().map_err(|e| mismatch(ov_err(e)))?;
         let in_shape = input.get_shape().map_err(|e| mismatch(ov_err(e)))?;
@@ -235,23 +259,31 @@ impl Engine {
             )));
         }
         let dev = DeviceType::from(self.device.as_str());
-        let mut compiled = self.core.compile_model(&model, dev).map_err(|e| EngineError::Compile {
-            tool: id.clone(),
-            device: self.device.clone(),
-            reason: ov_err(e),
-        })?;
+        let mut compiled =
+            self.core
+                .compile_model(&model, dev)
+                .map_err(|e| EngineError::Compile {
+                    tool: id.clone(),
+                    device: self.device.clone(),
+                    reason: ov_err(e),
+                })?;
         let precision = compiled
             .get_property(&PropertyKey::Rw(RwPropertyKey::HintInferencePrecision))
             .map(|p| p.to_string())
             .unwrap_or_else(|e| format!("unknown ({e})"));
         if precision != "f32" {
-            return Err(EngineError::Precision { tool: id, precision });
+            return Err(EngineError::Precision {
+                tool: id,
+                precision,
+            });
         }
-        let request = compiled.create_infer_request().map_err(|e| EngineError::Compile {
-            tool: id.clone(),
-            device: self.device.clone(),
-            reason: ov_err(e),
-        })?;
+        let request = compiled
+            .create_infer_request()
+            .map_err(|e| EngineError::Compile {
+                tool: id.clone(),
+                device: self.device.clone(),
+                reason: ov_err(e),
+            })?;
         let info = ModelInfo {
             tool: id.clone(),
             xml: files.xml.clone(),
@@ -307,7 +339,10 @@ impl Engine {
             reason: ov_err(e),
         };
         let mut tensor = m.request.get_tensor(&m.input_name).map_err(fail)?;
-        tensor.get_data_mut::<f32>().map_err(fail)?.copy_from_slice(input);
+        tensor
+            .get_data_mut::<f32>()
+            .map_err(fail)?
+            .copy_from_slice(input);
         m.request.infer().map_err(fail)?;
         let out = m.request.get_tensor(&m.output_name).map_err(fail)?;
         let probs = out.get_data::<f32>().map_err(fail)?.to_vec();

@@ -63,10 +63,16 @@ fn lib_under(root: &Path) -> Option<PathBuf> {
     let mut pys: Vec<PathBuf> = std::fs::read_dir(&lib)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("python3")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("python3"))
+        })
         .collect();
     pys.sort();
-    pys.iter().rev().find_map(|p| lib_in(&p.join("site-packages/openvino/libs")))
+    pys.iter()
+        .rev()
+        .find_map(|p| lib_in(&p.join("site-packages/openvino/libs")))
 }
 
 /// Candidate roots, in search order.
@@ -132,13 +138,19 @@ mod tests {
         let libs = d.path().join("lib/python3.11/site-packages/openvino/libs");
         std::fs::create_dir_all(&libs).unwrap();
         std::fs::write(libs.join("libopenvino_c.so.2641"), b"").unwrap();
-        assert_eq!(lib_under(d.path()), Some(libs.join("libopenvino_c.so.2641")));
+        assert_eq!(
+            lib_under(d.path()),
+            Some(libs.join("libopenvino_c.so.2641"))
+        );
     }
 
     #[test]
     fn configured_folder_without_library_says_what_to_install() {
         let d = tempfile::tempdir().unwrap();
         let e = locate(Some(d.path())).unwrap_err().to_string();
-        assert!(e.contains("make venv") && e.contains("OPENVINO_INSTALL_DIR"), "{e}");
+        assert!(
+            e.contains("make venv") && e.contains("OPENVINO_INSTALL_DIR"),
+            "{e}"
+        );
     }
 }

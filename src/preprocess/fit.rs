@@ -148,7 +148,11 @@ fn horizontal_group(
     let w3 = span_px * CHANNELS;
     tbuf.resize(w3 * LANES, 0);
     for r in 0..LANES {
-        let src = if r < n { &group[r * w3..(r + 1) * w3] } else { &group[..w3] };
+        let src = if r < n {
+            &group[r * w3..(r + 1) * w3]
+        } else {
+            &group[..w3]
+        };
         for (i, &v) in src.iter().enumerate() {
             tbuf[i * LANES + r] = v;
         }
@@ -208,12 +212,18 @@ unsafe fn horizontal_group_avx2(
     use std::arch::x86_64::*;
     let w3 = span_px * CHANNELS;
     tbuf.resize(w3 * LANES, 0);
-    let rows: [&[u8]; LANES] =
-        std::array::from_fn(|r| if r < n { &group[r * w3..(r + 1) * w3] } else { &group[..w3] });
+    let rows: [&[u8]; LANES] = std::array::from_fn(|r| {
+        if r < n {
+            &group[r * w3..(r + 1) * w3]
+        } else {
+            &group[..w3]
+        }
+    });
     let mut i = 0;
     while i + 8 <= w3 {
         // SAFETY: i + 8 <= w3 bytes are in every row; 64 bytes are written at i * 8.
-        let a: [__m128i; LANES] = std::array::from_fn(|r| _mm_loadl_epi64(rows[r].as_ptr().add(i).cast()));
+        let a: [__m128i; LANES] =
+            std::array::from_fn(|r| _mm_loadl_epi64(rows[r].as_ptr().add(i).cast()));
         let b0 = _mm_unpacklo_epi8(a[0], a[1]);
         let b1 = _mm_unpacklo_epi8(a[2], a[3]);
         let b2 = _mm_unpacklo_epi8(a[4], a[5]);
@@ -256,7 +266,10 @@ unsafe fn horizontal_group_avx2(
         }
         for (c, acc) in [a0, a1, a2].into_iter().enumerate() {
             // clip8: arithmetic shift, then clamp to 0..=255.
-            let v = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32::<{ PRECISION_BITS as i32 }>(acc), zero), max);
+            let v = _mm256_min_epi32(
+                _mm256_max_epi32(_mm256_srai_epi32::<{ PRECISION_BITS as i32 }>(acc), zero),
+                max,
+            );
             _mm256_storeu_si256(lanes[c].as_mut_ptr().cast(), v);
         }
         for r in 0..n {
@@ -269,7 +282,13 @@ unsafe fn horizontal_group_avx2(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn vertical_row_avx2(k: &[i32], rows: &[u8], stride: usize, acc: &mut [i32], out: &mut [u8]) {
+unsafe fn vertical_row_avx2(
+    k: &[i32],
+    rows: &[u8],
+    stride: usize,
+    acc: &mut [i32],
+    out: &mut [u8],
+) {
     vertical_row(k, rows, stride, acc, out)
 }
 
@@ -290,7 +309,11 @@ pub enum FitError {
     #[error("image has no pixels ({0}x{1})")]
     Empty(usize, usize),
     #[error("row {got} has {len} bytes, expected {expected}")]
-    RowLength { got: usize, len: usize, expected: usize },
+    RowLength {
+        got: usize,
+        len: usize,
+        expected: usize,
+    },
     #[error("the image ended after {rows} of {needed} rows")]
     MissingRows { rows: usize, needed: usize },
 }
@@ -443,7 +466,9 @@ impl Fitter {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: AVX2 support was checked at run time.
-            unsafe { horizontal_group_avx2(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out) };
+            unsafe {
+                horizontal_group_avx2(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out)
+            };
         } else {
             horizontal_group(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
         }
@@ -502,7 +527,11 @@ impl Fitter {
                 needed,
             });
         }
-        let data = if self.vert.is_some() { self.out } else { self.tmp };
+        let data = if self.vert.is_some() {
+            self.out
+        } else {
+            self.tmp
+        };
         RgbFrame::new(self.out_w, self.out_h, data).ok_or(FitError::Empty(self.out_w, self.out_h))
     }
 }
@@ -534,7 +563,10 @@ mod tests {
         let t = Taps::new(3504, 584.0, 2920.0, 224);
         for i in 0..224 {
             let s: i64 = t.coeffs(i).iter().map(|&v| i64::from(v)).sum();
-            assert!((s - (1 << PRECISION_BITS)).abs() <= t.count[i] as i64, "{i}: {s}");
+            assert!(
+                (s - (1 << PRECISION_BITS)).abs() <= t.count[i] as i64,
+                "{i}: {s}"
+            );
         }
     }
 
@@ -562,7 +594,9 @@ mod tests {
     #[test]
     fn scalar_and_vector_paths_agree() {
         let (w, h) = (517, 389);
-        let data: Vec<u8> = (0..w * h * 3).map(|i| ((i * 2654435761usize) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..w * h * 3)
+            .map(|i| ((i * 2654435761usize) >> 13) as u8)
+            .collect();
         let frame = RgbFrame::new(w, h, data).unwrap();
         let a = fit(&frame, 224, 224).unwrap();
         let mut f = Fitter::new(w, h, 224, 224).unwrap();

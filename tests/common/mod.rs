@@ -41,7 +41,12 @@ pub fn reference() -> Vec<RefImage> {
         .iter()
         .map(|img| {
             let rel = img["file"].as_str().unwrap().to_string();
-            let b: Vec<f64> = img["fit_crop_box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let b: Vec<f64> = img["fit_crop_box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             RefImage {
                 file: datasets_dir().join(&rel),
                 rel,
@@ -53,7 +58,12 @@ pub fn reference() -> Vec<RefImage> {
                     .unwrap()
                     .iter()
                     .map(|(k, m)| {
-                        let p = m["probabilities"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+                        let p = m["probabilities"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.as_f64().unwrap())
+                            .collect();
                         (k.clone(), p)
                     })
                     .collect(),
