@@ -141,20 +141,24 @@ impl Analyzer {
             unavailable: BTreeMap::new(),
         };
         let models_dir = catalog::models_dir(settings.models_dir.as_deref());
-        for tool in &wanted {
-            let loaded = models_dir
+        let mut jobs = Vec::new();
+        for tool in wanted {
+            let files = models_dir
                 .as_ref()
                 .map_err(|e| e.to_string())
-                .and_then(|dir| ModelFiles::locate(dir, &tool.model).map_err(|e| e.to_string()))
-                .and_then(|files| {
-                    a.engine
-                        .load(tool, &files)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(reason) = loaded {
-                log::error!("{} unavailable: {reason}", tool.id);
-                a.unavailable.insert(tool.id.clone(), reason);
+                .and_then(|dir| ModelFiles::locate(dir, &tool.model).map_err(|e| e.to_string()));
+            match files {
+                Ok(f) => jobs.push((tool, f)),
+                Err(reason) => {
+                    log::error!("{} unavailable: {reason}", tool.id);
+                    a.unavailable.insert(tool.id.clone(), reason);
+                }
+            }
+        }
+        for (id, result) in a.engine.load_all(&jobs) {
+            if let Err(reason) = result {
+                log::error!("{id} unavailable: {reason}");
+                a.unavailable.insert(id, reason);
             }
         }
         Ok(a)

@@ -118,6 +118,9 @@ struct Loaded {
 /// Owns the OpenVINO core and the compiled models.
 pub struct Engine {
     core: Core,
+    config: EngineConfig,
+    /// Cores that compiled some of the models (kept alive with them).
+    helper_cores: Vec<Core>,
     device: String,
     /// Set when the device asked for was not available.
     device_note: Option<String>,
@@ -162,6 +165,12 @@ impl Engine {
                     {
                         log::warn!("model cache disabled: {e}");
                     }
+                    // Larger cache files that load faster: start-up is what matters here.
+                    if let Err(e) =
+                        core.set_property(&dev, &RwPropertyKey::CacheMode, "OPTIMIZE_SPEED")
+                    {
+                        log::info!("cache mode not set: {e}");
+                    }
                 }
                 Err(e) => log::warn!("model cache disabled, cannot create {}: {e}", dir.display()),
             }
@@ -173,6 +182,8 @@ impl Engine {
         );
         Ok(Engine {
             core,
+            config: cfg.clone(),
+            helper_cores: Vec::new(),
             device,
             device_note,
             runtime_path,
@@ -314,6 +325,46 @@ impl Engine {
             },
         );
         self.info(&id).ok_or(EngineError::NotLoaded(id))
+    }
+
+    /// Loads several tools' models, half of them on a second core so that
+    /// reading and compiling overlap. Returns each tool's outcome, in order.
+    pub fn load_all(
+        &mut self,
+        jobs: &[(Manifest, ModelFiles)],
+    ) -> Vec<(String, Result<(), String>)> {
+        let one = |e: &mut Engine, (m, f): &(Manifest, ModelFiles)| {
+            (
+                m.id.clone(),
+                e.load(m, f).map(|_| ()).map_err(|e| e.to_string()),
+            )
+        };
+        let (mine, theirs) = jobs.split_at(jobs.len().div_ceil(2));
+        if theirs.is_empty() {
+            return jobs.iter().map(|j| one(self, j)).collect();
+        }
+        let config = self.config.clone();
+        let (mut results, joined) = std::thread::scope(|s| {
+            // The helper core starts up on the other thread, overlapping our loads.
+            let other = s.spawn(move || {
+                let mut helper = Engine::new(&config).ok()?;
+                let r: Vec<_> = theirs.iter().map(|j| one(&mut helper, j)).collect();
+                Some((r, helper))
+            });
+            let r: Vec<_> = mine.iter().map(|j| one(self, j)).collect();
+            (r, other.join())
+        });
+        match joined {
+            Ok(Some((r, helper))) => {
+                results.extend(r);
+                self.models.extend(helper.models);
+                self.helper_cores.push(helper.core);
+                self.helper_cores.extend(helper.helper_cores);
+            }
+            // No second core to be had: load the rest here.
+            _ => results.extend(theirs.iter().map(|j| one(self, j))),
+        }
+        results
     }
 
     /// What is loaded for a tool.
