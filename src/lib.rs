@@ -17,3 +17,6 @@ pub mod gate;
 pub mod preprocess;
 pub mod quality;
 pub mod settings;
+pub mod camera;
+pub mod import;
+pub mod kiosk;

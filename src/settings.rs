@@ -26,6 +26,10 @@ struct RawSettings {
     max_image_pixels: Option<u64>,
     #[serde(default)]
     gate_margin: BTreeMap<String, f32>,
+    camera: Option<String>,
+    #[serde(default)]
+    import_paths: Vec<PathBuf>,
+    max_attempts: Option<u32>,
 }
 
 /// Validated settings with defaults applied.
@@ -43,6 +47,12 @@ pub struct Settings {
     pub max_image_pixels: u64,
     /// Per-tool gate margins overriding the manifests (never below 0.3).
     pub gate_margin: BTreeMap<String, f32>,
+    /// The camera: `auto`, `none`, `replay:<dir>[?fps=N]`, `v4l:<index>`.
+    pub camera: String,
+    /// Folders offered for import besides USB sticks under /media, /run/media.
+    pub import_paths: Vec<PathBuf>,
+    /// Unusable pictures before "Could not assess — refer".
+    pub max_attempts: u32,
 }
 
 impl Default for Settings {
@@ -55,6 +65,9 @@ impl Default for Settings {
             cache_dir: default_cache_dir(),
             max_image_pixels: crate::decode::Limits::default().max_pixels,
             gate_margin: BTreeMap::new(),
+            camera: "auto".into(),
+            import_paths: Vec::new(),
+            max_attempts: crate::kiosk::flow::DEFAULT_MAX_ATTEMPTS,
         }
     }
 }
@@ -100,6 +113,9 @@ impl Settings {
                 )));
             }
         }
+        if raw.max_attempts == Some(0) {
+            return Err(invalid("max_attempts must be at least 1".into()));
+        }
         if raw.max_image_pixels == Some(0) {
             return Err(invalid("max_image_pixels must be positive".into()));
         }
@@ -111,6 +127,9 @@ impl Settings {
             cache_dir: raw.cache_dir.or(d.cache_dir),
             max_image_pixels: raw.max_image_pixels.unwrap_or(d.max_image_pixels),
             gate_margin: raw.gate_margin,
+            camera: raw.camera.unwrap_or(d.camera),
+            import_paths: raw.import_paths,
+            max_attempts: raw.max_attempts.unwrap_or(d.max_attempts),
         })
     }
 

@@ -66,6 +66,11 @@ impl Catalog {
         Ok(Catalog { tools })
     }
 
+    /// A catalogue with no tools (the kiosk shows none rather than failing).
+    pub fn empty() -> Catalog {
+        Catalog { tools: Vec::new() }
+    }
+
     /// Manifests from a folder of `<tool>.toml` files (sorted by file name).
     pub fn from_dir(dir: &Path) -> Result<Catalog, CatalogError> {
         let io = |source| CatalogError::ManifestDir {

@@ -48,6 +48,18 @@ enum Command {
     Bench(bench::Args),
     /// List the tools, their model files, hashes and the devices OpenVINO sees.
     Models,
+    /// Run the touchscreen kiosk.
+    Kiosk(KioskArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct KioskArgs {
+    /// Camera: auto, none, replay:<dir>[?fps=N], v4l:<index> (overrides the settings).
+    #[arg(long)]
+    camera: Option<String>,
+    /// Fill the screen (on the kiosk itself).
+    #[arg(long)]
+    fullscreen: bool,
 }
 
 /// A failure that means the command could not run at all (exit 2).
@@ -88,12 +100,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(&settings, a),
         Command::Bench(a) => bench::run(&settings, a),
         Command::Models => models::run(&settings),
+        Command::Kiosk(k) => {
+            let mut settings = settings;
+            if let Some(c) = &k.camera {
+                settings.camera = c.clone();
+            }
+            crate::kiosk::run(&settings, k.fullscreen)
+        }
     }
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+    let kiosk = std::env::args().any(|a| a == "kiosk");
+    let level = if kiosk { "info" } else { "warn" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_timestamp_millis()
         .init();
     let cli = Cli::parse();

@@ -1,6 +1,7 @@
 //! Image decoding: bytes of a JPEG, PNG, BMP, TIFF, WebP or GIF file to an 8-bit
 //! RGB frame, upright (EXIF orientation applied), exactly as Pillow's
-//! `Image.open(...).convert("RGB")` would give it.
+//! `Image.open(...).convert("RGB")` would give it; a DICOM CT slice to a
+//! lung-windowed grey frame ([`dicom`]).
 //!
 //! The size is read from the header first and refused above a pixel limit, so a
 //! decompression bomb never gets decoded. Colour handling follows Pillow's
@@ -8,19 +9,23 @@
 //! palettes are expanded. 16-bit images are scaled to 8 bits (Pillow would
 //! clip them, which turns most 16-bit scans white).
 
+pub mod dicom;
 mod exif;
 pub mod jpeg;
 
 use crate::frame::RgbFrame;
+pub use dicom::DicomOptions;
 use std::io::Cursor;
 
 /// Limits that protect the kiosk from absurd files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     /// Largest `width * height` decoded at all.
     pub max_pixels: u64,
     /// Smallest side decoded at all (quality checks set a higher, per-tool bar).
     pub min_side: usize,
+    /// How DICOM CT values become grey levels (the lung window).
+    pub dicom: DicomOptions,
 }
 
 impl Default for Limits {
@@ -28,6 +33,7 @@ impl Default for Limits {
         Limits {
             max_pixels: 50_000_000,
             min_side: 16,
+            dicom: DicomOptions::default(),
         }
     }
 }
@@ -37,8 +43,12 @@ impl Default for Limits {
 pub enum DecodeError {
     #[error("the file is empty")]
     Empty,
-    #[error("not an image file (expected JPEG, PNG, BMP, TIFF, WebP or GIF)")]
+    #[error("not an image file (expected JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM)")]
     NotAnImage,
+    #[error("{}", dicom::not_ct_message(.modality))]
+    NotCt { modality: String },
+    #[error("this DICOM file holds {frames} images (a multi-frame series); export the CT slices as single-image files and import those")]
+    MultiFrame { frames: u32 },
     #[error("image is too large: {width}x{height} pixels (the limit is {max_mp} megapixels)")]
     TooLarge {
         width: u64,
@@ -87,25 +97,32 @@ pub enum ImageFormat {
     Tiff,
     Webp,
     Gif,
+    Dicom,
 }
 
 impl ImageFormat {
-    fn as_image_crate(self) -> image::ImageFormat {
+    /// The `image` crate's format (none for DICOM, which has its own decoder).
+    fn as_image_crate(self) -> Result<image::ImageFormat, DecodeError> {
         match self {
-            ImageFormat::Jpeg => image::ImageFormat::Jpeg,
-            ImageFormat::Png => image::ImageFormat::Png,
-            ImageFormat::Bmp => image::ImageFormat::Bmp,
-            ImageFormat::Tiff => image::ImageFormat::Tiff,
-            ImageFormat::Webp => image::ImageFormat::WebP,
-            ImageFormat::Gif => image::ImageFormat::Gif,
+            ImageFormat::Jpeg => Ok(image::ImageFormat::Jpeg),
+            ImageFormat::Png => Ok(image::ImageFormat::Png),
+            ImageFormat::Bmp => Ok(image::ImageFormat::Bmp),
+            ImageFormat::Tiff => Ok(image::ImageFormat::Tiff),
+            ImageFormat::Webp => Ok(image::ImageFormat::WebP),
+            ImageFormat::Gif => Ok(image::ImageFormat::Gif),
+            ImageFormat::Dicom => Err(DecodeError::Unsupported("DICOM through the image crate".into())),
         }
     }
 }
 
-/// The format from the file's first bytes (never from its name).
+/// The format from the file's first bytes (never from its name). DICOM (`DICM`
+/// after the 128-byte preamble) is tested first: a preamble may itself hold a
+/// TIFF header (a "dual-personality" file), and such a file is a DICOM slice.
 pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
     let starts = |sig: &[u8]| bytes.starts_with(sig);
-    if starts(&[0xFF, 0xD8, 0xFF]) {
+    if dicom::is_dicom(bytes) {
+        Some(ImageFormat::Dicom)
+    } else if starts(&[0xFF, 0xD8, 0xFF]) {
         Some(ImageFormat::Jpeg)
     } else if starts(b"\x89PNG\r\n\x1a\n") {
         Some(ImageFormat::Png)
@@ -157,9 +174,13 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
                 |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
             (be(16) as usize, be(20) as usize, 1)
         }
+        ImageFormat::Dicom => {
+            let h = dicom::probe(bytes)?;
+            (h.width, h.height, 1)
+        }
         other => {
             let reader =
-                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
+                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate()?);
             let (w, h) = reader.into_dimensions().map_err(map_image_error)?;
             (w as usize, h as usize, 1)
         }
@@ -212,9 +233,10 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<(Probe, RgbFrame), Decode
             })?;
             RgbFrame::new(probe.width, probe.height, data)
         }
+        ImageFormat::Dicom => Some(dicom::pixels(bytes, &limits.dicom)?),
         other => {
             let mut reader =
-                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate());
+                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate()?);
             let mut lim = image::Limits::default();
             lim.max_image_width = Some(probe.width as u32);
             lim.max_image_height = Some(probe.height as u32);

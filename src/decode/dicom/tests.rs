@@ -1,0 +1,199 @@
+//! Synthetic DICOM files: rescale, window, MONOCHROME1, refusals, limits.
+
+use super::*;
+
+/// One explicit VR little-endian element.
+fn el(group: u16, element: u16, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+    let mut value = value.to_vec();
+    if value.len() % 2 == 1 {
+        value.push(if vr == b"UI" || vr == b"OB" { 0 } else { b' ' });
+    }
+    let mut v = [group.to_le_bytes(), element.to_le_bytes()].concat();
+    v.extend_from_slice(vr);
+    if lengths::SHORT_VRS.contains(&vr) {
+        v.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    } else {
+        v.extend_from_slice(&[0, 0]);
+        v.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    }
+    v.extend_from_slice(&value);
+    v
+}
+
+fn us(v: u16) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+
+/// A small CT file: `w` x `h` signed 16-bit values, explicit VR little endian.
+fn ct(modality: &str, photometric: &str, w: u16, h: u16, values: &[i16]) -> Vec<u8> {
+    let meta_body = [
+        el(0x0002, 0x0001, b"OB", &[0, 1]),
+        el(0x0002, 0x0002, b"UI", b"1.2.840.10008.5.1.4.1.1.2"),
+        el(0x0002, 0x0003, b"UI", b"1.2.3.4"),
+        el(0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1"),
+        el(0x0002, 0x0012, b"UI", b"1.2.3.5"),
+    ]
+    .concat();
+    let pixels: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut f = vec![0u8; 128];
+    f.extend_from_slice(b"DICM");
+    f.extend(el(0x0002, 0x0000, b"UL", &(meta_body.len() as u32).to_le_bytes()));
+    f.extend(meta_body);
+    for e in [
+        el(0x0008, 0x0060, b"CS", modality.as_bytes()),
+        el(0x0028, 0x0002, b"US", &us(1)),
+        el(0x0028, 0x0004, b"CS", photometric.as_bytes()),
+        el(0x0028, 0x0010, b"US", &us(h)),
+        el(0x0028, 0x0011, b"US", &us(w)),
+        el(0x0028, 0x0100, b"US", &us(16)),
+        el(0x0028, 0x0101, b"US", &us(12)),
+        el(0x0028, 0x0102, b"US", &us(11)),
+        el(0x0028, 0x0103, b"US", &us(1)),
+        el(0x0028, 0x1052, b"DS", b"-1024"),
+        el(0x0028, 0x1053, b"DS", b"2"),
+        el(0x7FE0, 0x0010, b"OW", &pixels),
+    ] {
+        f.extend(e);
+    }
+    f
+}
+
+/// Limits that let the 2x2 test slices through.
+fn tiny() -> Limits {
+    Limits {
+        min_side: 1,
+        ..Limits::default()
+    }
+}
+
+fn lung() -> DicomOptions {
+    DicomOptions::default()
+}
+
+#[test]
+fn window_follows_the_dicom_linear_function() {
+    let o = lung();
+    // c - 0.5 -/+ (w - 1) / 2 = -1350 and 149.
+    assert_eq!(window(-1350.0, &o), 0);
+    assert_eq!(window(-3000.0, &o), 0);
+    assert_eq!(window(149.0, &o), 255);
+    assert_eq!(window(149.001, &o), 255);
+    assert_eq!(window(3000.0, &o), 255);
+    assert_eq!(window(f64::NAN, &o), 0);
+    // ((x + 600.5) / 1499 + 0.5) * 255, rounded.
+    for hu in [-1349.0, -1000.0, -600.5, -600.0, -123.0, 0.0, 148.0] {
+        let want = (((hu + 600.5) / 1499.0 + 0.5) * 255.0_f64).round() as u8;
+        assert_eq!(window(hu, &o), want, "{hu}");
+    }
+    assert_eq!(window(-600.5, &o), 128); // 127.5 rounds up
+    let mut last = 0;
+    for hu in -1400..200 {
+        let y = window(f64::from(hu), &o);
+        assert!(y >= last, "monotonic at {hu}");
+        last = y;
+    }
+}
+
+#[test]
+fn width_one_is_a_threshold_and_bad_windows_are_refused() {
+    let o = DicomOptions {
+        window_center: 0.0,
+        window_width: 1.0,
+    };
+    assert_eq!(window(-0.5, &o), 0);
+    assert_eq!(window(-0.4, &o), 255);
+    assert!(check_options(&o).is_ok());
+    for (c, w) in [(0.0, 0.5), (f64::NAN, 10.0), (0.0, f64::INFINITY)] {
+        let bad = DicomOptions {
+            window_center: c,
+            window_width: w,
+        };
+        assert!(matches!(check_options(&bad), Err(DecodeError::Unsupported(_))));
+    }
+}
+
+#[test]
+fn stored_values_are_masked_and_sign_extended() {
+    // 12 bits stored in 16: 0x0FFF is -1 when signed, 4095 when not; bits
+    // above the high bit (overlay remnants) are ignored.
+    let data = [0xFF, 0x0F, 0x00, 0x08, 0xFF, 0xF7, 0x34, 0x12];
+    assert_eq!(stored_values(&data, 4, 16, 12, true).unwrap(), [-1, -2048, 2047, 564]);
+    assert_eq!(stored_values(&data, 4, 16, 12, false).unwrap(), [4095, 2048, 2047, 564]);
+    assert_eq!(stored_values(&data, 4, 16, 16, true).unwrap(), [4095, 2048, -2049, 4660]);
+    assert_eq!(stored_values(&[200, 7], 2, 8, 8, true).unwrap(), [-56, 7]);
+    assert!(stored_values(&data, 5, 16, 12, true).is_err());
+}
+
+#[test]
+fn a_synthetic_slice_is_rescaled_windowed_and_inverted_for_monochrome1() {
+    // HU = 2 v - 1024: 0 → -1024 (55), 212 → -600 (the centre, 128),
+    // 700 → 376 (above the window), -2000 → -5024 (below).
+    let values = [0i16, 212, 700, -2000];
+    let want = [55u8, 128, 255, 0];
+    let l = tiny();
+    let f = decode(&ct("CT", "MONOCHROME2", 2, 2, &values), &l).unwrap();
+    assert_eq!((f.width(), f.height()), (2, 2));
+    let got: Vec<u8> = (0..4).map(|i| f.pixel(i % 2, i / 2)[0]).collect();
+    assert_eq!(got, want);
+    assert!(f.data().chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]));
+    let f = decode(&ct("CT", "MONOCHROME1", 2, 2, &values), &l).unwrap();
+    let got: Vec<u8> = (0..4).map(|i| f.pixel(i % 2, i / 2)[0]).collect();
+    assert_eq!(got, want.map(|y| 255 - y));
+}
+
+#[test]
+fn other_modalities_are_refused_in_words() {
+    let l = tiny();
+    let e = decode(&ct("MR", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
+    assert_eq!(e, DecodeError::NotCt { modality: "MR".into() });
+    assert_eq!(
+        e.to_string(),
+        "this DICOM file is an MR scan, not a CT slice — import CT slices for the COVID CT tool"
+    );
+    let e = decode(&ct("US", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
+    assert!(e.to_string().starts_with("this DICOM file is a US scan"), "{e}");
+    let e = decode(&ct("", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
+    assert!(e.to_string().contains("does not say what kind of scan"), "{e}");
+    let e = decode(&ct("CT", "RGB", 2, 2, &[0; 4]), &l).unwrap_err();
+    assert!(e.to_string().contains("greyscale"), "{e}");
+}
+
+#[test]
+fn size_limits_and_frames_are_checked_from_the_header() {
+    let l = Limits::default();
+    // Claims 60000 x 60000 with 8 bytes of pixels: refused before the pixels.
+    let bomb = ct("CT", "MONOCHROME2", 60_000, 60_000, &[0; 4]);
+    assert!(matches!(super::super::probe(&bomb, &l), Err(DecodeError::TooLarge { .. })));
+    assert!(matches!(decode(&bomb, &l), Err(DecodeError::TooLarge { .. })));
+    // A header that fits but too few pixel bytes.
+    let short = ct("CT", "MONOCHROME2", 40, 40, &[0; 4]);
+    assert!(matches!(decode(&short, &l), Err(DecodeError::Corrupt(_))));
+    // Two frames.
+    let mut two = ct("CT", "MONOCHROME2", 2, 1, &[0; 4]);
+    let at = two.windows(4).position(|w| w == [0x28, 0, 0x10, 0]).unwrap();
+    let frames = el(0x0028, 0x0008, b"IS", b"2");
+    two.splice(at..at, frames);
+    let e = decode(&two, &l).unwrap_err();
+    assert_eq!(e, DecodeError::MultiFrame { frames: 2 });
+    assert!(e.to_string().contains("2 images"), "{e}");
+}
+
+#[test]
+fn a_huge_declared_length_is_refused_before_parsing() {
+    let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    // The pixel data's 32-bit length (after tag, "OW" and 2 reserved bytes).
+    let at = f.windows(6).rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00, b'O', b'W']).unwrap();
+    f[at + 8..at + 12].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    assert_eq!(lengths::check(&f[128..]), Err(DecodeError::Truncated));
+    assert_eq!(decode(&f, &Limits::default()), Err(DecodeError::Truncated));
+}
+
+#[test]
+fn not_dicom_is_not_an_image() {
+    assert!(!is_dicom(b"DICM"));
+    assert_eq!(decode(b"hello", &Limits::default()), Err(DecodeError::NotAnImage));
+    let mut b = vec![0u8; 128];
+    b.extend_from_slice(b"DICM");
+    assert_eq!(super::super::sniff(&b), Some(super::super::ImageFormat::Dicom));
+    assert!(decode(&b, &Limits::default()).is_err());
+}

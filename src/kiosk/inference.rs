@@ -1,0 +1,145 @@
+//! The inference worker: a named thread that owns the analysis engine. It
+//! loads the models at start (the screen shows "getting ready" meanwhile) and
+//! then analyses one job at a time; results go back through a callback, which
+//! the kiosk turns into `slint::invoke_from_event_loop` calls.
+
+use crate::analysis::{Analysis, Analyzer};
+use crate::decode;
+use crate::frame::RgbFrame;
+use crate::settings::Settings;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// What to analyse.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A camera still.
+    Frame(Arc<RgbFrame>),
+    /// An imported file (JPEG, PNG, DICOM…).
+    File(PathBuf),
+}
+
+/// A request to the worker.
+#[derive(Debug)]
+pub enum Job {
+    Analyze { id: u64, tool: String, input: Input },
+    Stop,
+}
+
+/// What the models' loading gave.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    pub device: String,
+    pub device_note: Option<String>,
+    /// Tools that cannot be used, with the reason.
+    pub unavailable: BTreeMap<String, String>,
+    pub load_ms: f64,
+}
+
+/// A message from the worker.
+#[derive(Debug)]
+pub enum Event {
+    /// Models are loaded (some tools may be unavailable).
+    Ready(Readiness),
+    /// The engine could not start at all (e.g. no OpenVINO runtime).
+    Failed(String),
+    /// A job finished.
+    Done {
+        id: u64,
+        result: Result<Analysis, String>,
+        /// The image analysed, for display (imported files only).
+        decoded: Option<Arc<RgbFrame>>,
+    },
+}
+
+/// Owns the worker thread; dropping it stops and joins the thread.
+pub struct InferenceWorker {
+    tx: mpsc::Sender<Job>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl InferenceWorker {
+    /// Starts the worker; it loads every tool's model first.
+    pub fn start(settings: Settings, on_event: impl Fn(Event) + Send + 'static) -> InferenceWorker {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("inference".into())
+            .spawn(move || run(settings, rx, on_event))
+            .map_err(|e| log::error!("cannot start the inference thread: {e}"))
+            .ok();
+        InferenceWorker { tx, handle }
+    }
+
+    /// Queues a job; false when the worker is gone.
+    pub fn submit(&self, job: Job) -> bool {
+        self.tx.send(job).is_ok()
+    }
+}
+
+impl Drop for InferenceWorker {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Job::Stop);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
+    let t0 = std::time::Instant::now();
+    let mut analyzer = match Analyzer::new(&settings, &[]) {
+        Ok(a) => a,
+        Err(e) => {
+            log::error!("analysis engine failed to start: {e}");
+            on_event(Event::Failed(e.to_string()));
+            // Answer every job with the same error so no screen waits forever.
+            for job in rx {
+                match job {
+                    Job::Stop => return,
+                    Job::Analyze { id, .. } => on_event(Event::Done {
+                        id,
+                        result: Err(e.to_string()),
+                        decoded: None,
+                    }),
+                }
+            }
+            return;
+        }
+    };
+    on_event(Event::Ready(Readiness {
+        device: analyzer.engine().device().to_string(),
+        device_note: analyzer.engine().device_note().map(str::to_string),
+        unavailable: analyzer.unavailable().clone(),
+        load_ms: t0.elapsed().as_secs_f64() * 1000.0,
+    }));
+    let limits = settings.limits();
+    for job in rx {
+        match job {
+            Job::Stop => return,
+            Job::Analyze { id, tool, input } => {
+                let (result, decoded) = match input {
+                    Input::Frame(f) => (analyzer.analyze_frame(&tool, &f).map_err(|e| e.to_string()), None),
+                    Input::File(path) => {
+                        let bytes = decode::read_file(&path);
+                        let result = bytes
+                            .as_ref()
+                            .map_err(|e| e.to_string())
+                            .and_then(|b| analyzer.analyze_bytes(&tool, b).map_err(|e| e.to_string()));
+                        let decoded = bytes
+                            .ok()
+                            .and_then(|b| decode::decode(&b, &limits).ok())
+                            .map(|(_, f)| Arc::new(f));
+                        (result, decoded)
+                    }
+                };
+                if let Err(e) = &result {
+                    log::warn!("analysis {id} ({tool}) failed: {e}");
+                }
+                on_event(Event::Done { id, result, decoded });
+            }
+        }
+    }
+}

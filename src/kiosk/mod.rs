@@ -1,0 +1,49 @@
+//! `onemed kiosk`: the touchscreen app a nurse uses.
+//!
+//! `ui` is the only module that includes the generated Slint code; `app` is the
+//! controller on the UI thread; `inference` and `preview` are the workers that
+//! own the engine and the camera; `flow` holds the screening rules as pure
+//! functions. The UI thread only renders and applies worker messages.
+
+pub mod app;
+pub mod flow;
+pub mod inference;
+pub mod preview;
+pub mod ui;
+
+pub use app::{Kiosk, Waker};
+
+use crate::settings::Settings;
+use slint::ComponentHandle;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+thread_local! {
+    /// The kiosk on the UI thread, for the wake-ups workers send.
+    static CURRENT: RefCell<Weak<Kiosk>> = const { RefCell::new(Weak::new()) };
+}
+
+/// A waker that drains the kiosk's messages on the Slint event loop.
+pub fn event_loop_waker() -> Waker {
+    Arc::new(|| {
+        let _ = slint::invoke_from_event_loop(|| {
+            CURRENT.with(|c| {
+                if let Some(k) = c.borrow().upgrade() {
+                    k.pump();
+                }
+            })
+        });
+    })
+}
+
+/// Runs the kiosk until its window closes.
+pub fn run(settings: &Settings, fullscreen: bool) -> anyhow::Result<()> {
+    let kiosk: Rc<Kiosk> = Kiosk::new(settings, event_loop_waker())?;
+    CURRENT.with(|c| *c.borrow_mut() = Rc::downgrade(&kiosk));
+    if fullscreen {
+        kiosk.window().window().set_fullscreen(true);
+    }
+    kiosk.window().run()?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! The one place that includes the generated Slint code, plus adapters from
+//! domain types to UI values (images, outcome kinds, tool cards).
+
+#![allow(clippy::all)]
+slint::include_modules!();
+
+use super::flow::ViewKind;
+use crate::catalog::Manifest;
+use crate::frame::RgbFrame;
+use slint::{Rgb8Pixel, SharedPixelBuffer};
+
+/// Largest picture handed to the renderer (display only; the model sees the
+/// full-resolution frame).
+pub const DISPLAY_MAX: (usize, usize) = (1280, 720);
+
+/// A display copy of a frame, shrunk by an integer step to fit `max`. Runs on
+/// worker threads: the UI thread only wraps the buffer in an image.
+pub fn display_buffer(frame: &RgbFrame, max: (usize, usize)) -> SharedPixelBuffer<Rgb8Pixel> {
+    let (w, h) = (frame.width(), frame.height());
+    let step = w.div_ceil(max.0.max(1)).max(h.div_ceil(max.1.max(1))).max(1);
+    let (ow, oh) = (w / step, h / step);
+    let (ow, oh) = (ow.max(1), oh.max(1));
+    let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(ow as u32, oh as u32);
+    let data = frame.data();
+    for (y, row) in buf.make_mut_slice().chunks_exact_mut(ow).enumerate() {
+        let src = (y * step).min(h - 1) * w;
+        for (x, px) in row.iter_mut().enumerate() {
+            let i = (src + (x * step).min(w - 1)) * 3;
+            *px = Rgb8Pixel {
+                r: data[i],
+                g: data[i + 1],
+                b: data[i + 2],
+            };
+        }
+    }
+    buf
+}
+
+pub fn image(buf: SharedPixelBuffer<Rgb8Pixel>) -> slint::Image {
+    slint::Image::from_rgb8(buf)
+}
+
+pub fn outcome_kind(k: ViewKind) -> OutcomeKind {
+    match k {
+        ViewKind::Refer => OutcomeKind::Refer,
+        ViewKind::Clear => OutcomeKind::Clear,
+        ViewKind::Retake => OutcomeKind::Retake,
+        ViewKind::CouldNotAssess => OutcomeKind::CouldNotAssess,
+        ViewKind::Error => OutcomeKind::Error,
+    }
+}
+
+pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool) -> ToolCard {
+    ToolCard {
+        id: m.id.clone().into(),
+        name: m.name.clone().into(),
+        group: m.group.clone().into(),
+        kind_label: m.image_kind.label().into(),
+        available: unavailable.is_none() && ready,
+        note: unavailable
+            .map(|r| short_reason(r))
+            .unwrap_or_else(|| if ready { String::new() } else { "getting ready".into() })
+            .into(),
+    }
+}
+
+/// A reason short enough for a tool card.
+fn short_reason(r: &str) -> String {
+    if r.contains("missing") {
+        "model file missing".into()
+    } else if r.contains("corrupt") || r.contains("cannot be read") {
+        "model file damaged".into()
+    } else {
+        r.chars().take(60).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_copy_fits_and_keeps_colours() {
+        let f = RgbFrame::new(3504, 2336, vec![7; 3504 * 2336 * 3]).unwrap();
+        let b = display_buffer(&f, DISPLAY_MAX);
+        assert!(b.width() <= 1280 && b.height() <= 720, "{}x{}", b.width(), b.height());
+        assert!(b.as_slice().iter().all(|p| p.r == 7 && p.g == 7 && p.b == 7));
+        let small = RgbFrame::new(3, 2, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).unwrap();
+        let b = display_buffer(&small, DISPLAY_MAX);
+        assert_eq!((b.width(), b.height()), (3, 2));
+        assert_eq!(b.as_slice()[4], Rgb8Pixel { r: 13, g: 14, b: 15 });
+    }
+}

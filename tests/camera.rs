@@ -1,0 +1,586 @@
+//! The camera stage end to end, on a machine without a camera: replay
+//! sources over sample images, the worker's latest-frame slot, watchdog and
+//! reconnects with fake sources, the nokhwa path for what can exist here
+//! (listing nothing, failing to open, decoding real and damaged MJPEG), spec
+//! parsing, mode choice, and the preview-rate measurement.
+
+mod common;
+
+use onemed::camera::{
+    self, choose_preview_format, choose_still_format, decode_buffer, list_cameras,
+    measure_preview_rate, parse_camera_spec, CameraError, CameraEvent, CameraSpec, CameraStatus,
+    CameraWorker, FormatCandidate, FrameSource, NokhwaSource, Opener, PixelFormat, ReplayOptions,
+    ReplaySource, WorkerConfig,
+};
+use onemed::decode::{self, Limits};
+use onemed::frame::RgbFrame;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- fixtures
+
+const SAMPLES: [&str; 5] = [
+    "skin-lesion/benign/25.jpg",
+    "skin-lesion/malignant/6.jpg",
+    "covid-ct/non-covid/0.jpg",
+    "covid-ct/non-covid/2_0.jpg",
+    "skin-lesion/benign/38.jpg",
+];
+
+/// A temp folder with a few sample images, renamed so their order is known.
+fn sample_dir() -> (tempfile::TempDir, Vec<(String, (usize, usize))>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut expected = Vec::new();
+    for (i, rel) in SAMPLES.iter().enumerate() {
+        let src = common::datasets_dir().join(rel);
+        let name = format!("{i:02}.jpg");
+        std::fs::copy(&src, dir.path().join(&name))
+            .unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        let (_, f) = decode_file(&src);
+        expected.push((name, (f.width(), f.height())));
+    }
+    (dir, expected)
+}
+
+fn decode_file(path: &Path) -> (Vec<u8>, RgbFrame) {
+    let bytes = std::fs::read(path).expect("read sample");
+    let (_, frame) = decode::decode(&bytes, &Limits::default()).expect("decode sample");
+    (bytes, frame)
+}
+
+fn replay_spec(dir: &Path, query: &str) -> CameraSpec {
+    parse_camera_spec(&format!("replay:{}{query}", dir.display())).expect("replay spec")
+}
+
+/// Fast worker timings for tests.
+fn quick_config() -> WorkerConfig {
+    WorkerConfig {
+        frame_timeout: Duration::from_millis(400),
+        open_timeout: Duration::from_millis(800),
+        capture_timeout: Duration::from_secs(2),
+        retry_every: Duration::from_millis(150),
+        stop_grace: Duration::from_millis(300),
+        ..WorkerConfig::default()
+    }
+}
+
+/// Waits for an event matching `want`, returning everything seen before it.
+fn wait_for(
+    feed: &camera::CameraFeed,
+    timeout: Duration,
+    want: impl Fn(&CameraEvent) -> bool,
+) -> (Option<CameraEvent>, Vec<CameraEvent>) {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match feed.wait_event(left) {
+            Some(e) if want(&e) => return (Some(e), seen),
+            Some(e) => seen.push(e),
+            None => break,
+        }
+    }
+    (None, seen)
+}
+
+fn is_status(e: &CameraEvent, f: impl Fn(&CameraStatus) -> bool) -> bool {
+    matches!(e, CameraEvent::Status(s) if f(s))
+}
+
+/// A fake camera: frame `n` is a 4x4 image of grey level `n % 256`; after
+/// `fail_after` frames it fails with `error`, or blocks forever if `None`.
+struct FakeSource {
+    n: usize,
+    fail_after: Option<usize>,
+    error: Option<CameraError>,
+    period: Duration,
+}
+
+impl FakeSource {
+    fn endless(period: Duration) -> Self {
+        FakeSource {
+            n: 0,
+            fail_after: None,
+            error: None,
+            period,
+        }
+    }
+}
+
+impl FrameSource for FakeSource {
+    fn describe(&self) -> String {
+        "fake camera".into()
+    }
+
+    fn next_frame(&mut self) -> Result<RgbFrame, CameraError> {
+        if self.fail_after.is_some_and(|k| self.n >= k) {
+            match &self.error {
+                Some(e) => return Err(e.clone()),
+                None => loop {
+                    // A camera stuck inside its driver.
+                    std::thread::sleep(Duration::from_secs(3600));
+                },
+            }
+        }
+        std::thread::sleep(self.period);
+        self.n += 1;
+        Ok(RgbFrame::new(4, 4, vec![(self.n % 256) as u8; 48]).expect("size"))
+    }
+
+    fn capture_still(&mut self) -> Result<RgbFrame, CameraError> {
+        Ok(RgbFrame::new(8, 6, vec![7; 144]).expect("size"))
+    }
+}
+
+fn opener(f: impl Fn(usize) -> FakeSource + Send + Sync + 'static) -> Opener {
+    let opens = AtomicUsize::new(0);
+    Arc::new(move |_spec: &CameraSpec| {
+        let n = opens.fetch_add(1, Ordering::SeqCst);
+        Ok(Box::new(f(n)) as Box<dyn FrameSource>)
+    })
+}
+
+/// Encodes an RGB frame as a baseline JPEG (as an MJPEG camera would).
+fn encode_jpeg(frame: &RgbFrame, quality: i32) -> Vec<u8> {
+    use mozjpeg_sys::*;
+    use std::os::raw::{c_ulong, c_void};
+    extern "C" {
+        fn free(p: *mut c_void);
+    }
+    // SAFETY: a textbook libjpeg compression into a memory buffer; every
+    // pointer handed to libjpeg outlives the calls that use it.
+    unsafe {
+        let mut err: jpeg_error_mgr = std::mem::zeroed();
+        let mut cinfo: jpeg_compress_struct = std::mem::zeroed();
+        cinfo.common.err = jpeg_std_error(&mut err);
+        jpeg_create_compress(&mut cinfo);
+        let mut buf: *mut u8 = std::ptr::null_mut();
+        let mut size: c_ulong = 0;
+        jpeg_mem_dest(&mut cinfo, &mut buf, &mut size);
+        cinfo.image_width = frame.width() as u32;
+        cinfo.image_height = frame.height() as u32;
+        cinfo.input_components = 3;
+        cinfo.in_color_space = J_COLOR_SPACE::JCS_RGB;
+        jpeg_c_set_int_param(
+            &mut cinfo,
+            J_INT_PARAM::JINT_COMPRESS_PROFILE,
+            JCP_FASTEST as i32,
+        );
+        jpeg_set_defaults(&mut cinfo);
+        jpeg_set_quality(&mut cinfo, quality, 1);
+        jpeg_start_compress(&mut cinfo, 1);
+        for y in 0..frame.height() {
+            let row: [JSAMPROW; 1] = [frame.row(y).as_ptr()];
+            jpeg_write_scanlines(&mut cinfo, row.as_ptr(), 1);
+        }
+        jpeg_finish_compress(&mut cinfo);
+        let out = std::slice::from_raw_parts(buf, size as usize).to_vec();
+        jpeg_destroy_compress(&mut cinfo);
+        free(buf.cast());
+        out
+    }
+}
+
+// ------------------------------------------------------------------ replay
+
+#[test]
+fn replay_delivers_at_the_set_rate_and_loops() {
+    let (dir, expected) = sample_dir();
+    let mut opts = ReplayOptions::new(dir.path());
+    opts.fps = 20.0;
+    let mut src = ReplaySource::open(opts).expect("replay opens");
+    assert_eq!(src.len(), SAMPLES.len());
+
+    let t0 = Instant::now();
+    let mut names = Vec::new();
+    while t0.elapsed() < Duration::from_secs(1) {
+        let f = src.next_frame().expect("frame");
+        let (name, size) = &expected[names.len() % expected.len()];
+        assert_eq!(src.current_name(), name);
+        assert_eq!((f.width(), f.height()), *size);
+        names.push(src.current_name().to_string());
+    }
+    // 20 fps for one second: about 20 frames (generous bounds, not a timing test).
+    assert!(
+        (12..=28).contains(&names.len()),
+        "{} frames in 1 s at 20 fps",
+        names.len()
+    );
+    // It looped: the first image came round again.
+    assert!(names.iter().filter(|n| *n == "00.jpg").count() >= 2);
+}
+
+#[test]
+fn replay_capture_is_the_image_on_show_at_full_size() {
+    let (dir, expected) = sample_dir();
+    let mut opts = ReplayOptions::new(dir.path());
+    opts.fps = 0.0;
+    opts.preview_max = Some((100, 100));
+    let mut src = ReplaySource::open(opts).expect("replay opens");
+    for (name, (w, h)) in expected.iter().take(3) {
+        let preview = src.next_frame().expect("frame");
+        assert!(preview.width() <= 100 && preview.height() <= 100);
+        let still = src.capture_still().expect("still");
+        assert_eq!((still.width(), still.height()), (*w, *h), "{name}");
+        let (_, original) = decode_file(&dir.path().join(name));
+        assert_eq!(still, original, "{name}: the still is the decoded file");
+    }
+}
+
+#[test]
+fn replay_of_a_folder_without_images_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("notes.txt"), "hello").expect("write");
+    let err = ReplaySource::open(ReplayOptions::new(dir.path()))
+        .err()
+        .expect("no images");
+    assert!(matches!(err, CameraError::Replay(_)));
+    assert!(err.to_string().contains("no image"), "{err}");
+}
+
+// ------------------------------------------------------------------ worker
+
+#[test]
+fn worker_previews_a_replay_and_captures_full_resolution() {
+    let (dir, expected) = sample_dir();
+    let mut cfg = quick_config();
+    cfg.preview_max = Some((128, 128));
+    let worker =
+        CameraWorker::start(replay_spec(dir.path(), "?fps=30"), cfg, None).expect("worker starts");
+    let feed = worker.feed();
+    let (connected, _) = wait_for(&feed, Duration::from_secs(5), |e| {
+        is_status(e, |s| matches!(s, CameraStatus::Connected(_)))
+    });
+    assert!(connected.is_some(), "never connected: {:?}", feed.status());
+    let (_, frame) = feed
+        .wait_frame(0, Duration::from_secs(2))
+        .expect("a preview frame");
+    assert!(frame.width() <= 128 && frame.height() <= 128);
+
+    worker.capture();
+    let (captured, seen) = wait_for(&feed, Duration::from_secs(5), |e| {
+        matches!(e, CameraEvent::Captured(_) | CameraEvent::CaptureFailed(_))
+    });
+    let Some(CameraEvent::Captured(still)) = captured else {
+        panic!("no still: {captured:?} after {seen:?}");
+    };
+    let size = (still.width(), still.height());
+    assert!(
+        expected.iter().any(|(_, s)| *s == size),
+        "still {size:?} is not one of the images at full size"
+    );
+}
+
+#[test]
+fn worker_keeps_only_the_latest_frame() {
+    let notified = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&notified);
+    let worker = CameraWorker::with_opener(
+        CameraSpec::Auto,
+        quick_config(),
+        opener(|_| FakeSource::endless(Duration::from_millis(2))),
+        Some(Box::new(move |_feed| {
+            count.fetch_add(1, Ordering::SeqCst);
+        })),
+    )
+    .expect("worker starts");
+    let feed = worker.feed();
+    let (first, _) = feed
+        .wait_frame(0, Duration::from_secs(2))
+        .expect("first frame");
+    // A slow UI: it looks again only after many frames were produced.
+    std::thread::sleep(Duration::from_millis(400));
+    let (seq, frame) = feed.take_frame().expect("a frame");
+    assert!(seq >= first + 20, "only {} frames in 400 ms", seq - first);
+    // The one frame kept is the newest: frame n has grey level n.
+    let newest = feed.frames_published();
+    assert!(newest - seq <= 2, "{seq} is not the newest ({newest})");
+    assert_eq!(u64::from(frame.data()[0]), seq % 256);
+    // Notifications do not pile up: at most one per taken frame (plus events).
+    let notes = notified.load(Ordering::SeqCst) as u64;
+    assert!(notes < 10, "{notes} notifications for {seq} frames");
+}
+
+#[test]
+fn a_stuck_camera_times_out_and_the_worker_still_stops_promptly() {
+    // Three frames, then the camera hangs inside its "driver" forever.
+    let worker = CameraWorker::with_opener(
+        CameraSpec::Auto,
+        quick_config(),
+        opener(|_| FakeSource {
+            fail_after: Some(3),
+            ..FakeSource::endless(Duration::from_millis(5))
+        }),
+        None,
+    )
+    .expect("worker starts");
+    let feed = worker.feed();
+    let (timeout, seen) = wait_for(&feed, Duration::from_secs(5), |e| {
+        matches!(e, CameraEvent::Error(CameraError::Timeout))
+    });
+    assert!(timeout.is_some(), "no timeout reported: {seen:?}");
+    assert!(seen
+        .iter()
+        .any(|e| is_status(e, |s| matches!(s, CameraStatus::Connected(_)))));
+    let (reconnecting, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        is_status(
+            e,
+            |s| matches!(s, CameraStatus::Reconnecting(r) if r.contains("stopped sending pictures")),
+        )
+    });
+    assert!(reconnecting.is_some(), "status: {:?}", feed.status());
+    // The stuck grabber threads are detached, never joined.
+    let t0 = Instant::now();
+    drop(worker);
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "drop took {:?}",
+        t0.elapsed()
+    );
+}
+
+#[test]
+fn a_camera_that_hangs_while_opening_times_out() {
+    let hang: Opener = Arc::new(|_spec: &CameraSpec| loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    });
+    let worker = CameraWorker::with_opener(CameraSpec::Auto, quick_config(), hang, None)
+        .expect("worker starts");
+    let feed = worker.feed();
+    let (timeout, seen) = wait_for(&feed, Duration::from_secs(4), |e| {
+        matches!(e, CameraEvent::Error(CameraError::Timeout))
+    });
+    assert!(timeout.is_some(), "{seen:?}");
+    let t0 = Instant::now();
+    drop(worker);
+    assert!(t0.elapsed() < Duration::from_millis(1500));
+}
+
+#[test]
+fn an_unplugged_camera_reconnects_by_itself() {
+    // The first camera is unplugged after 5 frames; the next open works.
+    let worker = CameraWorker::with_opener(
+        CameraSpec::V4l(0),
+        quick_config(),
+        opener(|n| FakeSource {
+            fail_after: (n == 0).then_some(5),
+            error: Some(CameraError::Disconnected),
+            ..FakeSource::endless(Duration::from_millis(5))
+        }),
+        None,
+    )
+    .expect("worker starts");
+    let feed = worker.feed();
+    let mut statuses = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while statuses.len() < 3 && Instant::now() < deadline {
+        match feed.wait_event(Duration::from_millis(200)) {
+            Some(CameraEvent::Status(s)) => statuses.push(s),
+            Some(CameraEvent::Error(e)) => assert_eq!(e, CameraError::Disconnected),
+            _ => {}
+        }
+    }
+    assert!(
+        matches!(
+            statuses.as_slice(),
+            [
+                CameraStatus::Connected(_),
+                CameraStatus::Reconnecting(why),
+                CameraStatus::Connected(_)
+            ] if why.contains("disconnected")
+        ),
+        "{statuses:?}"
+    );
+    // And the preview flows again.
+    let seq = feed.frames_published();
+    assert!(feed.wait_frame(seq, Duration::from_secs(1)).is_some());
+}
+
+#[test]
+fn switching_cameras_and_capturing_from_a_fake() {
+    let worker = CameraWorker::with_opener(
+        CameraSpec::None,
+        quick_config(),
+        opener(|_| FakeSource::endless(Duration::from_millis(5))),
+        None,
+    )
+    .expect("worker starts");
+    let feed = worker.feed();
+    let (none, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        is_status(e, |s| *s == CameraStatus::NoCamera)
+    });
+    assert!(none.is_some());
+    worker.capture();
+    let (failed, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        matches!(e, CameraEvent::CaptureFailed(_))
+    });
+    assert_eq!(
+        failed,
+        Some(CameraEvent::CaptureFailed(CameraError::NoCamera))
+    );
+    worker.switch_to(CameraSpec::V4l(3));
+    let (connected, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        is_status(e, |s| *s == CameraStatus::Connected("fake camera".into()))
+    });
+    assert!(connected.is_some(), "{:?}", feed.status());
+    worker.capture();
+    let (captured, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        matches!(e, CameraEvent::Captured(_) | CameraEvent::CaptureFailed(_))
+    });
+    assert!(
+        matches!(&captured, Some(CameraEvent::Captured(f)) if f.width() == 8),
+        "{captured:?}"
+    );
+}
+
+// ------------------------------------------------------------ USB cameras
+
+#[test]
+fn no_camera_here_is_an_empty_list_and_a_clear_error() {
+    assert_eq!(list_cameras(), Vec::new());
+    let err = NokhwaSource::open(0)
+        .err()
+        .expect("no camera on this machine");
+    assert!(
+        matches!(err, CameraError::NoCamera | CameraError::Open(_)),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "No camera connected");
+    assert!(matches!(
+        camera::open_source(&CameraSpec::Auto),
+        Err(CameraError::NoCamera)
+    ));
+    assert!(matches!(
+        camera::open_source(&CameraSpec::Name("dermlite".into())),
+        Err(CameraError::NoCamera)
+    ));
+}
+
+#[test]
+fn the_worker_on_auto_says_no_camera_and_keeps_looking() {
+    let worker =
+        CameraWorker::start(CameraSpec::Auto, quick_config(), None).expect("worker starts");
+    let feed = worker.feed();
+    let (none, seen) = wait_for(&feed, Duration::from_secs(3), |e| {
+        is_status(e, |s| *s == CameraStatus::NoCamera)
+    });
+    assert!(none.is_some(), "{seen:?}");
+    // Retries (every 150 ms here) do not repeat the news.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(feed.drain_events(), Vec::new());
+    assert_eq!(feed.status(), CameraStatus::NoCamera);
+}
+
+#[test]
+fn mjpeg_frames_decode_with_the_kiosk_decoder() {
+    use nokhwa::utils::{FrameFormat, Resolution};
+    use nokhwa::Buffer;
+    let path = common::datasets_dir().join("skin-lesion/benign/25.jpg");
+    let (bytes, expected) = decode_file(&path);
+    let res = Resolution::new(expected.width() as u32, expected.height() as u32);
+
+    let good = Buffer::new(res, &bytes, FrameFormat::MJPEG);
+    assert_eq!(decode_buffer(&good).expect("decodes"), expected);
+
+    let truncated = Buffer::new(res, &bytes[..bytes.len() / 2], FrameFormat::MJPEG);
+    assert!(matches!(
+        decode_buffer(&truncated),
+        Err(CameraError::BadFrame(_))
+    ));
+    let garbage = Buffer::new(res, &[0x5a; 5000], FrameFormat::MJPEG);
+    assert!(matches!(
+        decode_buffer(&garbage),
+        Err(CameraError::BadFrame(_))
+    ));
+    let header_only = Buffer::new(res, &bytes[..200], FrameFormat::MJPEG);
+    assert!(matches!(
+        decode_buffer(&header_only),
+        Err(CameraError::BadFrame(_))
+    ));
+    // Damaged entropy data: a picture or an error, never a panic.
+    let mut damaged = bytes.clone();
+    let mid = damaged.len() / 2;
+    for b in &mut damaged[mid..mid + 64] {
+        *b ^= 0xa5;
+    }
+    let _ = decode_buffer(&Buffer::new(res, &damaged, FrameFormat::MJPEG));
+    assert!(CameraError::BadFrame("x".into())
+        .to_string()
+        .starts_with("The camera sent a damaged picture"));
+}
+
+// ------------------------------------------------------- specs and modes
+
+#[test]
+fn camera_specs() {
+    assert_eq!(parse_camera_spec("auto"), Ok(CameraSpec::Auto));
+    assert_eq!(parse_camera_spec("none"), Ok(CameraSpec::None));
+    assert_eq!(parse_camera_spec("1"), Ok(CameraSpec::V4l(1)));
+    assert_eq!(parse_camera_spec("v4l:0"), Ok(CameraSpec::V4l(0)));
+    assert_eq!(
+        parse_camera_spec("name:Fundus"),
+        Ok(CameraSpec::Name("Fundus".into()))
+    );
+    match parse_camera_spec("replay:/tmp/x y?fps=12") {
+        Ok(CameraSpec::Replay(r)) => {
+            assert_eq!(r.dir, PathBuf::from("/tmp/x y"));
+            assert_eq!(r.fps, 12.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = parse_camera_spec("webcam").expect_err("refused");
+    assert!(err.to_string().contains("webcam"), "{err}");
+}
+
+#[test]
+fn mode_choice() {
+    use PixelFormat::*;
+    let c = FormatCandidate::new;
+    let modes = [
+        c(640, 480, 30, Yuyv),
+        c(1920, 1080, 5, Yuyv),
+        c(1280, 720, 30, Mjpeg),
+        c(1920, 1080, 30, Mjpeg),
+        c(3264, 2448, 15, Mjpeg),
+    ];
+    assert_eq!(
+        choose_preview_format(&modes),
+        Some(c(1920, 1080, 30, Mjpeg))
+    );
+    assert_eq!(choose_still_format(&modes), Some(c(3264, 2448, 15, Mjpeg)));
+    assert_eq!(choose_preview_format(&[]), None);
+}
+
+// ------------------------------------------------------------------ bench
+
+#[test]
+fn preview_rate_from_a_1080p_replay() {
+    let fundus = common::datasets_dir().join("eye/no-diabetic-retinopathy/01_h.jpg");
+    let (_, big) = decode_file(&fundus);
+    let hd = onemed::preprocess::fit(&big, 1920, 1080).expect("fit to 1080p");
+    let jpeg = encode_jpeg(&hd, 85);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("hd.jpg"), &jpeg).expect("write");
+
+    // Paced at 30 fps, each frame decoded as an MJPEG camera's would be.
+    let paced = measure_preview_rate(
+        &replay_spec(dir.path(), "?fps=30&decode=each"),
+        WorkerConfig::default(),
+        1.0,
+    )
+    .expect("measures");
+    eprintln!("1080p replay at 30 fps: {paced:?}");
+    assert_eq!((paced.width, paced.height), (1280, 720));
+    assert!(paced.fps > 10.0 && paced.fps < 40.0, "{paced:?}");
+
+    // Unpaced: what the preview path can sustain on this machine.
+    let unpaced = measure_preview_rate(
+        &replay_spec(dir.path(), "?fps=0&decode=each"),
+        WorkerConfig::default(),
+        1.0,
+    )
+    .expect("measures");
+    eprintln!("1080p replay unpaced: {unpaced:?}");
+    assert!(unpaced.fps > 5.0, "{unpaced:?}");
+}
