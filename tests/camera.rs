@@ -29,8 +29,11 @@ const SAMPLES: [&str; 5] = [
     "skin-lesion/benign/38.jpg",
 ];
 
+/// File name and decoded size of each image in a sample folder.
+type Expected = Vec<(String, (usize, usize))>;
+
 /// A temp folder with a few sample images, renamed so their order is known.
-fn sample_dir() -> (tempfile::TempDir, Vec<(String, (usize, usize))>) {
+fn sample_dir() -> (tempfile::TempDir, Expected) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut expected = Vec::new();
     for (i, rel) in SAMPLES.iter().enumerate() {

@@ -144,7 +144,7 @@ impl ReplaySource {
 
     /// Sleeps until the next frame is due.
     fn pace(&mut self) {
-        if !(self.opts.fps > 0.0) {
+        if self.opts.fps.is_nan() || self.opts.fps <= 0.0 {
             return;
         }
         let period = Duration::from_secs_f64(1.0 / self.opts.fps);

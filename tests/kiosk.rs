@@ -1,0 +1,227 @@
+//! The kiosk as a nurse uses it, driven through Slint's testing backend with
+//! the real software renderer, the real models, real OpenVINO and a replay
+//! camera: taps go to the same accessible elements a touch would hit.
+//!
+//! With `ONEMED_SCREENSHOTS=<dir>` every screen is also saved as a 1280x800
+//! PNG (`make screenshots`).
+
+mod common;
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions};
+use onemed::analysis::Analyzer;
+use onemed::kiosk::ui::{Kiosk as G, OutcomeKind, Screen};
+use onemed::kiosk::Kiosk;
+use onemed::settings::Settings;
+use slint::ComponentHandle;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
+    // One testing platform per test thread, rendering with the software renderer.
+    let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: false,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+    let settings = Settings {
+        models_dir: Some(common::models_dir()),
+        camera: camera.to_string(),
+        import_paths: import,
+        cache_dir: Some(std::env::temp_dir().join("onemed-test-cache")),
+        ..Settings::default()
+    };
+    // Tests drain the workers' messages themselves (pump), so the waker does nothing.
+    let k = Kiosk::new(&settings, Arc::new(|| {})).expect("kiosk window");
+    k.window().window().set_size(slint::PhysicalSize::new(1280, 800));
+    k.window().show().expect("window shows");
+    wait(&k, "models loaded", |k| k.is_ready());
+    k
+}
+
+fn wait(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) {
+    let t0 = Instant::now();
+    while !cond(k) {
+        k.pump();
+        assert!(t0.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn g(k: &Kiosk) -> G<'_> {
+    k.window().global::<G>()
+}
+
+/// Taps the element with this accessible label (as a touch would).
+fn tap(k: &Kiosk, label: &str) {
+    k.pump();
+    // Only what can be touched: buttons and tiles, not a heading with the same words.
+    let found: Vec<_> = ElementHandle::find_by_accessible_label(k.window(), label)
+        .filter(|e| matches!(e.accessible_role(), Some(AccessibleRole::Button | AccessibleRole::Checkbox)))
+        .collect();
+    assert!(!found.is_empty(), "no button labelled {label:?} on screen {:?}", g(k).get_screen());
+    found[0].invoke_accessible_default_action();
+}
+
+fn enabled(k: &Kiosk, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(k.window(), label)
+        .next()
+        .and_then(|e| e.accessible_enabled())
+        .unwrap_or(false)
+}
+
+fn shot(k: &Kiosk, name: &str) {
+    let Some(dir) = std::env::var_os("ONEMED_SCREENSHOTS") else {
+        return;
+    };
+    k.pump();
+    let snap = k.window().window().take_snapshot().expect("snapshot");
+    let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec()).expect("rgba");
+    std::fs::create_dir_all(&dir).unwrap();
+    img.save(Path::new(&dir).join(format!("{name}.png"))).unwrap();
+}
+
+/// A folder holding copies of these sample images.
+fn folder_of(files: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for f in files {
+        let src = common::datasets_dir().join(f);
+        let name = src.file_name().unwrap().to_owned();
+        std::fs::copy(&src, d.path().join(name)).unwrap();
+    }
+    d
+}
+
+#[test]
+fn capture_analyse_and_read_the_finding() {
+    let fundus = "eye/diabetic-retinopathy/02_dr.JPG";
+    let replay = folder_of(&[fundus]);
+    let k = start(&format!("replay:{}?fps=30", replay.path().display()), vec![]);
+    assert_eq!(g(&k).get_screen(), Screen::Home);
+    assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
+    shot(&k, "01-home");
+
+    tap(&k, "Diabetic retinopathy");
+    assert_eq!(g(&k).get_screen(), Screen::Capture);
+    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "a preview frame", |k| g(k).get_preview().size().width > 0);
+    shot(&k, "02-capture");
+
+    tap(&k, "Capture");
+    wait(&k, "the review screen", |k| g(k).get_screen() == Screen::Review);
+    assert!(g(&k).get_still().size().width > 0);
+    shot(&k, "03-review");
+
+    tap(&k, "Analyse");
+    wait(&k, "the result", |k| g(k).get_screen() == Screen::Result);
+    shot(&k, "04-result-finding");
+
+    // The screen shows what the analysis core computes for that image.
+    let mut core = Analyzer::new(
+        &Settings {
+            models_dir: Some(common::models_dir()),
+            ..Settings::default()
+        },
+        &["diabetic-retinopathy"],
+    )
+    .unwrap();
+    let expected = core
+        .analyze_bytes("diabetic-retinopathy", &std::fs::read(common::datasets_dir().join(fundus)).unwrap())
+        .unwrap();
+    assert_eq!(g(&k).get_headline(), expected.headline.as_str());
+    assert_eq!(g(&k).get_advice(), expected.advice.as_str());
+    assert_eq!(g(&k).get_outcome(), if expected.refer { OutcomeKind::Refer } else { OutcomeKind::Clear });
+    assert!((g(&k).get_confidence() - expected.confidence.unwrap()).abs() < 1e-6);
+    assert!(g(&k).get_trace().contains(&expected.model_sha256[..12]));
+    assert!(g(&k).get_trace().contains(&expected.input_sha256[..12]), "the still is the replayed image, exactly");
+    assert!(!k.latencies_ms().is_empty());
+
+    tap(&k, "Next patient");
+    assert_eq!(g(&k).get_screen(), Screen::Home);
+}
+
+#[test]
+fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
+    // Fundus photos given to the cataract tool (external eye photos) are refused each time.
+    let replay = folder_of(&["eye/no-diabetic-retinopathy/01_h.jpg"]);
+    let k = start(&format!("replay:{}?fps=30", replay.path().display()), vec![]);
+    tap(&k, "Cataract");
+    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    for attempt in 1..=3 {
+        tap(&k, "Capture");
+        wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
+        tap(&k, "Analyse");
+        wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
+        if attempt < 3 {
+            assert_eq!(g(&k).get_outcome(), OutcomeKind::Retake, "attempt {attempt}");
+            assert!(g(&k).get_advice().contains("external eye photo"), "{}", g(&k).get_advice());
+            if attempt == 1 {
+                shot(&k, "05-result-retake");
+            }
+            tap(&k, "Retake");
+            assert_eq!(g(&k).get_screen(), Screen::Capture);
+        }
+    }
+    assert_eq!(g(&k).get_outcome(), OutcomeKind::CouldNotAssess);
+    assert!(g(&k).get_headline().contains("Could not assess"));
+    assert!(!g(&k).get_show_confidence());
+    shot(&k, "06-result-could-not-assess");
+}
+
+#[test]
+fn no_camera_shows_it_and_offers_import() {
+    let imports = folder_of(&["skin-lesion/malignant/6.jpg", "skin-lesion/benign/25.jpg"]);
+    let k = start("none", vec![imports.path().to_path_buf()]);
+    tap(&k, "Skin lesion");
+    assert_eq!(g(&k).get_screen(), Screen::Capture);
+    wait(&k, "no-camera status", |k| g(k).get_status_camera().contains("No camera"));
+    assert!(!g(&k).get_camera_connected());
+    assert!(!enabled(&k, "Capture"), "capture is disabled without a camera");
+    shot(&k, "07-capture-no-camera");
+
+    tap(&k, "Import image");
+    assert_eq!(g(&k).get_screen(), Screen::CtImport);
+    tap(&k, &imports.path().display().to_string());
+    wait(&k, "the files", |k| slint::Model::row_count(&g(k).get_ct_slices()) == 2);
+    tap(&k, "6.jpg");
+    wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
+    assert_eq!(g(&k).get_outcome(), OutcomeKind::Refer, "{}", g(&k).get_headline());
+    assert!(g(&k).get_still().size().width > 0, "the imported image is shown");
+}
+
+#[test]
+fn ct_study_of_several_slices_and_dicom() {
+    let slices = folder_of(&[
+        "covid-ct/covid/2020.01.24.919183-p27-132.png",
+        "covid-ct/covid/2020.01.24.919183-p27-133.png",
+        "covid-ct/non-covid/0.jpg",
+        "dicom/CT_small.dcm",
+        "dicom/MR_small.dcm",
+    ]);
+    let k = start("none", vec![slices.path().to_path_buf()]);
+    tap(&k, "COVID CT");
+    assert_eq!(g(&k).get_screen(), Screen::CtImport);
+    tap(&k, &slices.path().display().to_string());
+    wait(&k, "five slices listed", |k| slint::Model::row_count(&g(k).get_ct_slices()) == 5);
+    assert_eq!(g(&k).get_ct_selected_count(), 5);
+    wait(&k, "thumbnails", |k| {
+        let m = g(k).get_ct_slices();
+        (0..3).all(|i| slint::Model::row_data(&m, i).is_some_and(|c| c.thumb.size().width > 0))
+    });
+    shot(&k, "08-ct-import");
+    tap(&k, "0.jpg"); // deselect one
+    assert_eq!(g(&k).get_ct_selected_count(), 4);
+    tap(&k, "Analyse 4 slices");
+    wait(&k, "the study summary", |k| g(k).get_screen() == Screen::CtSummary);
+    shot(&k, "09-ct-summary");
+    let summary = g(&k).get_ct_summary().to_string();
+    assert!(summary.contains("of 4") || summary.contains("4 slices"), "{summary}");
+    assert_eq!(g(&k).get_ct_outcome(), OutcomeKind::Refer, "{summary}");
+    let cards = g(&k).get_ct_slices();
+    let mr = (0..slint::Model::row_count(&cards))
+        .filter_map(|i| slint::Model::row_data(&cards, i))
+        .find(|c| c.name == "MR_small.dcm")
+        .expect("MR slice listed");
+    assert!(mr.outcome.to_lowercase().contains("not a ct") || mr.outcome.contains("MR"), "{}", mr.outcome);
+}
