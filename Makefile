@@ -1,7 +1,9 @@
 # OneMed Kiosk — every set-up step lives here, so that on a fresh Debian 12
 # machine `make run` and `make test` are all it takes.
 #
-#   make run         build, then run (the CLI on the sample images until the kiosk lands)
+#   make run         build, then run the kiosk (replay of sample images when no camera)
+#   make screenshots every screen as a PNG in out/screenshots
+#   make demo        the onemed command on every sample image
 #   make test        format check, clippy, and every test, with real OpenVINO inference
 #   make bench       speed, side by side with the original Python pipeline
 #   make venv        the OpenVINO runtime (PyPI wheel) in .venv
@@ -20,7 +22,7 @@ BIN         := target/release/onemed
 export ONEMED_MODELS ?= $(SHARED)/models
 export OPENVINO_INSTALL_DIR ?= $(abspath $(VENV))
 
-.PHONY: all run test check lint build deps venv bench bench-venv clean toolchain
+.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain
 
 all: build
 
@@ -52,14 +54,31 @@ bench-venv: deps $(BENCH_VENV)/.ok
 build: toolchain venv
 	$(CARGO) build --release
 
+# The kiosk: the attached camera, or a replay of the sample fundus photos when
+# none is attached. With no display, it runs on a virtual one (Xvfb :99).
+REPLAY ?= $(SHARED)/datasets/eye/diabetic-retinopathy
 run: build
 	@test -d "$(ONEMED_MODELS)" || { echo "models not found at $(ONEMED_MODELS): set SHARED=/path/to/shared or ONEMED_MODELS" >&2; exit 1; }
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display here: running the kiosk on a virtual display (:99). 'make screenshots' shows its screens."; \
+	  (Xvfb :99 -screen 0 1280x800x24 >/dev/null 2>&1 &); sleep 1; export DISPLAY=:99; \
+	fi; \
+	SLINT_BACKEND=$${SLINT_BACKEND:-winit-software} $(BIN) kiosk --camera auto --fallback-camera "replay:$(REPLAY)?fps=30&hold=4"
+
+# Every screen rendered at 1280x800 by the real (software) renderer, into out/screenshots.
+screenshots: toolchain venv
+	rm -rf out/screenshots
+	ONEMED_SCREENSHOTS=$(abspath out/screenshots) $(CARGO) test --release --test kiosk
+	@ls out/screenshots
+
+# The analysis core on every sample image, tool by tool.
+demo: build
 	$(BIN) models
 	$(BIN) analyze --tool diabetic-retinopathy $(SHARED)/datasets/eye/diabetic-retinopathy/* $(SHARED)/datasets/eye/no-diabetic-retinopathy/*
 	$(BIN) analyze --tool cataract $(SHARED)/datasets/eye/cataract/* $(SHARED)/datasets/eye/redness/*
 	$(BIN) analyze --tool redness $(SHARED)/datasets/eye/redness/* $(SHARED)/datasets/eye/cataract/*
 	$(BIN) analyze --tool skin-lesion $(SHARED)/datasets/skin-lesion/*/*
-	$(BIN) analyze --tool covid-ct $(SHARED)/datasets/covid-ct/*/*
+	$(BIN) analyze --tool covid-ct $(SHARED)/datasets/covid-ct/*/* $(SHARED)/datasets/dicom/CT_small.dcm
 
 lint: toolchain
 	$(CARGO) fmt --check

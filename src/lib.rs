@@ -8,15 +8,15 @@
 //! and their models; `settings` holds what a site configures.
 
 pub mod analysis;
+pub mod camera;
 pub mod catalog;
 pub mod cli;
 pub mod decode;
 pub mod engine;
 pub mod frame;
 pub mod gate;
+pub mod import;
+pub mod kiosk;
 pub mod preprocess;
 pub mod quality;
 pub mod settings;
-pub mod camera;
-pub mod import;
-pub mod kiosk;

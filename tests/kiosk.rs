@@ -7,7 +7,9 @@
 
 mod common;
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions};
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
+};
 use onemed::analysis::Analyzer;
 use onemed::kiosk::ui::{Kiosk as G, OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;
@@ -34,7 +36,9 @@ fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
     };
     // Tests drain the workers' messages themselves (pump), so the waker does nothing.
     let k = Kiosk::new(&settings, Arc::new(|| {})).expect("kiosk window");
-    k.window().window().set_size(slint::PhysicalSize::new(1280, 800));
+    k.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
     k.window().show().expect("window shows");
     wait(&k, "models loaded", |k| k.is_ready());
     k
@@ -44,7 +48,10 @@ fn wait(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) {
     let t0 = Instant::now();
     while !cond(k) {
         k.pump();
-        assert!(t0.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -58,9 +65,18 @@ fn tap(k: &Kiosk, label: &str) {
     k.pump();
     // Only what can be touched: buttons and tiles, not a heading with the same words.
     let found: Vec<_> = ElementHandle::find_by_accessible_label(k.window(), label)
-        .filter(|e| matches!(e.accessible_role(), Some(AccessibleRole::Button | AccessibleRole::Checkbox)))
+        .filter(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox)
+            )
+        })
         .collect();
-    assert!(!found.is_empty(), "no button labelled {label:?} on screen {:?}", g(k).get_screen());
+    assert!(
+        !found.is_empty(),
+        "no button labelled {label:?} on screen {:?}",
+        g(k).get_screen()
+    );
     found[0].invoke_accessible_default_action();
 }
 
@@ -77,9 +93,11 @@ fn shot(k: &Kiosk, name: &str) {
     };
     k.pump();
     let snap = k.window().window().take_snapshot().expect("snapshot");
-    let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec()).expect("rgba");
+    let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
+        .expect("rgba");
     std::fs::create_dir_all(&dir).unwrap();
-    img.save(Path::new(&dir).join(format!("{name}.png"))).unwrap();
+    img.save(Path::new(&dir).join(format!("{name}.png")))
+        .unwrap();
 }
 
 /// A folder holding copies of these sample images.
@@ -97,7 +115,10 @@ fn folder_of(files: &[&str]) -> tempfile::TempDir {
 fn capture_analyse_and_read_the_finding() {
     let fundus = "eye/diabetic-retinopathy/02_dr.JPG";
     let replay = folder_of(&[fundus]);
-    let k = start(&format!("replay:{}?fps=30", replay.path().display()), vec![]);
+    let k = start(
+        &format!("replay:{}?fps=30", replay.path().display()),
+        vec![],
+    );
     assert_eq!(g(&k).get_screen(), Screen::Home);
     assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
     shot(&k, "01-home");
@@ -105,11 +126,15 @@ fn capture_analyse_and_read_the_finding() {
     tap(&k, "Diabetic retinopathy");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
     wait(&k, "camera connected", |k| g(k).get_camera_connected());
-    wait(&k, "a preview frame", |k| g(k).get_preview().size().width > 0);
+    wait(&k, "a preview frame", |k| {
+        g(k).get_preview().size().width > 0
+    });
     shot(&k, "02-capture");
 
     tap(&k, "Capture");
-    wait(&k, "the review screen", |k| g(k).get_screen() == Screen::Review);
+    wait(&k, "the review screen", |k| {
+        g(k).get_screen() == Screen::Review
+    });
     assert!(g(&k).get_still().size().width > 0);
     shot(&k, "03-review");
 
@@ -127,14 +152,27 @@ fn capture_analyse_and_read_the_finding() {
     )
     .unwrap();
     let expected = core
-        .analyze_bytes("diabetic-retinopathy", &std::fs::read(common::datasets_dir().join(fundus)).unwrap())
+        .analyze_bytes(
+            "diabetic-retinopathy",
+            &std::fs::read(common::datasets_dir().join(fundus)).unwrap(),
+        )
         .unwrap();
     assert_eq!(g(&k).get_headline(), expected.headline.as_str());
     assert_eq!(g(&k).get_advice(), expected.advice.as_str());
-    assert_eq!(g(&k).get_outcome(), if expected.refer { OutcomeKind::Refer } else { OutcomeKind::Clear });
+    assert_eq!(
+        g(&k).get_outcome(),
+        if expected.refer {
+            OutcomeKind::Refer
+        } else {
+            OutcomeKind::Clear
+        }
+    );
     assert!((g(&k).get_confidence() - expected.confidence.unwrap()).abs() < 1e-6);
     assert!(g(&k).get_trace().contains(&expected.model_sha256[..12]));
-    assert!(g(&k).get_trace().contains(&expected.input_sha256[..12]), "the still is the replayed image, exactly");
+    assert!(
+        g(&k).get_trace().contains(&expected.input_sha256[..12]),
+        "the still is the replayed image, exactly"
+    );
     assert!(!k.latencies_ms().is_empty());
 
     tap(&k, "Next patient");
@@ -145,7 +183,10 @@ fn capture_analyse_and_read_the_finding() {
 fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
     // Fundus photos given to the cataract tool (external eye photos) are refused each time.
     let replay = folder_of(&["eye/no-diabetic-retinopathy/01_h.jpg"]);
-    let k = start(&format!("replay:{}?fps=30", replay.path().display()), vec![]);
+    let k = start(
+        &format!("replay:{}?fps=30", replay.path().display()),
+        vec![],
+    );
     tap(&k, "Cataract");
     wait(&k, "camera connected", |k| g(k).get_camera_connected());
     for attempt in 1..=3 {
@@ -154,8 +195,16 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         tap(&k, "Analyse");
         wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
         if attempt < 3 {
-            assert_eq!(g(&k).get_outcome(), OutcomeKind::Retake, "attempt {attempt}");
-            assert!(g(&k).get_advice().contains("external eye photo"), "{}", g(&k).get_advice());
+            assert_eq!(
+                g(&k).get_outcome(),
+                OutcomeKind::Retake,
+                "attempt {attempt}"
+            );
+            assert!(
+                g(&k).get_advice().contains("external eye photo"),
+                "{}",
+                g(&k).get_advice()
+            );
             if attempt == 1 {
                 shot(&k, "05-result-retake");
             }
@@ -175,19 +224,34 @@ fn no_camera_shows_it_and_offers_import() {
     let k = start("none", vec![imports.path().to_path_buf()]);
     tap(&k, "Skin lesion");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
-    wait(&k, "no-camera status", |k| g(k).get_status_camera().contains("No camera"));
+    wait(&k, "no-camera status", |k| {
+        g(k).get_status_camera().contains("No camera")
+    });
     assert!(!g(&k).get_camera_connected());
-    assert!(!enabled(&k, "Capture"), "capture is disabled without a camera");
+    assert!(
+        !enabled(&k, "Capture"),
+        "capture is disabled without a camera"
+    );
     shot(&k, "07-capture-no-camera");
 
     tap(&k, "Import image");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     tap(&k, &imports.path().display().to_string());
-    wait(&k, "the files", |k| slint::Model::row_count(&g(k).get_ct_slices()) == 2);
+    wait(&k, "the files", |k| {
+        slint::Model::row_count(&g(k).get_ct_slices()) == 2
+    });
     tap(&k, "6.jpg");
     wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::Refer, "{}", g(&k).get_headline());
-    assert!(g(&k).get_still().size().width > 0, "the imported image is shown");
+    assert_eq!(
+        g(&k).get_outcome(),
+        OutcomeKind::Refer,
+        "{}",
+        g(&k).get_headline()
+    );
+    assert!(
+        g(&k).get_still().size().width > 0,
+        "the imported image is shown"
+    );
 }
 
 #[test]
@@ -203,7 +267,9 @@ fn ct_study_of_several_slices_and_dicom() {
     tap(&k, "COVID CT");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     tap(&k, &slices.path().display().to_string());
-    wait(&k, "five slices listed", |k| slint::Model::row_count(&g(k).get_ct_slices()) == 5);
+    wait(&k, "five slices listed", |k| {
+        slint::Model::row_count(&g(k).get_ct_slices()) == 5
+    });
     assert_eq!(g(&k).get_ct_selected_count(), 5);
     wait(&k, "thumbnails", |k| {
         let m = g(k).get_ct_slices();
@@ -213,15 +279,24 @@ fn ct_study_of_several_slices_and_dicom() {
     tap(&k, "0.jpg"); // deselect one
     assert_eq!(g(&k).get_ct_selected_count(), 4);
     tap(&k, "Analyse 4 slices");
-    wait(&k, "the study summary", |k| g(k).get_screen() == Screen::CtSummary);
+    wait(&k, "the study summary", |k| {
+        g(k).get_screen() == Screen::CtSummary
+    });
     shot(&k, "09-ct-summary");
     let summary = g(&k).get_ct_summary().to_string();
-    assert!(summary.contains("of 4") || summary.contains("4 slices"), "{summary}");
+    assert!(
+        summary.contains("of 4") || summary.contains("4 slices"),
+        "{summary}"
+    );
     assert_eq!(g(&k).get_ct_outcome(), OutcomeKind::Refer, "{summary}");
     let cards = g(&k).get_ct_slices();
     let mr = (0..slint::Model::row_count(&cards))
         .filter_map(|i| slint::Model::row_data(&cards, i))
         .find(|c| c.name == "MR_small.dcm")
         .expect("MR slice listed");
-    assert!(mr.outcome.to_lowercase().contains("not a ct") || mr.outcome.contains("MR"), "{}", mr.outcome);
+    assert!(
+        mr.outcome.to_lowercase().contains("not a ct") || mr.outcome.contains("MR"),
+        "{}",
+        mr.outcome
+    );
 }

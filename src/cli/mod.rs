@@ -57,6 +57,9 @@ struct KioskArgs {
     /// Camera: auto, none, replay:<dir>[?fps=N], v4l:<index> (overrides the settings).
     #[arg(long)]
     camera: Option<String>,
+    /// Camera to use when `auto` finds none (e.g. replay:<dir> for demos).
+    #[arg(long)]
+    fallback_camera: Option<String>,
     /// Fill the screen (on the kiosk itself).
     #[arg(long)]
     fullscreen: bool,
@@ -104,6 +107,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut settings = settings;
             if let Some(c) = &k.camera {
                 settings.camera = c.clone();
+            }
+            let no_camera = crate::camera::list_cameras().is_empty();
+            if let (Some(f), true, true) =
+                (&k.fallback_camera, settings.camera == "auto", no_camera)
+            {
+                log::info!("no camera attached: using {f}");
+                settings.camera = f.clone();
             }
             crate::kiosk::run(&settings, k.fullscreen)
         }

@@ -107,7 +107,12 @@ pub(super) fn pixels(bytes: &[u8], opts: &DicomOptions) -> Result<RgbFrame, Deco
         .checked_mul(h.height)
         .ok_or_else(|| DecodeError::Corrupt("the DICOM image size is out of range".into()))?;
     let mono1 = grey.photometric == "MONOCHROME1";
-    let data = codecs::pixel_bytes(&obj, &h.transfer_syntax, n, usize::from(grey.bits_allocated / 8))?;
+    let data = codecs::pixel_bytes(
+        &obj,
+        &h.transfer_syntax,
+        n,
+        usize::from(grey.bits_allocated / 8),
+    )?;
     let values = stored_values(&data, n, grey.bits_allocated, grey.bits_stored, grey.signed)?;
     let mut rgb = Vec::with_capacity(n * 3);
     for v in values {
@@ -197,7 +202,10 @@ fn read_error(e: &(dyn std::error::Error + 'static)) -> DecodeError {
 fn text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
     let e = obj.element_opt(tag).ok().flatten()?;
     let s = e.to_str().ok()?;
-    Some(s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string())
+    Some(
+        s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+            .to_string(),
+    )
 }
 
 fn int(obj: &DefaultDicomObject, tag: Tag, name: &str) -> Result<Option<i64>, DecodeError> {
@@ -241,7 +249,9 @@ fn header(obj: &DefaultDicomObject) -> Result<Header, DecodeError> {
     }
     let frames = int(obj, tags::NUMBER_OF_FRAMES, "number of frames")?.unwrap_or(1);
     if frames < 1 {
-        return Err(DecodeError::Corrupt("the DICOM file says it holds no image".into()));
+        return Err(DecodeError::Corrupt(
+            "the DICOM file says it holds no image".into(),
+        ));
     }
     if frames > 1 {
         return Err(DecodeError::MultiFrame {
@@ -270,7 +280,9 @@ fn unsupported_syntax(ts: &str) -> DecodeError {
         EXPLICIT_BE => "big-endian (retired) encoding",
         DEFLATED => "deflate compression",
         _ if ts.starts_with("1.2.840.10008.1.2.4.8") => "JPEG-LS compression",
-        _ if ts.starts_with("1.2.840.10008.1.2.4.9") || ts.starts_with("1.2.840.10008.1.2.4.20") => {
+        _ if ts.starts_with("1.2.840.10008.1.2.4.9")
+            || ts.starts_with("1.2.840.10008.1.2.4.20") =>
+        {
             "JPEG 2000 compression"
         }
         _ => "a compression the kiosk cannot read",
@@ -335,12 +347,20 @@ pub(crate) fn stored_values(
             "the DICOM pixel data is shorter than the image size".into(),
         ));
     }
-    let mask = if stored >= 32 { u64::from(u32::MAX) } else { (1u64 << stored) - 1 };
+    let mask = if stored >= 32 {
+        u64::from(u32::MAX)
+    } else {
+        (1u64 << stored) - 1
+    };
     let sign = 1u64 << (stored - 1);
     Ok(data[..need]
         .chunks_exact(bytes)
         .map(|c| {
-            let raw = c.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)) & mask;
+            let raw = c
+                .iter()
+                .rev()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+                & mask;
             if signed && raw & sign != 0 {
                 raw as i64 - (mask as i64 + 1)
             } else {
@@ -349,4 +369,3 @@ pub(crate) fn stored_values(
         })
         .collect())
 }
-

@@ -110,7 +110,9 @@ impl ImageFormat {
             ImageFormat::Tiff => Ok(image::ImageFormat::Tiff),
             ImageFormat::Webp => Ok(image::ImageFormat::WebP),
             ImageFormat::Gif => Ok(image::ImageFormat::Gif),
-            ImageFormat::Dicom => Err(DecodeError::Unsupported("DICOM through the image crate".into())),
+            ImageFormat::Dicom => Err(DecodeError::Unsupported(
+                "DICOM through the image crate".into(),
+            )),
         }
     }
 }

@@ -184,9 +184,14 @@ mod tests {
 
     #[test]
     fn numbers_sort_by_value() {
-        let mut v = vec!["slice10", "slice2", "Slice1", "slice02", "a", "slice", "10", "9"];
+        let mut v = vec![
+            "slice10", "slice2", "Slice1", "slice02", "a", "slice", "10", "9",
+        ];
         v.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(v, ["9", "10", "a", "slice", "Slice1", "slice02", "slice2", "slice10"]);
+        assert_eq!(
+            v,
+            ["9", "10", "a", "slice", "Slice1", "slice02", "slice2", "slice10"]
+        );
     }
 
     #[test]

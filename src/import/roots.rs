@@ -56,7 +56,9 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let octal = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match (b[i], octal) {
             (b'\\', Some(d)) => {
                 let v = d.iter().fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0'));
@@ -76,7 +78,11 @@ fn subfolders(dir: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     v.sort();
     v
 }
@@ -87,7 +93,10 @@ mod tests {
 
     #[test]
     fn mount_table_escapes_are_undone() {
-        assert_eq!(unescape(r"/media/nurse/CT\040SCANS"), "/media/nurse/CT SCANS");
+        assert_eq!(
+            unescape(r"/media/nurse/CT\040SCANS"),
+            "/media/nurse/CT SCANS"
+        );
         assert_eq!(unescape(r"/media/a\134b"), r"/media/a\b");
         assert_eq!(unescape(r"/media/odd\04"), r"/media/odd\04");
     }

@@ -14,9 +14,10 @@ pub fn thumbnail(path: &Path, max_side: usize) -> Result<RgbFrame, ImportError> 
         return Err(ImportError::PreviewSize);
     }
     let slice_error = |source| ImportError::Slice {
-        name: path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        name: path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         source,
     };
     let bytes = decode::read_file(path).map_err(slice_error)?;

@@ -15,7 +15,7 @@ use crate::frame::RgbFrame;
 use crate::import;
 use crate::quality::ImageKind;
 use crate::settings::Settings;
-use slint::{ComponentHandle, ModelRc, SharedPixelBuffer, Rgb8Pixel, SharedString, VecModel};
+use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +80,7 @@ pub struct Kiosk {
     waker: Waker,
     inference: InferenceWorker,
     camera: CameraLink,
+    previews: std::cell::Cell<u64>,
 }
 
 impl Kiosk {
@@ -122,6 +123,7 @@ impl Kiosk {
             waker,
             inference,
             camera,
+            previews: std::cell::Cell::new(0),
         });
         kiosk.init();
         Ok(kiosk)
@@ -133,6 +135,11 @@ impl Kiosk {
 
     fn g(&self) -> Global<'_> {
         self.window.global::<Global>()
+    }
+
+    /// Preview frames applied to the screen so far.
+    pub fn previews_shown(&self) -> u64 {
+        self.previews.get()
     }
 
     /// Latest Analyse-tap-to-result latencies, in milliseconds.
@@ -176,7 +183,9 @@ impl Kiosk {
         on!(on_open_folder, |k, p| k.open_folder(Path::new(p.as_str())));
         on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
         on!(on_analyse_slices, |k| k.analyse_slices());
-        on!(on_dismiss_message, |k| k.g().set_message(SharedString::new()));
+        on!(on_dismiss_message, |k| k
+            .g()
+            .set_message(SharedString::new()));
     }
 
     /// Applies every message the workers have sent. Runs on the UI thread.
@@ -238,10 +247,15 @@ impl Kiosk {
                 self.refresh_tools();
             }
             InferEvent::Failed(reason) => {
-                self.g().set_status_models("Screening models unavailable".into());
+                self.g()
+                    .set_status_models("Screening models unavailable".into());
                 self.say(format!("The screening engine could not start: {reason}"));
             }
-            InferEvent::Done { id, result, decoded } => {
+            InferEvent::Done {
+                id,
+                result,
+                decoded,
+            } => {
                 let pending = self.state.borrow_mut().pending.remove(&id);
                 match pending {
                     Some(Pending::Still { tapped }) => {
@@ -264,7 +278,12 @@ impl Kiosk {
     fn on_camera(&self, m: CameraMsg) {
         let g = self.g();
         match m {
-            CameraMsg::Status { connected, text, cameras, index } => {
+            CameraMsg::Status {
+                connected,
+                text,
+                cameras,
+                index,
+            } => {
                 g.set_camera_connected(connected);
                 g.set_status_camera(text.into());
                 let names: Vec<SharedString> = cameras.into_iter().map(Into::into).collect();
@@ -273,8 +292,13 @@ impl Kiosk {
             }
             CameraMsg::Preview { buffer, fps } => {
                 if g.get_screen() == Screen::Capture {
+                    self.previews.set(self.previews.get() + 1);
                     g.set_preview(ui::image(buffer));
-                    g.set_preview_fps(if fps > 0.0 { format!("{fps:.0} fps").into() } else { SharedString::new() });
+                    g.set_preview_fps(if fps > 0.0 {
+                        format!("{fps:.0} fps").into()
+                    } else {
+                        SharedString::new()
+                    });
                 }
             }
             CameraMsg::Still(frame) => {
@@ -290,7 +314,8 @@ impl Kiosk {
     }
 
     fn show_still(&self, f: &RgbFrame) {
-        self.g().set_still(ui::image(ui::display_buffer(f, ui::DISPLAY_MAX)));
+        self.g()
+            .set_still(ui::image(ui::display_buffer(f, ui::DISPLAY_MAX)));
     }
 
     fn select_tool(&self, id: &str) {
@@ -388,7 +413,12 @@ impl Kiosk {
         let Some(still) = self.state.borrow().still.clone() else {
             return self.say("No picture to analyse — capture one first.");
         };
-        if self.submit(Input::Frame(still), Pending::Still { tapped: Instant::now() }) {
+        if self.submit(
+            Input::Frame(still),
+            Pending::Still {
+                tapped: Instant::now(),
+            },
+        ) {
             g.set_busy_text("Analysing…".into());
             g.set_busy(true);
         }
@@ -421,7 +451,10 @@ impl Kiosk {
         self.state.borrow_mut().ct.single = single;
         let g = self.g();
         g.set_ct_single(single);
-        let names: Vec<SharedString> = roots.iter().map(|p| p.display().to_string().into()).collect();
+        let names: Vec<SharedString> = roots
+            .iter()
+            .map(|p| p.display().to_string().into())
+            .collect();
         g.set_ct_roots(ModelRc::new(VecModel::from(names)));
         g.set_screen(Screen::CtImport);
         match roots.first() {
@@ -453,20 +486,22 @@ impl Kiosk {
         self.g().set_ct_folder(dir.display().to_string().into());
         self.refresh_slices();
         let (tx, waker, folder) = (self.tx.clone(), self.waker.clone(), dir.to_path_buf());
-        let spawned = std::thread::Builder::new().name("thumbnails".into()).spawn(move || {
-            let mut thumbs = Vec::new();
-            for (i, e) in entries.iter().enumerate() {
-                if e.is_dir {
-                    continue;
+        let spawned = std::thread::Builder::new()
+            .name("thumbnails".into())
+            .spawn(move || {
+                let mut thumbs = Vec::new();
+                for (i, e) in entries.iter().enumerate() {
+                    if e.is_dir {
+                        continue;
+                    }
+                    match import::thumbnail(&e.path, 160) {
+                        Ok(t) => thumbs.push((i, ui::display_buffer(&t, (160, 160)))),
+                        Err(err) => log::warn!("thumbnail {}: {err}", e.path.display()),
+                    }
                 }
-                match import::thumbnail(&e.path, 160) {
-                    Ok(t) => thumbs.push((i, ui::display_buffer(&t, (160, 160)))),
-                    Err(err) => log::warn!("thumbnail {}: {err}", e.path.display()),
-                }
-            }
-            let _ = tx.send(Msg::Thumbs { folder, thumbs });
-            waker();
-        });
+                let _ = tx.send(Msg::Thumbs { folder, thumbs });
+                waker();
+            });
         if let Err(e) = spawned {
             log::warn!("no thumbnails: {e}");
         }
@@ -505,7 +540,12 @@ impl Kiosk {
                 };
                 SliceCard {
                     name: e.name.clone().into(),
-                    thumb: ct.thumbs.get(i).and_then(|t| t.clone()).map(ui::image).unwrap_or_default(),
+                    thumb: ct
+                        .thumbs
+                        .get(i)
+                        .and_then(|t| t.clone())
+                        .map(ui::image)
+                        .unwrap_or_default(),
                     is_dir: e.is_dir,
                     selected: ct.selected.get(i).copied().unwrap_or(false),
                     done,
@@ -531,7 +571,12 @@ impl Kiosk {
         }
         if single {
             // One imported picture: analyse it as if it were captured.
-            if self.submit(Input::File(entry.path.clone()), Pending::Still { tapped: Instant::now() }) {
+            if self.submit(
+                Input::File(entry.path.clone()),
+                Pending::Still {
+                    tapped: Instant::now(),
+                },
+            ) {
                 let g = self.g();
                 g.set_busy_text("Analysing…".into());
                 g.set_busy(true);
@@ -596,7 +641,8 @@ impl Kiosk {
         }
         let summary = {
             let st = self.state.borrow();
-            let done: Vec<Result<Analysis, String>> = st.ct.results.iter().flatten().cloned().collect();
+            let done: Vec<Result<Analysis, String>> =
+                st.ct.results.iter().flatten().cloned().collect();
             import::summarise(&done)
         };
         // Only the analysed slices are listed on the summary screen.
@@ -616,7 +662,9 @@ impl Kiosk {
         let kind = match summary.verdict {
             import::StudyVerdict::Refer => flow::ViewKind::Refer,
             import::StudyVerdict::NoFinding => flow::ViewKind::Clear,
-            import::StudyVerdict::CouldNotAssess | import::StudyVerdict::Empty => flow::ViewKind::CouldNotAssess,
+            import::StudyVerdict::CouldNotAssess | import::StudyVerdict::Empty => {
+                flow::ViewKind::CouldNotAssess
+            }
         };
         g.set_ct_outcome(ui::outcome_kind(kind));
         g.set_busy(false);

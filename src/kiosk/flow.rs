@@ -43,7 +43,10 @@ pub struct Attempts {
 
 impl Attempts {
     pub fn new(max: u32) -> Attempts {
-        Attempts { used: 0, max: max.max(1) }
+        Attempts {
+            used: 0,
+            max: max.max(1),
+        }
     }
 
     /// The attempt now being made (1-based).
@@ -174,8 +177,15 @@ mod tests {
         let v = result_view(&analysis(Outcome::Finding, true));
         assert_eq!(v.kind, ViewKind::Refer);
         assert_eq!(v.confidence, Some(0.9));
-        assert!(v.trace.contains("f09cb805b3df") && v.trace.contains("CPU f32"), "{}", v.trace);
-        assert_eq!(result_view(&analysis(Outcome::Finding, false)).kind, ViewKind::Clear);
+        assert!(
+            v.trace.contains("f09cb805b3df") && v.trace.contains("CPU f32"),
+            "{}",
+            v.trace
+        );
+        assert_eq!(
+            result_view(&analysis(Outcome::Finding, false)).kind,
+            ViewKind::Clear
+        );
     }
 
     #[test]
@@ -204,6 +214,9 @@ mod tests {
     fn a_finding_after_retakes_is_shown_as_is() {
         let mut at = Attempts::new(3);
         at.record(&analysis(Outcome::Rejected, false));
-        assert_eq!(at.record(&analysis(Outcome::Finding, false)).kind, ViewKind::Clear);
+        assert_eq!(
+            at.record(&analysis(Outcome::Finding, false)).kind,
+            ViewKind::Clear
+        );
     }
 }

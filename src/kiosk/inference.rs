@@ -121,13 +121,15 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
             Job::Stop => return,
             Job::Analyze { id, tool, input } => {
                 let (result, decoded) = match input {
-                    Input::Frame(f) => (analyzer.analyze_frame(&tool, &f).map_err(|e| e.to_string()), None),
+                    Input::Frame(f) => (
+                        analyzer.analyze_frame(&tool, &f).map_err(|e| e.to_string()),
+                        None,
+                    ),
                     Input::File(path) => {
                         let bytes = decode::read_file(&path);
-                        let result = bytes
-                            .as_ref()
-                            .map_err(|e| e.to_string())
-                            .and_then(|b| analyzer.analyze_bytes(&tool, b).map_err(|e| e.to_string()));
+                        let result = bytes.as_ref().map_err(|e| e.to_string()).and_then(|b| {
+                            analyzer.analyze_bytes(&tool, b).map_err(|e| e.to_string())
+                        });
                         let decoded = bytes
                             .ok()
                             .and_then(|b| decode::decode(&b, &limits).ok())
@@ -138,7 +140,11 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
                 if let Err(e) = &result {
                     log::warn!("analysis {id} ({tool}) failed: {e}");
                 }
-                on_event(Event::Done { id, result, decoded });
+                on_event(Event::Done {
+                    id,
+                    result,
+                    decoded,
+                });
             }
         }
     }

@@ -6,6 +6,7 @@
 //! functions. The UI thread only renders and applies worker messages.
 
 pub mod app;
+pub mod bench;
 pub mod flow;
 pub mod inference;
 pub mod preview;

@@ -3,7 +3,8 @@
 //! with the preview already converted to a display buffer off the UI thread.
 
 use crate::camera::{
-    list_cameras, parse_camera_spec, CameraEvent, CameraFeed, CameraSpec, CameraStatus, CameraWorker, WorkerConfig,
+    list_cameras, parse_camera_spec, CameraEvent, CameraFeed, CameraSpec, CameraStatus,
+    CameraWorker, WorkerConfig,
 };
 use crate::frame::RgbFrame;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
@@ -20,7 +21,10 @@ pub enum CameraMsg {
         index: usize,
     },
     /// The newest preview frame, ready to show, and the measured frame rate.
-    Preview { buffer: SharedPixelBuffer<Rgb8Pixel>, fps: f32 },
+    Preview {
+        buffer: SharedPixelBuffer<Rgb8Pixel>,
+        fps: f32,
+    },
     /// The full-resolution still asked for.
     Still(Arc<RgbFrame>),
     /// A problem the nurse should read.
@@ -55,7 +59,10 @@ struct RateMeter {
 
 impl CameraLink {
     /// Starts the camera named by `spec` (`auto`, `none`, `replay:<dir>`, `v4l:<n>`).
-    pub fn start(spec: &str, send: impl Fn(CameraMsg) + std::marker::Send + Sync + 'static) -> CameraLink {
+    pub fn start(
+        spec: &str,
+        send: impl Fn(CameraMsg) + std::marker::Send + Sync + 'static,
+    ) -> CameraLink {
         let send: Send = Arc::new(send);
         let mut choices: Vec<(String, CameraSpec)> = list_cameras()
             .into_iter()
@@ -65,7 +72,9 @@ impl CameraLink {
         let spec = match parsed {
             Ok(s) => s,
             Err(e) => {
-                send(CameraMsg::Error(format!("Camera setting {spec:?} is not valid: {e}")));
+                send(CameraMsg::Error(format!(
+                    "Camera setting {spec:?} is not valid: {e}"
+                )));
                 CameraSpec::None
             }
         };
@@ -87,7 +96,11 @@ impl CameraLink {
 
     fn open(&mut self, spec: CameraSpec) {
         self.worker = None;
-        let index = self.choices.iter().position(|(_, s)| *s == spec).unwrap_or(0);
+        let index = self
+            .choices
+            .iter()
+            .position(|(_, s)| *s == spec)
+            .unwrap_or(0);
         let (send, names) = (self.send.clone(), self.names());
         let meter = Mutex::new(RateMeter {
             since: Instant::now(),
@@ -107,7 +120,9 @@ impl CameraLink {
                         });
                     }
                     CameraEvent::Captured(f) => send(CameraMsg::Still(Arc::new(f))),
-                    CameraEvent::CaptureFailed(e) => send(CameraMsg::Error(format!("Could not take the picture: {e}"))),
+                    CameraEvent::CaptureFailed(e) => {
+                        send(CameraMsg::Error(format!("Could not take the picture: {e}")))
+                    }
                     CameraEvent::Error(e) => send(CameraMsg::Error(e.to_string())),
                 }
             }
@@ -147,7 +162,9 @@ impl CameraLink {
     pub fn capture(&self) {
         match &self.worker {
             Some(w) => w.capture(),
-            None => (self.send)(CameraMsg::Error("No camera connected — import an image instead.".into())),
+            None => (self.send)(CameraMsg::Error(
+                "No camera connected — import an image instead.".into(),
+            )),
         }
     }
 

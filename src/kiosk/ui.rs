@@ -17,7 +17,10 @@ pub const DISPLAY_MAX: (usize, usize) = (1280, 720);
 /// worker threads: the UI thread only wraps the buffer in an image.
 pub fn display_buffer(frame: &RgbFrame, max: (usize, usize)) -> SharedPixelBuffer<Rgb8Pixel> {
     let (w, h) = (frame.width(), frame.height());
-    let step = w.div_ceil(max.0.max(1)).max(h.div_ceil(max.1.max(1))).max(1);
+    let step = w
+        .div_ceil(max.0.max(1))
+        .max(h.div_ceil(max.1.max(1)))
+        .max(1);
     let (ow, oh) = (w / step, h / step);
     let (ow, oh) = (ow.max(1), oh.max(1));
     let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(ow as u32, oh as u32);
@@ -59,7 +62,13 @@ pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool) -> Too
         available: unavailable.is_none() && ready,
         note: unavailable
             .map(|r| short_reason(r))
-            .unwrap_or_else(|| if ready { String::new() } else { "getting ready".into() })
+            .unwrap_or_else(|| {
+                if ready {
+                    String::new()
+                } else {
+                    "getting ready".into()
+                }
+            })
             .into(),
     }
 }
@@ -83,11 +92,33 @@ mod tests {
     fn display_copy_fits_and_keeps_colours() {
         let f = RgbFrame::new(3504, 2336, vec![7; 3504 * 2336 * 3]).unwrap();
         let b = display_buffer(&f, DISPLAY_MAX);
-        assert!(b.width() <= 1280 && b.height() <= 720, "{}x{}", b.width(), b.height());
-        assert!(b.as_slice().iter().all(|p| p.r == 7 && p.g == 7 && p.b == 7));
-        let small = RgbFrame::new(3, 2, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).unwrap();
+        assert!(
+            b.width() <= 1280 && b.height() <= 720,
+            "{}x{}",
+            b.width(),
+            b.height()
+        );
+        assert!(b
+            .as_slice()
+            .iter()
+            .all(|p| p.r == 7 && p.g == 7 && p.b == 7));
+        let small = RgbFrame::new(
+            3,
+            2,
+            vec![
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+            ],
+        )
+        .unwrap();
         let b = display_buffer(&small, DISPLAY_MAX);
         assert_eq!((b.width(), b.height()), (3, 2));
-        assert_eq!(b.as_slice()[4], Rgb8Pixel { r: 13, g: 14, b: 15 });
+        assert_eq!(
+            b.as_slice()[4],
+            Rgb8Pixel {
+                r: 13,
+                g: 14,
+                b: 15
+            }
+        );
     }
 }

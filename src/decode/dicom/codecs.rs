@@ -35,9 +35,14 @@ pub(super) fn pixel_bytes(
         .element_opt(tags::PIXEL_DATA)
         .ok()
         .flatten()
-        .ok_or_else(|| DecodeError::Corrupt("the DICOM file holds no image (no pixel data)".into()))?;
+        .ok_or_else(|| {
+            DecodeError::Corrupt("the DICOM file holds no image (no pixel data)".into())
+        })?;
     let fragments = || -> Result<Vec<u8>, DecodeError> {
-        let f = element.value().fragments().ok_or_else(|| corrupt("no fragments"))?;
+        let f = element
+            .value()
+            .fragments()
+            .ok_or_else(|| corrupt("no fragments"))?;
         Ok(f.concat())
     };
     match ts {
@@ -81,7 +86,11 @@ pub(super) fn rle(fragment: &[u8], n: usize, bytes: usize) -> Result<Vec<u8>, De
     let mut out = vec![0u8; n * bytes];
     for s in 0..segments {
         let start = word(1 + s)?;
-        let end = if s + 1 < segments { word(2 + s)? } else { fragment.len() };
+        let end = if s + 1 < segments {
+            word(2 + s)?
+        } else {
+            fragment.len()
+        };
         let segment = fragment
             .get(start..end)
             .filter(|_| start >= 64)
@@ -105,7 +114,9 @@ fn packbits(src: &[u8], n: usize) -> Result<Vec<u8>, DecodeError> {
         i += 1;
         if h >= 0 {
             let len = h as usize + 1;
-            let run = src.get(i..i + len).ok_or_else(|| corrupt("RLE literal run"))?;
+            let run = src
+                .get(i..i + len)
+                .ok_or_else(|| corrupt("RLE literal run"))?;
             out.extend_from_slice(run);
             i += len;
         } else if h != -128 {
@@ -213,7 +224,10 @@ mod tests {
             0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC3, 0, 11, 16, 0, 2, 0, 3, 1, 1, 0x11, 0,
         ];
         let sof = frame_header(&s).unwrap();
-        assert_eq!((sof.precision, sof.height, sof.width, sof.components), (16, 2, 3, 1));
+        assert_eq!(
+            (sof.precision, sof.height, sof.width, sof.components),
+            (16, 2, 3, 1)
+        );
         assert!(sof.lossless);
         assert!(frame_header(&s[..10]).is_none());
         assert!(frame_header(b"nope").is_none());

@@ -37,7 +37,12 @@ fn ct(modality: &str, photometric: &str, w: u16, h: u16, values: &[i16]) -> Vec<
     let pixels: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let mut f = vec![0u8; 128];
     f.extend_from_slice(b"DICM");
-    f.extend(el(0x0002, 0x0000, b"UL", &(meta_body.len() as u32).to_le_bytes()));
+    f.extend(el(
+        0x0002,
+        0x0000,
+        b"UL",
+        &(meta_body.len() as u32).to_le_bytes(),
+    ));
     f.extend(meta_body);
     for e in [
         el(0x0008, 0x0060, b"CS", modality.as_bytes()),
@@ -108,7 +113,10 @@ fn width_one_is_a_threshold_and_bad_windows_are_refused() {
             window_center: c,
             window_width: w,
         };
-        assert!(matches!(check_options(&bad), Err(DecodeError::Unsupported(_))));
+        assert!(matches!(
+            check_options(&bad),
+            Err(DecodeError::Unsupported(_))
+        ));
     }
 }
 
@@ -117,9 +125,18 @@ fn stored_values_are_masked_and_sign_extended() {
     // 12 bits stored in 16: 0x0FFF is -1 when signed, 4095 when not; bits
     // above the high bit (overlay remnants) are ignored.
     let data = [0xFF, 0x0F, 0x00, 0x08, 0xFF, 0xF7, 0x34, 0x12];
-    assert_eq!(stored_values(&data, 4, 16, 12, true).unwrap(), [-1, -2048, 2047, 564]);
-    assert_eq!(stored_values(&data, 4, 16, 12, false).unwrap(), [4095, 2048, 2047, 564]);
-    assert_eq!(stored_values(&data, 4, 16, 16, true).unwrap(), [4095, 2048, -2049, 4660]);
+    assert_eq!(
+        stored_values(&data, 4, 16, 12, true).unwrap(),
+        [-1, -2048, 2047, 564]
+    );
+    assert_eq!(
+        stored_values(&data, 4, 16, 12, false).unwrap(),
+        [4095, 2048, 2047, 564]
+    );
+    assert_eq!(
+        stored_values(&data, 4, 16, 16, true).unwrap(),
+        [4095, 2048, -2049, 4660]
+    );
     assert_eq!(stored_values(&[200, 7], 2, 8, 8, true).unwrap(), [-56, 7]);
     assert!(stored_values(&data, 5, 16, 12, true).is_err());
 }
@@ -145,15 +162,26 @@ fn a_synthetic_slice_is_rescaled_windowed_and_inverted_for_monochrome1() {
 fn other_modalities_are_refused_in_words() {
     let l = tiny();
     let e = decode(&ct("MR", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
-    assert_eq!(e, DecodeError::NotCt { modality: "MR".into() });
+    assert_eq!(
+        e,
+        DecodeError::NotCt {
+            modality: "MR".into()
+        }
+    );
     assert_eq!(
         e.to_string(),
         "this DICOM file is an MR scan, not a CT slice — import CT slices for the COVID CT tool"
     );
     let e = decode(&ct("US", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
-    assert!(e.to_string().starts_with("this DICOM file is a US scan"), "{e}");
+    assert!(
+        e.to_string().starts_with("this DICOM file is a US scan"),
+        "{e}"
+    );
     let e = decode(&ct("", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
-    assert!(e.to_string().contains("does not say what kind of scan"), "{e}");
+    assert!(
+        e.to_string().contains("does not say what kind of scan"),
+        "{e}"
+    );
     let e = decode(&ct("CT", "RGB", 2, 2, &[0; 4]), &l).unwrap_err();
     assert!(e.to_string().contains("greyscale"), "{e}");
 }
@@ -163,14 +191,23 @@ fn size_limits_and_frames_are_checked_from_the_header() {
     let l = Limits::default();
     // Claims 60000 x 60000 with 8 bytes of pixels: refused before the pixels.
     let bomb = ct("CT", "MONOCHROME2", 60_000, 60_000, &[0; 4]);
-    assert!(matches!(super::super::probe(&bomb, &l), Err(DecodeError::TooLarge { .. })));
-    assert!(matches!(decode(&bomb, &l), Err(DecodeError::TooLarge { .. })));
+    assert!(matches!(
+        super::super::probe(&bomb, &l),
+        Err(DecodeError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        decode(&bomb, &l),
+        Err(DecodeError::TooLarge { .. })
+    ));
     // A header that fits but too few pixel bytes.
     let short = ct("CT", "MONOCHROME2", 40, 40, &[0; 4]);
     assert!(matches!(decode(&short, &l), Err(DecodeError::Corrupt(_))));
     // Two frames.
     let mut two = ct("CT", "MONOCHROME2", 2, 1, &[0; 4]);
-    let at = two.windows(4).position(|w| w == [0x28, 0, 0x10, 0]).unwrap();
+    let at = two
+        .windows(4)
+        .position(|w| w == [0x28, 0, 0x10, 0])
+        .unwrap();
     let frames = el(0x0028, 0x0008, b"IS", b"2");
     two.splice(at..at, frames);
     let e = decode(&two, &l).unwrap_err();
@@ -182,7 +219,10 @@ fn size_limits_and_frames_are_checked_from_the_header() {
 fn a_huge_declared_length_is_refused_before_parsing() {
     let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
     // The pixel data's 32-bit length (after tag, "OW" and 2 reserved bytes).
-    let at = f.windows(6).rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00, b'O', b'W']).unwrap();
+    let at = f
+        .windows(6)
+        .rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00, b'O', b'W'])
+        .unwrap();
     f[at + 8..at + 12].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     assert_eq!(lengths::check(&f[128..]), Err(DecodeError::Truncated));
     assert_eq!(decode(&f, &Limits::default()), Err(DecodeError::Truncated));
@@ -191,9 +231,15 @@ fn a_huge_declared_length_is_refused_before_parsing() {
 #[test]
 fn not_dicom_is_not_an_image() {
     assert!(!is_dicom(b"DICM"));
-    assert_eq!(decode(b"hello", &Limits::default()), Err(DecodeError::NotAnImage));
+    assert_eq!(
+        decode(b"hello", &Limits::default()),
+        Err(DecodeError::NotAnImage)
+    );
     let mut b = vec![0u8; 128];
     b.extend_from_slice(b"DICM");
-    assert_eq!(super::super::sniff(&b), Some(super::super::ImageFormat::Dicom));
+    assert_eq!(
+        super::super::sniff(&b),
+        Some(super::super::ImageFormat::Dicom)
+    );
     assert!(decode(&b, &Limits::default()).is_err());
 }
