@@ -256,6 +256,7 @@ impl Kiosk {
                 result,
                 decoded,
             } => {
+                let result = result.map(|a| *a);
                 let pending = self.state.borrow_mut().pending.remove(&id);
                 match pending {
                     Some(Pending::Still { tapped }) => {

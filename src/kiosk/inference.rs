@@ -49,7 +49,7 @@ pub enum Event {
     /// A job finished.
     Done {
         id: u64,
-        result: Result<Analysis, String>,
+        result: Result<Box<Analysis>, String>,
         /// The image analysed, for display (imported files only).
         decoded: Option<Arc<RgbFrame>>,
     },
@@ -142,7 +142,7 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
                 }
                 on_event(Event::Done {
                     id,
-                    result,
+                    result: result.map(Box::new),
                     decoded,
                 });
             }
