@@ -21,6 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
+    start_with(camera, import, common::models_dir())
+}
+
+fn start_with(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Rc<Kiosk> {
     // One testing platform per test thread, rendering with the software renderer.
     let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         mock_time: false,
@@ -28,7 +32,7 @@ fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
         renderer_name: Some("software".into()),
     })));
     let settings = Settings {
-        models_dir: Some(common::models_dir()),
+        models_dir: Some(models),
         camera: camera.to_string(),
         import_paths: import,
         cache_dir: Some(std::env::temp_dir().join("onemed-test-cache")),
@@ -40,6 +44,9 @@ fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
         .window()
         .set_size(slint::PhysicalSize::new(1280, 800));
     k.window().show().expect("window shows");
+    if !k.is_ready() {
+        shot(&k, "00-home-getting-ready");
+    }
     wait(&k, "models loaded", |k| k.is_ready());
     k
 }
@@ -122,6 +129,13 @@ fn capture_analyse_and_read_the_finding() {
     assert_eq!(g(&k).get_screen(), Screen::Home);
     assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
     shot(&k, "01-home");
+    k.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    shot(&k, "01-home-1920x1080");
+    k.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
 
     tap(&k, "Diabetic retinopathy");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
@@ -233,6 +247,17 @@ fn no_camera_shows_it_and_offers_import() {
         "capture is disabled without a camera"
     );
     shot(&k, "07-capture-no-camera");
+    // A capture asked for anyway (e.g. by a foot pedal) is answered in words.
+    g(&k).invoke_capture();
+    wait(&k, "a message", |k| !g(k).get_message().is_empty());
+    assert!(
+        g(&k).get_message().contains("No camera"),
+        "{}",
+        g(&k).get_message()
+    );
+    shot(&k, "10-error-message");
+    tap(&k, "OK");
+    assert!(g(&k).get_message().is_empty());
 
     tap(&k, "Import image");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
@@ -299,4 +324,41 @@ fn ct_study_of_several_slices_and_dicom() {
         "{}",
         mr.outcome
     );
+}
+
+#[test]
+fn a_missing_model_makes_only_that_tool_unavailable() {
+    let models = tempfile::tempdir().unwrap();
+    for tool in [
+        "cataract",
+        "diabetic-retinopathy",
+        "redness",
+        "skin-lesion",
+        "covid-ct",
+    ] {
+        std::fs::create_dir_all(models.path().join(tool)).unwrap();
+        for f in ["model.xml", "model.bin"] {
+            if !(tool == "skin-lesion" && f == "model.bin") {
+                std::fs::copy(
+                    common::models_dir().join(tool).join(f),
+                    models.path().join(tool).join(f),
+                )
+                .unwrap();
+            }
+        }
+    }
+    let k = start_with("none", vec![], models.path().to_path_buf());
+    assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
+    let skin = ElementHandle::find_by_accessible_label(k.window(), "Skin lesion")
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("skin tool card");
+    assert_eq!(skin.accessible_enabled(), Some(false));
+    assert!(skin
+        .accessible_description()
+        .unwrap_or_default()
+        .contains("missing"));
+    shot(&k, "11-home-tool-unavailable");
+    assert!(enabled(&k, "Cataract"), "the other tools work");
+    tap(&k, "Cataract");
+    assert_eq!(g(&k).get_screen(), Screen::Capture);
 }

@@ -157,6 +157,8 @@ impl Kiosk {
         g.set_ready(false);
         g.set_status_models("Getting ready — loading the screening models…".into());
         g.set_status_device("starting".into());
+        g.set_status_camera("Camera: starting…".into());
+        g.set_camera_connected(false);
         g.set_max_attempts(self.state.borrow().attempts.max() as i32);
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
