@@ -4,10 +4,12 @@
 set -euo pipefail
 
 BUILD_PKGS="pkg-config libfontconfig1-dev libxkbcommon-dev libudev-dev libinput-dev libgbm-dev libclang-dev clang nasm python3-venv"
-TEST_PKGS="socat xvfb x11-utils imagemagick xdotool fonts-dejavu-core systemd"
+# The kiosk window (winit on X11) and the software renderer's fonts.
+RUN_PKGS="libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libfontconfig1 fonts-dejavu-core"
+TEST_PKGS="socat xvfb x11-utils imagemagick xdotool systemd"
 
 missing=()
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
