@@ -4,25 +4,9 @@
 
 mod common;
 
+use common::{models_copy, onemed, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn onemed(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_onemed"))
-        .args(args)
-        .env("ONEMED_MODELS", common::models_dir())
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("onemed-test-cache"),
-        )
-        .env_remove("ONEMED_CONFIG")
-        .output()
-        .expect("onemed runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Output;
 
 fn sample(rel: &str) -> String {
     common::datasets_dir().join(rel).display().to_string()
@@ -232,27 +216,6 @@ fn unknown_tool_is_refused_with_the_list_of_tools() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
-}
-
-fn models_copy(skip: &Path) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for tool in [
-        "cataract",
-        "diabetic-retinopathy",
-        "redness",
-        "skin-lesion",
-        "covid-ct",
-    ] {
-        let dst = d.path().join(tool);
-        std::fs::create_dir_all(&dst).unwrap();
-        for f in ["model.xml", "model.bin"] {
-            let src = common::models_dir().join(tool).join(f);
-            if !src.ends_with(skip) {
-                std::fs::copy(&src, dst.join(f)).unwrap();
-            }
-        }
-    }
-    d
 }
 
 #[test]

@@ -6,9 +6,9 @@
 
 mod common;
 
+use common::{onemed, text};
 use onemed::decode::{self, dicom, DecodeError, ImageFormat, Limits};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 fn path(name: &str) -> PathBuf {
     common::datasets_dir().join("dicom").join(name)
@@ -222,23 +222,6 @@ fn bit_flipped_copies_never_panic() {
             }
         }
     }
-}
-
-fn onemed(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_onemed"))
-        .args(args)
-        .env("ONEMED_MODELS", common::models_dir())
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("onemed-test-cache"),
-        )
-        .env_remove("ONEMED_CONFIG")
-        .output()
-        .expect("onemed runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

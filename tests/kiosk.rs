@@ -328,25 +328,7 @@ fn ct_study_of_several_slices_and_dicom() {
 
 #[test]
 fn a_missing_model_makes_only_that_tool_unavailable() {
-    let models = tempfile::tempdir().unwrap();
-    for tool in [
-        "cataract",
-        "diabetic-retinopathy",
-        "redness",
-        "skin-lesion",
-        "covid-ct",
-    ] {
-        std::fs::create_dir_all(models.path().join(tool)).unwrap();
-        for f in ["model.xml", "model.bin"] {
-            if !(tool == "skin-lesion" && f == "model.bin") {
-                std::fs::copy(
-                    common::models_dir().join(tool).join(f),
-                    models.path().join(tool).join(f),
-                )
-                .unwrap();
-            }
-        }
-    }
+    let models = common::models_copy(Path::new("skin-lesion/model.bin"));
     let k = start_with("none", vec![], models.path().to_path_buf());
     assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
     let skin = ElementHandle::find_by_accessible_label(k.window(), "Skin lesion")

@@ -2,7 +2,8 @@
 //! what the reference says.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The shared folder beside the checkout (`ONEMED_SHARED` overrides).
 pub fn shared_dir() -> PathBuf {
@@ -70,4 +71,46 @@ pub fn reference() -> Vec<RefImage> {
             }
         })
         .collect()
+}
+
+/// Runs the `onemed` binary with the shared models and a private cache.
+pub fn onemed(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_onemed"))
+        .args(args)
+        .env("ONEMED_MODELS", models_dir())
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("onemed-test-cache"),
+        )
+        .env_remove("ONEMED_CONFIG")
+        .output()
+        .expect("onemed runs")
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A copy of the five tools' model files, leaving out the one file `skip`
+/// (e.g. `skin-lesion/model.bin`).
+pub fn models_copy(skip: &Path) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for tool in [
+        "cataract",
+        "diabetic-retinopathy",
+        "redness",
+        "skin-lesion",
+        "covid-ct",
+    ] {
+        let dst = d.path().join(tool);
+        std::fs::create_dir_all(&dst).unwrap();
+        for f in ["model.xml", "model.bin"] {
+            let src = models_dir().join(tool).join(f);
+            if !src.ends_with(skip) {
+                std::fs::copy(&src, dst.join(f)).unwrap();
+            }
+        }
+    }
+    d
 }
