@@ -335,3 +335,25 @@ fn models_lists_all_tools_with_hashes() {
     assert_eq!(out.matches("sha256 ").count(), 5, "{out}");
     assert!(out.contains("CPU f32"), "{out}");
 }
+
+#[test]
+fn gpu_asked_for_but_absent_falls_back_to_cpu_and_says_so() {
+    let o = onemed(&[
+        "--device",
+        "GPU",
+        "analyze",
+        "--json",
+        "--tool",
+        "skin-lesion",
+        &sample("skin-lesion/benign/25.jpg"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("GPU asked for but OpenVINO reports none"),
+        "{}",
+        text(&o.stderr)
+    );
+    let v = &json_lines(&o)[0];
+    assert_eq!(v["device"], "CPU");
+    assert_eq!(v["precision"], "f32");
+}

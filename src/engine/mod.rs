@@ -343,7 +343,9 @@ impl Engine {
         if theirs.is_empty() {
             return jobs.iter().map(|j| one(self, j)).collect();
         }
-        let config = self.config.clone();
+        // The helper compiles for the device already settled on (no second fallback warning).
+        let mut config = self.config.clone();
+        config.device = if self.device == "GPU" { Device::Gpu } else { Device::Cpu };
         let (mut results, joined) = std::thread::scope(|s| {
             // The helper core starts up on the other thread, overlapping our loads.
             let other = s.spawn(move || {
