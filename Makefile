@@ -90,7 +90,7 @@ test: toolchain venv lint
 check: test
 
 bench: build bench-venv
-	$(BIN) bench
+	$(BIN) bench --kiosk
 
 clean:
 	$(CARGO) clean
