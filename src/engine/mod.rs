@@ -345,7 +345,11 @@ impl Engine {
         }
         // The helper compiles for the device already settled on (no second fallback warning).
         let mut config = self.config.clone();
-        config.device = if self.device == "GPU" { Device::Gpu } else { Device::Cpu };
+        config.device = if self.device == "GPU" {
+            Device::Gpu
+        } else {
+            Device::Cpu
+        };
         let (mut results, joined) = std::thread::scope(|s| {
             // The helper core starts up on the other thread, overlapping our loads.
             let other = s.spawn(move || {
