@@ -224,6 +224,12 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
             }
             tap(&k, "Retake");
             assert_eq!(g(&k).get_screen(), Screen::Capture);
+            assert_eq!(
+                g(&k).get_attempt(),
+                attempt + 1,
+                "the next picture is attempt {}",
+                attempt + 1
+            );
         }
     }
     assert_eq!(g(&k).get_outcome(), OutcomeKind::CouldNotAssess);

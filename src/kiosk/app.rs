@@ -371,7 +371,13 @@ impl Kiosk {
     }
 
     fn retake(&self) {
-        self.state.borrow_mut().still = None;
+        let attempt = {
+            let mut st = self.state.borrow_mut();
+            st.still = None;
+            st.attempts.current()
+        };
+        // The review screen then says "Attempt 2 of 3".
+        self.g().set_attempt(attempt as i32);
         self.g().set_screen(Screen::Capture);
     }
 
