@@ -350,3 +350,35 @@ fn a_missing_model_makes_only_that_tool_unavailable() {
     tap(&k, "Cataract");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
 }
+
+#[test]
+fn a_missing_runtime_says_what_to_install_and_no_tool_can_be_used() {
+    let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: false,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+    let empty = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        models_dir: Some(common::models_dir()),
+        openvino_runtime: Some(empty.path().to_path_buf()),
+        camera: "none".into(),
+        ..Settings::default()
+    };
+    let k = Kiosk::new(&settings, Arc::new(|| {})).expect("kiosk window");
+    k.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
+    k.window().show().unwrap();
+    wait(&k, "the engine's answer", |k| k.is_ready());
+    let msg = g(&k).get_message().to_string();
+    assert!(
+        msg.contains("OpenVINO runtime not found") && msg.contains("make venv"),
+        "{msg}"
+    );
+    assert!(
+        !enabled(&k, "Cataract"),
+        "no tool can be started without the engine"
+    );
+    shot(&k, "12-error-no-runtime");
+}

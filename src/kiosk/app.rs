@@ -249,8 +249,22 @@ impl Kiosk {
                 self.refresh_tools();
             }
             InferEvent::Failed(reason) => {
-                self.g()
-                    .set_status_models("Screening models unavailable".into());
+                // Every tool is unavailable, and the screen says what to install.
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.ready = true;
+                    let ids: Vec<String> =
+                        st.catalog.tools().iter().map(|t| t.id.clone()).collect();
+                    st.unavailable = ids
+                        .into_iter()
+                        .map(|id| (id, "screening engine not running".into()))
+                        .collect();
+                }
+                let g = self.g();
+                g.set_ready(true);
+                g.set_status_models("Screening engine not running".into());
+                g.set_status_device("none".into());
+                self.refresh_tools();
                 self.say(format!("The screening engine could not start: {reason}"));
             }
             InferEvent::Done {
