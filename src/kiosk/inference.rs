@@ -126,15 +126,17 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
                         None,
                     ),
                     Input::File(path) => {
-                        let bytes = decode::read_file(&path);
-                        let result = bytes.as_ref().map_err(|e| e.to_string()).and_then(|b| {
-                            analyzer.analyze_bytes(&tool, b).map_err(|e| e.to_string())
-                        });
-                        let decoded = bytes
-                            .ok()
-                            .and_then(|b| decode::decode(&b, &limits).ok())
-                            .map(|(_, f)| Arc::new(f));
-                        (result, decoded)
+                        // Decoded once: the same frame is analysed and shown.
+                        match decode::read_file(&path).and_then(|b| decode::decode(&b, &limits)) {
+                            Ok((_, frame)) => {
+                                let frame = Arc::new(frame);
+                                let result = analyzer
+                                    .analyze_frame(&tool, &frame)
+                                    .map_err(|e| e.to_string());
+                                (result, Some(frame))
+                            }
+                            Err(e) => (Err(e.to_string()), None),
+                        }
                     }
                 };
                 if let Err(e) = &result {
