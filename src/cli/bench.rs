@@ -102,7 +102,6 @@ fn measure(an: &mut Analyzer, tool: &str, file: &Path, repeats: usize) -> anyhow
     let mut totals = Vec::new();
     let mut stages: [Vec<f64>; 4] = Default::default();
     let mut decode_only = Vec::new();
-    let limits = Settings::default().limits();
     for _ in 0..repeats.max(1) {
         let t0 = Instant::now();
         let bytes = decode::read_file(file)?;
@@ -127,7 +126,6 @@ fn measure(an: &mut Analyzer, tool: &str, file: &Path, repeats: usize) -> anyhow
             decode_only.push(t1.elapsed().as_secs_f64() * 1000.0);
         }
     }
-    let _ = limits;
     Ok(Row {
         total: median(totals),
         decode_only: (!decode_only.is_empty()).then(|| median(decode_only)),
