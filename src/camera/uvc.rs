@@ -115,6 +115,24 @@ impl Shared {
         self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Waits for a change until `deadline`; `None` once the deadline has passed.
+    fn wait_until<'a>(
+        &self,
+        s: MutexGuard<'a, Slot>,
+        deadline: Instant,
+    ) -> Option<MutexGuard<'a, Slot>> {
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        Some(
+            self.changed
+                .wait_timeout(s, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0),
+        )
+    }
+
     fn publish(&self, buf: Buffer) {
         let mut s = self.lock();
         s.seq += 1;
@@ -236,16 +254,10 @@ impl FrameSource for NokhwaSource {
                 if s.exited {
                     return Err(CameraError::Disconnected);
                 }
-                let now = Instant::now();
-                if now >= deadline {
-                    return Err(CameraError::Timeout);
-                }
                 s = self
                     .shared
-                    .changed
-                    .wait_timeout(s, deadline - now)
-                    .map(|(g, _)| g)
-                    .unwrap_or_else(|p| p.into_inner().0);
+                    .wait_until(s, deadline)
+                    .ok_or(CameraError::Timeout)?;
             }
         };
         decode_buffer(&buf)
@@ -296,21 +308,19 @@ impl Drop for NokhwaSource {
         self.stop.store(true, Ordering::Release);
         // A frame arrives within a frame interval; a hung driver call never returns.
         let deadline = Instant::now() + Duration::from_secs(1);
-        let mut s = self.shared.lock();
-        while !s.exited {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
+        // The lock is released at the end of this block, before any join.
+        let exited = {
+            let mut s = self.shared.lock();
+            loop {
+                if s.exited {
+                    break true;
+                }
+                match self.shared.wait_until(s, deadline) {
+                    Some(g) => s = g,
+                    None => break false,
+                }
             }
-            s = self
-                .shared
-                .changed
-                .wait_timeout(s, deadline - now)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        let exited = s.exited;
-        drop(s);
+        };
         match self.io.take() {
             Some(io) if exited => {
                 let _ = io.join();
