@@ -14,12 +14,12 @@ use crate::gate::{gate, Decision, GateError};
 use crate::preprocess::{self, input_sha256, to_tensor, PrepareError, Prepared};
 use crate::quality::{self, Metrics, QualityIssue};
 use crate::settings::Settings;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The three outcomes a screen can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// The model is clearly sure.
@@ -31,7 +31,7 @@ pub enum Outcome {
 }
 
 /// Milliseconds per stage.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     pub decode: f64,
     pub preprocess: f64,
@@ -41,7 +41,7 @@ pub struct Timings {
 }
 
 /// One analysed image: the traceable record of a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     pub tool: String,
     pub model_sha256: String,

@@ -6,6 +6,9 @@
 //! (OpenVINO inference) → `gate` (a finding only when the model is clearly
 //! sure) → `analysis` (the traceable result). `catalog` describes the tools
 //! and their models; `settings` holds what a site configures.
+//!
+//! Around it: `kiosk` (the touchscreen app), `records` (the register) and
+//! `export`, `serial` (trigger, scanner, printer), `notify` (systemd), `cli`.
 
 pub mod analysis;
 pub mod camera;
@@ -13,10 +16,14 @@ pub mod catalog;
 pub mod cli;
 pub mod decode;
 pub mod engine;
+pub mod export;
 pub mod frame;
 pub mod gate;
 pub mod import;
 pub mod kiosk;
+pub mod notify;
 pub mod preprocess;
 pub mod quality;
+pub mod records;
+pub mod serial;
 pub mod settings;

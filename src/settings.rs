@@ -30,6 +30,67 @@ struct RawSettings {
     #[serde(default)]
     import_paths: Vec<PathBuf>,
     max_attempts: Option<u32>,
+    data_dir: Option<PathBuf>,
+    kiosk_id: Option<String>,
+    operator: Option<String>,
+    #[serde(default)]
+    serial: SerialSettings,
+}
+
+/// The serial devices a kiosk may have; each is optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialSettings {
+    /// A foot pedal or shutter button: capture on the capture screen.
+    pub trigger: Option<TriggerSettings>,
+    /// A barcode scanner: each line is a patient ID.
+    pub scanner: Option<PortSettings>,
+    /// An ESC/POS receipt printer for the visit slip.
+    pub printer: Option<PrinterSettings>,
+}
+
+/// A serial port: its path and baud rate.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSettings {
+    pub port: PathBuf,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+}
+
+/// The capture trigger's port and what it sends: `byte:0x20` (one byte) or
+/// `line:SNAP` (a line of text).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSettings {
+    pub port: PathBuf,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_trigger", rename = "match")]
+    pub matches: String,
+}
+
+/// The receipt printer's port and paper width in characters.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSettings {
+    pub port: PathBuf,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_width")]
+    pub width: u32,
+}
+
+fn default_baud() -> u32 {
+    9600
+}
+
+fn default_trigger() -> String {
+    "byte:0x20".into()
+}
+
+fn default_width() -> u32 {
+    32
 }
 
 /// Validated settings with defaults applied.
@@ -53,6 +114,13 @@ pub struct Settings {
     pub import_paths: Vec<PathBuf>,
     /// Unusable pictures before "Could not assess — refer".
     pub max_attempts: u32,
+    /// Where the register (SQLite) and the saved images live.
+    pub data_dir: PathBuf,
+    /// This kiosk's name on records, slips and exports.
+    pub kiosk_id: String,
+    /// Who is operating the kiosk (recorded with each analysis).
+    pub operator: String,
+    pub serial: SerialSettings,
 }
 
 impl Default for Settings {
@@ -68,8 +136,38 @@ impl Default for Settings {
             camera: "auto".into(),
             import_paths: Vec::new(),
             max_attempts: crate::kiosk::flow::DEFAULT_MAX_ATTEMPTS,
+            data_dir: default_data_dir(),
+            kiosk_id: default_kiosk_id(),
+            operator: "nurse".into(),
+            serial: SerialSettings::default(),
         }
     }
+}
+
+/// `$STATE_DIRECTORY` (systemd: `/var/lib/onemed`), else
+/// `$XDG_DATA_HOME/onemed`, else `~/.local/share/onemed`, else `./onemed-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
+        // systemd may list several, separated by ':'; the first is ours.
+        let first = d.to_string_lossy().split(':').next().unwrap_or("").to_string();
+        if !first.is_empty() {
+            return PathBuf::from(first);
+        }
+    }
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .map(|b| b.join("onemed"))
+        .unwrap_or_else(|| PathBuf::from("onemed-data"))
+}
+
+/// The machine's host name, else "kiosk".
+fn default_kiosk_id() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "kiosk".into())
 }
 
 /// `$CACHE_DIRECTORY` (systemd), else `$XDG_CACHE_HOME/onemed/openvino`, else
@@ -130,6 +228,10 @@ impl Settings {
             camera: raw.camera.unwrap_or(d.camera),
             import_paths: raw.import_paths,
             max_attempts: raw.max_attempts.unwrap_or(d.max_attempts),
+            data_dir: raw.data_dir.unwrap_or(d.data_dir),
+            kiosk_id: raw.kiosk_id.unwrap_or(d.kiosk_id),
+            operator: raw.operator.unwrap_or(d.operator),
+            serial: raw.serial,
         })
     }
 

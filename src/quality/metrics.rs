@@ -24,7 +24,7 @@ const EDGE_GUARD: usize = 4;
 const CORNER_DIV: usize = 8;
 
 /// What [`measure`] reports about one fitted frame.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     /// Mean BT.601 luma, 0..255.
     pub mean_luma: f32,

@@ -1,0 +1,1 @@
+//! systemd integration: READY and watchdog notifications. (Being written.)

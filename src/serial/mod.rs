@@ -1,0 +1,2 @@
+//! Serial devices: capture trigger, barcode scanner, ESC/POS receipt printer.
+//! (Being written.)
