@@ -10,6 +10,7 @@
 //! Around it: `kiosk` (the touchscreen app), `records` (the register) and
 //! `export`, `serial` (trigger, scanner, printer), `notify` (systemd), `cli`.
 
+pub mod admin;
 pub mod analysis;
 pub mod camera;
 pub mod catalog;

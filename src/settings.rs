@@ -8,7 +8,7 @@
 
 use crate::catalog::manifest::MIN_GATE_MARGIN;
 use crate::engine::Device;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +38,7 @@ struct RawSettings {
 }
 
 /// The serial devices a kiosk may have; each is optional.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SerialSettings {
     /// A foot pedal or shutter button: capture on the capture screen.
@@ -50,7 +50,7 @@ pub struct SerialSettings {
 }
 
 /// A serial port: its path and baud rate.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortSettings {
     pub port: PathBuf,
@@ -60,7 +60,7 @@ pub struct PortSettings {
 
 /// The capture trigger's port and what it sends: `byte:0x20` (one byte) or
 /// `line:SNAP` (a line of text).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerSettings {
     pub port: PathBuf,
@@ -71,7 +71,7 @@ pub struct TriggerSettings {
 }
 
 /// The receipt printer's port and paper width in characters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrinterSettings {
     pub port: PathBuf,
@@ -121,6 +121,8 @@ pub struct Settings {
     /// Who is operating the kiosk (recorded with each analysis).
     pub operator: String,
     pub serial: SerialSettings,
+    /// What went wrong loading the settings (shown on the kiosk's screen).
+    pub warnings: Vec<String>,
 }
 
 impl Default for Settings {
@@ -140,6 +142,7 @@ impl Default for Settings {
             kiosk_id: default_kiosk_id(),
             operator: "nurse".into(),
             serial: SerialSettings::default(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -149,7 +152,12 @@ impl Default for Settings {
 pub fn default_data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
         // systemd may list several, separated by ':'; the first is ours.
-        let first = d.to_string_lossy().split(':').next().unwrap_or("").to_string();
+        let first = d
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_string();
         if !first.is_empty() {
             return PathBuf::from(first);
         }
@@ -232,6 +240,7 @@ impl Settings {
             kiosk_id: raw.kiosk_id.unwrap_or(d.kiosk_id),
             operator: raw.operator.unwrap_or(d.operator),
             serial: raw.serial,
+            warnings: Vec::new(),
         })
     }
 

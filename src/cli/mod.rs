@@ -81,7 +81,11 @@ impl Cli {
         let (mut s, warning) = Settings::load(self.config.as_deref());
         if let Some(w) = warning {
             eprintln!("onemed: warning: {w}");
+            s.warnings.push(format!(
+                "The settings file could not be used, so the kiosk runs on its defaults: {w}"
+            ));
         }
+        crate::admin::overrides::apply_file(&mut s);
         if let Some(m) = &self.models {
             s.models_dir = Some(m.clone());
         }

@@ -19,6 +19,30 @@ pub enum ViewKind {
     Error,
 }
 
+impl ViewKind {
+    /// The stable word stored in the register ("refer", "clear", …).
+    pub fn code(self) -> &'static str {
+        match self {
+            ViewKind::Refer => "refer",
+            ViewKind::Clear => "clear",
+            ViewKind::Retake => "retake",
+            ViewKind::CouldNotAssess => "could-not-assess",
+            ViewKind::Error => "error",
+        }
+    }
+
+    /// The kind a stored word names (unknown words read as errors).
+    pub fn from_code(code: &str) -> ViewKind {
+        match code {
+            "refer" => ViewKind::Refer,
+            "clear" => ViewKind::Clear,
+            "retake" => ViewKind::Retake,
+            "could-not-assess" => ViewKind::CouldNotAssess,
+            _ => ViewKind::Error,
+        }
+    }
+}
+
 /// What the result screen shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultView {

@@ -65,6 +65,11 @@ impl ImageKind {
     }
 
     /// The name a nurse reads ("fundus photo").
+    /// Whether pictures of this kind show one eye (so the eye side is recorded).
+    pub fn is_eye(self) -> bool {
+        matches!(self, ImageKind::FundusPhoto | ImageKind::ExternalEyePhoto)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ImageKind::FundusPhoto => "fundus photo",
