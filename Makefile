@@ -68,7 +68,7 @@ run: build
 # Every screen rendered at 1280x800 by the real (software) renderer, into out/screenshots.
 screenshots: toolchain venv
 	rm -rf out/screenshots
-	ONEMED_SCREENSHOTS=$(abspath out/screenshots) $(CARGO) test --release --test kiosk
+	ONEMED_SCREENSHOTS=$(abspath out/screenshots) $(CARGO) test --release --test kiosk --test visit
 	@ls out/screenshots
 
 # The analysis core on every sample image, tool by tool.
@@ -95,3 +95,20 @@ bench: build bench-venv
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV) $(BENCH_VENV)
+
+# ---- Kiosk firmware (systemd): install, boot-to-ready ----------------------
+#   make install      the release binary, the systemd unit and its user, the
+#                     site settings (never overwritten), the OpenVINO runtime
+#                     and the models (DESTDIR= and PREFIX= honoured)
+#   make boot-bench   process start -> READY=1, cold and warm model cache
+.PHONY: install boot-bench
+PREFIX    ?= /usr/local
+BOOT_RUNS ?= 5
+
+install: build
+	@test -d "$(SHARED)/models" || { echo "models not found at $(SHARED)/models: set SHARED=/path/to/shared" >&2; exit 1; }
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BIN="$(abspath $(BIN))" VENV="$(abspath $(VENV))" SHARED="$(SHARED)" \
+	  bash scripts/install.sh
+
+boot-bench: build
+	$(PYTHON) scripts/boot-to-ready.py --bin $(BIN) --runs $(BOOT_RUNS) --models "$(SHARED)/models"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Installs the OneMed kiosk firmware: the release binary, the systemd unit and
+# its system user, the site settings (never overwritten), the OpenVINO runtime
+# and the models. `make install` runs it after building.
+#
+#   DESTDIR   staging root (packages, tests); nothing is activated when set
+#   PREFIX    where the binary and docs go (default /usr/local)
+#   BIN       the binary to install (default target/release/onemed)
+#   VENV      the venv holding the openvino wheel (default .venv)
+#   SHARED    the shared folder with models/ (default ../shared)
+#   UNITDIR   systemd unit folder (default /etc/systemd/system)
+#
+# Fixed places (the example kiosk.toml points at them):
+#   /opt/onemed/openvino   OpenVINO runtime (libopenvino_c.so.* and plugins)
+#   /opt/onemed/models     one folder per tool (model.xml, model.bin)
+#   /etc/onemed/kiosk.toml site settings
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DESTDIR="${DESTDIR:-}"
+PREFIX="${PREFIX:-/usr/local}"
+BIN="${BIN:-$here/target/release/onemed}"
+VENV="${VENV:-$here/.venv}"
+SHARED="${SHARED:-$here/../shared}"
+UNITDIR="${UNITDIR:-/etc/systemd/system}"
+OPT=/opt/onemed
+
+die() { echo "install: $*" >&2; exit 1; }
+say() { echo "install: $*"; }
+
+case "$PREFIX" in /*) ;; *) die "PREFIX must be an absolute path (got '$PREFIX')" ;; esac
+[ -x "$BIN" ] || die "no binary at $BIN: build it first (make build, or cargo build --release)"
+models="$SHARED/models"
+[ -d "$models" ] || die "models not found at $models: set SHARED=/path/to/shared"
+libs=""
+for d in "$VENV"/lib/python3*/site-packages/openvino/libs; do
+  [ -d "$d" ] && libs="$d"
+done
+[ -n "$libs" ] || die "OpenVINO runtime not found under $VENV/lib/python3*/site-packages/openvino/libs: run make venv"
+compgen -G "$libs/libopenvino_c.so*" >/dev/null || die "$libs holds no libopenvino_c.so"
+
+# The binary and the documentation.
+install -D -m 0755 "$BIN" "$DESTDIR$PREFIX/bin/onemed"
+install -D -m 0644 "$here/systemd/README.md" "$DESTDIR$PREFIX/share/doc/onemed/systemd.md"
+install -D -m 0644 "$here/systemd/kiosk.toml" "$DESTDIR$PREFIX/share/doc/onemed/kiosk.toml.example"
+install -D -m 0644 "$here/systemd/99-onemed-touchscreen.rules" \
+  "$DESTDIR$PREFIX/share/doc/onemed/99-onemed-touchscreen.rules.example"
+
+# The unit, pointing at this PREFIX; its user; the drivers its DeviceAllow= needs.
+unit="$DESTDIR$UNITDIR/onemed-kiosk.service"
+install -d -m 0755 "$(dirname "$unit")"
+sed -e "s|/usr/local/bin/onemed|$PREFIX/bin/onemed|g" \
+    -e "s|/usr/local/share/doc/onemed|$PREFIX/share/doc/onemed|g" \
+    "$here/systemd/onemed-kiosk.service" > "$unit.tmp"
+chmod 0644 "$unit.tmp"
+mv "$unit.tmp" "$unit"
+install -D -m 0644 "$here/systemd/onemed.sysusers" "$DESTDIR/etc/sysusers.d/onemed.conf"
+install -D -m 0644 "$here/systemd/onemed-modules.conf" "$DESTDIR/etc/modules-load.d/onemed.conf"
+
+# Site settings: only when there are none (a site's own file is never touched).
+conf="$DESTDIR/etc/onemed/kiosk.toml"
+install -d -m 0755 "$DESTDIR/etc/onemed"
+if [ -e "$conf" ]; then
+  say "keeping the existing $conf (the example is in $PREFIX/share/doc/onemed/kiosk.toml.example)"
+else
+  install -m 0644 "$here/systemd/kiosk.toml" "$conf"
+fi
+
+# The OpenVINO runtime and the models, replaced as a whole so that no stale
+# plugin or model file survives an update.
+copy_tree() { # SRC DST
+  local src="$1" dst="$2"
+  rm -rf "$dst.new"
+  install -d -m 0755 "$dst.new"
+  cp -R --preserve=timestamps "$src/." "$dst.new/"
+  chmod -R u=rwX,go=rX "$dst.new"
+  rm -rf "$dst"
+  mv "$dst.new" "$dst"
+}
+install -d -m 0755 "$DESTDIR$OPT"
+copy_tree "$libs" "$DESTDIR$OPT/openvino"
+copy_tree "$models" "$DESTDIR$OPT/models"
+
+say "installed onemed to $DESTDIR$PREFIX/bin, the unit to $unit, runtime and models to $DESTDIR$OPT"
+
+# Activate only a real install on a machine run by systemd.
+if [ -n "$DESTDIR" ]; then
+  exit 0
+fi
+if [ -d /run/systemd/system ]; then
+  systemd-sysusers /etc/sysusers.d/onemed.conf
+  systemctl daemon-reload
+  say "start the kiosk at every boot with: systemctl enable --now onemed-kiosk.service"
+else
+  say "systemd is not running here: run 'systemd-sysusers' and 'systemctl daemon-reload' on the kiosk"
+fi
