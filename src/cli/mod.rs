@@ -8,7 +8,9 @@
 mod analyze;
 mod bench;
 mod eval;
+mod export;
 mod models;
+mod torture;
 
 use crate::settings::Settings;
 use clap::{Parser, Subcommand};
@@ -50,6 +52,11 @@ enum Command {
     Models,
     /// Run the touchscreen kiosk.
     Kiosk(KioskArgs),
+    /// Export the register (CSV, JSON, images) into a new folder in DIR.
+    Export(export::Args),
+    /// Save records in a loop until killed (the durability test's worker).
+    #[command(hide = true)]
+    RecordsTorture(torture::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,14 +85,10 @@ pub struct PartialFailure(pub usize, pub usize);
 impl Cli {
     /// Settings from the file, with command-line overrides applied.
     fn settings(&self) -> Settings {
-        let (mut s, warning) = Settings::load(self.config.as_deref());
-        if let Some(w) = warning {
+        let mut s = crate::admin::overrides::load_settings(self.config.as_deref());
+        for w in &s.warnings {
             eprintln!("onemed: warning: {w}");
-            s.warnings.push(format!(
-                "The settings file could not be used, so the kiosk runs on its defaults: {w}"
-            ));
         }
-        crate::admin::overrides::apply_file(&mut s);
         if let Some(m) = &self.models {
             s.models_dir = Some(m.clone());
         }
@@ -107,6 +110,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(&settings, a),
         Command::Bench(a) => bench::run(&settings, a),
         Command::Models => models::run(&settings),
+        Command::Export(a) => export::run(&settings, a),
+        Command::RecordsTorture(a) => torture::run(a),
         Command::Kiosk(k) => {
             let mut settings = settings;
             if let Some(c) = &k.camera {

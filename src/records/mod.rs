@@ -1,2 +1,275 @@
 //! The screening register: visits and analysis records in SQLite, with the
-//! original images as files beside it. (Being written.)
+//! original images as files beside it. A result that is not recorded did not
+//! happen, so the kiosk saves every analysis (image file fsynced, row
+//! committed) before it shows the result.
+//!
+//! Layout of the data folder (mode 0700):
+//!
+//! ```text
+//! register.sqlite3                      WAL, synchronous=FULL, versioned schema
+//! images/YYYY/MM/DD/<time>-v<visit>-<sha256 first 12>.<ext>   mode 0600
+//! ```
+//!
+//! [`Store`] is the register itself (one connection, one owner);
+//! [`StoreWorker`] is the thread that owns it in the kiosk.
+
+mod error;
+mod image_file;
+mod rows;
+pub mod schema;
+mod store;
+pub mod worker;
+
+pub use error::RecordsError;
+pub use image_file::png as encode_png;
+pub use rows::outcome_text;
+pub use store::{utc_text, Store, DB_FILE, SEARCH_LIMIT};
+pub use worker::{Job, Reply, StoreEvent, StoreWorker};
+
+use crate::analysis::{Analysis, Outcome, Timings};
+use crate::quality::Metrics;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A visit's row ID.
+pub type VisitId = i64;
+/// An analysis record's row ID.
+pub type RecordId = i64;
+
+/// The eye an image shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Eye {
+    Left,
+    Right,
+}
+
+impl Eye {
+    /// "Left eye" / "Right eye".
+    pub fn label(self) -> &'static str {
+        match self {
+            Eye::Left => "Left eye",
+            Eye::Right => "Right eye",
+        }
+    }
+
+    /// The database text: "left" / "right".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Eye::Left => "left",
+            Eye::Right => "right",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Eye> {
+        match s {
+            "left" => Some(Eye::Left),
+            "right" => Some(Eye::Right),
+            _ => None,
+        }
+    }
+}
+
+/// The patient's sex, as the nurse entered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sex {
+    Female,
+    Male,
+    Other,
+}
+
+impl Sex {
+    /// The database text: "female" / "male" / "other".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Female => "female",
+            Sex::Male => "male",
+            Sex::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sex> {
+        match s {
+            "female" => Some(Sex::Female),
+            "male" => Some(Sex::Male),
+            "other" => Some(Sex::Other),
+            _ => None,
+        }
+    }
+}
+
+/// A visit about to start: who screens whom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVisit {
+    pub kiosk_id: String,
+    pub operator: String,
+    pub patient_id: String,
+    pub age: Option<u32>,
+    pub sex: Option<Sex>,
+}
+
+/// The original image of an analysis.
+#[derive(Debug, Clone)]
+pub enum ImageData {
+    /// An imported file's bytes as they were, with its extension ("jpg", "dcm").
+    Encoded { bytes: Vec<u8>, ext: String },
+    /// A camera still; saved as PNG (fast compression, lossless).
+    Frame(Arc<crate::frame::RgbFrame>),
+}
+
+/// What the screen showed for a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shown {
+    /// `refer`, `clear`, `retake` or `could-not-assess`.
+    pub kind: String,
+    pub headline: String,
+    pub advice: String,
+}
+
+/// One analysis to record.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub visit: VisitId,
+    pub eye: Option<Eye>,
+    /// `camera` or `import:<file name>`.
+    pub source: String,
+    pub image: ImageData,
+    pub analysis: Analysis,
+    pub shown: Shown,
+}
+
+/// One analysis as the register holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRecord {
+    pub id: RecordId,
+    pub visit: VisitId,
+    /// RFC 3339, UTC, microseconds (sorts as text).
+    pub time_utc: String,
+    /// RFC 3339 with the kiosk's UTC offset.
+    pub time_local: String,
+    pub kiosk_id: String,
+    pub operator: String,
+    pub patient_id: String,
+    pub tool: String,
+    pub eye: Option<Eye>,
+    pub source: String,
+    /// Relative to the data folder (`images/YYYY/MM/DD/...`).
+    pub image_file: String,
+    pub image_sha256: String,
+    pub image_bytes: u64,
+    /// The model's identity: the tool it serves (one model per tool).
+    pub model_id: String,
+    pub model_version: String,
+    pub model_sha256: String,
+    pub device: String,
+    pub precision: String,
+    pub probabilities: Vec<f32>,
+    pub outcome: Outcome,
+    pub class: Option<String>,
+    pub refer: bool,
+    pub confidence: Option<f32>,
+    pub margin: Option<f32>,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub shown_kind: String,
+    pub headline: String,
+    pub advice: String,
+    pub input_sha256: String,
+    pub width: usize,
+    pub height: usize,
+    pub quality: Metrics,
+    pub timings_ms: Timings,
+    /// RFC 3339 UTC time of the export that took it, if any.
+    pub exported_at: Option<String>,
+}
+
+/// A visit as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitSummary {
+    pub id: VisitId,
+    pub started_utc: String,
+    pub started_local: String,
+    pub kiosk_id: String,
+    pub operator: String,
+    pub patient_id: String,
+    pub age: Option<u32>,
+    pub sex: Option<Sex>,
+    /// The visit's referral decision, once finished.
+    pub referral: Option<String>,
+    pub record_count: u32,
+    /// The last slip printed for it.
+    pub printed_text: Option<String>,
+    pub printed_count: u32,
+}
+
+/// A visit with its records, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitDetail {
+    pub visit: VisitSummary,
+    pub records: Vec<StoredRecord>,
+}
+
+/// What [`Store::purge_exported`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PurgeSummary {
+    pub records: u64,
+    pub visits: u64,
+    pub images: u64,
+    pub bytes: u64,
+}
+
+impl std::fmt::Display for PurgeSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Removed {} exported records, {} visits and {} images ({}).",
+            self.records,
+            self.visits,
+            self.images,
+            human_bytes(self.bytes)
+        )
+    }
+}
+
+/// "12.3 MB", "640 kB", "12 bytes" (decimal units, as file managers show).
+pub fn human_bytes(n: u64) -> String {
+    let f = n as f64;
+    if f >= 1e9 {
+        format!("{:.1} GB", f / 1e9)
+    } else if f >= 1e6 {
+        format!("{:.1} MB", f / 1e6)
+    } else if f >= 1e3 {
+        format!("{:.0} kB", f / 1e3)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_their_database_text() {
+        for e in [Eye::Left, Eye::Right] {
+            assert_eq!(Eye::parse(e.as_str()), Some(e));
+            assert_eq!(
+                serde_json::to_string(&e).unwrap(),
+                format!("\"{}\"", e.as_str())
+            );
+        }
+        for s in [Sex::Female, Sex::Male, Sex::Other] {
+            assert_eq!(Sex::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Eye::Left.label(), "Left eye");
+        assert_eq!(Eye::parse("both"), None);
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(human_bytes(12_300_000), "12.3 MB");
+        assert_eq!(human_bytes(640_000), "640 kB");
+        assert_eq!(human_bytes(12), "12 bytes");
+    }
+}

@@ -1,0 +1,105 @@
+//! What can go wrong with the register, in the words a nurse reads, and the
+//! map from operating-system and SQLite errors to those few cases: a full
+//! disk, a read-only disk, a register from a newer OneMed, anything else.
+
+use std::path::{Path, PathBuf};
+
+/// Linux errno values (the kiosk runs on Linux; `libc` is not a dependency).
+const EPERM: i32 = 1;
+const EACCES: i32 = 13;
+const ENOSPC: i32 = 28;
+const EROFS: i32 = 30;
+const EDQUOT: i32 = 122;
+
+/// Why the register could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error(
+        "Could not save the record: the data disk is full. The result is not shown. \
+         Free space or call support."
+    )]
+    NoSpace,
+    #[error(
+        "Could not save the record: the data disk is read-only. The result is not shown. \
+         Call support."
+    )]
+    ReadOnly,
+    #[error(
+        "The register was written by a newer OneMed (schema {found}; this one knows up to \
+         {known}). It was left untouched. Update OneMed or call support."
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("The register's files cannot be used ({path}: {source}). Call support.")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("The register database failed ({0}). Call support.")]
+    Sqlite(rusqlite::Error),
+    #[error("The register is damaged ({0}). Call support.")]
+    Corrupt(String),
+    #[error("No such visit or record in the register.")]
+    NotFound,
+    #[error("Could not save the record: {0}")]
+    Invalid(String),
+}
+
+impl RecordsError {
+    /// True when the disk or the database is at fault (not the request): the
+    /// kiosk shows a storage warning and stops screening until it is fixed.
+    pub fn is_storage_fault(&self) -> bool {
+        !matches!(self, RecordsError::NotFound | RecordsError::Invalid(_))
+    }
+
+    /// An I/O error on `path`, with a full or read-only disk recognised.
+    pub fn io(path: &Path, source: std::io::Error) -> RecordsError {
+        match source.raw_os_error() {
+            Some(ENOSPC | EDQUOT) => RecordsError::NoSpace,
+            Some(EROFS | EACCES | EPERM) => RecordsError::ReadOnly,
+            _ => RecordsError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
+impl From<rusqlite::Error> for RecordsError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match e.sqlite_error_code() {
+            Some(C::DiskFull) => RecordsError::NoSpace,
+            Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied) => RecordsError::ReadOnly,
+            Some(C::DatabaseCorrupt | C::NotADatabase) => RecordsError::Corrupt(e.to_string()),
+            _ => RecordsError::Sqlite(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_map_to_the_nurse_cases() {
+        let p = Path::new("/x");
+        let e = |n| RecordsError::io(p, std::io::Error::from_raw_os_error(n));
+        assert!(matches!(e(ENOSPC), RecordsError::NoSpace));
+        assert!(matches!(e(EROFS), RecordsError::ReadOnly));
+        assert!(matches!(e(EACCES), RecordsError::ReadOnly));
+        assert!(matches!(e(5), RecordsError::Io { .. }));
+        assert!(e(ENOSPC).to_string().contains("disk is full"));
+        assert!(e(ENOSPC).is_storage_fault());
+        assert!(!RecordsError::NotFound.is_storage_fault());
+    }
+
+    #[test]
+    fn sqlite_codes_map_to_the_nurse_cases() {
+        let full = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(13), None);
+        assert!(matches!(RecordsError::from(full), RecordsError::NoSpace));
+        let ro = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(8), None);
+        assert!(matches!(RecordsError::from(ro), RecordsError::ReadOnly));
+        let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(5), None);
+        assert!(matches!(RecordsError::from(busy), RecordsError::Sqlite(_)));
+    }
+}

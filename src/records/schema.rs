@@ -1,0 +1,252 @@
+//! The register's schema and its versioned migrations, and opening the
+//! database: read-write with WAL and full sync, or read-only when the disk is,
+//! and never touching a database written by a newer OneMed.
+//!
+//! `PRAGMA user_version` is the number of steps of [`MIGRATIONS`] applied;
+//! each step runs in its own transaction together with the version bump, so
+//! a crash leaves the schema at one version or the next, never between.
+
+use super::RecordsError;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+/// The ordered schema steps; step `i` takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: visits and the analysis records.
+    "CREATE TABLE visits (
+        id            INTEGER PRIMARY KEY,
+        started_utc   TEXT NOT NULL,
+        started_local TEXT NOT NULL,
+        local_date    TEXT NOT NULL,
+        kiosk_id      TEXT NOT NULL,
+        operator      TEXT NOT NULL,
+        patient_id    TEXT NOT NULL,
+        age           INTEGER,
+        sex           TEXT CHECK (sex IN ('female', 'male', 'other')),
+        referral      TEXT,
+        finished_utc  TEXT,
+        printed_text  TEXT,
+        printed_count INTEGER NOT NULL DEFAULT 0,
+        printed_utc   TEXT
+    ) STRICT;
+    CREATE TABLE records (
+        id            INTEGER PRIMARY KEY,
+        visit         INTEGER NOT NULL REFERENCES visits(id),
+        time_utc      TEXT NOT NULL,
+        time_local    TEXT NOT NULL,
+        kiosk_id      TEXT NOT NULL,
+        operator      TEXT NOT NULL,
+        patient_id    TEXT NOT NULL,
+        tool          TEXT NOT NULL,
+        eye           TEXT CHECK (eye IN ('left', 'right')),
+        source        TEXT NOT NULL,
+        image_file    TEXT NOT NULL UNIQUE,
+        image_sha256  TEXT NOT NULL,
+        image_bytes   INTEGER NOT NULL,
+        model_id      TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256  TEXT NOT NULL,
+        device        TEXT NOT NULL,
+        precision     TEXT NOT NULL,
+        probabilities TEXT NOT NULL,
+        outcome       TEXT NOT NULL CHECK (outcome IN ('finding', 'inconclusive', 'rejected')),
+        class         TEXT,
+        refer         INTEGER NOT NULL,
+        confidence    REAL,
+        margin        REAL,
+        reason_code   TEXT,
+        reason        TEXT,
+        shown_kind    TEXT NOT NULL,
+        headline      TEXT NOT NULL,
+        advice        TEXT NOT NULL,
+        input_sha256  TEXT NOT NULL,
+        width         INTEGER NOT NULL,
+        height        INTEGER NOT NULL,
+        quality       TEXT NOT NULL,
+        timings_ms    TEXT NOT NULL,
+        exported_at   TEXT
+    ) STRICT;",
+    // 2: the lookups the screens make (a day's visits, a patient, a visit's
+    // records, what is not exported yet).
+    "CREATE INDEX visits_by_day ON visits(local_date);
+    CREATE INDEX visits_by_patient ON visits(patient_id);
+    CREATE INDEX records_by_visit ON records(visit);
+    CREATE INDEX records_by_time ON records(time_utc);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another (the CLI export beside the kiosk).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open database and whether it can be written.
+pub struct Opened {
+    pub conn: Connection,
+    pub read_only: bool,
+}
+
+/// Opens (creating when needed) and migrates the register read-write; when the
+/// disk refuses writes but the database exists, opens it read-only instead.
+pub fn open(db: &Path) -> Result<Opened, RecordsError> {
+    match open_read_write(db) {
+        Ok(conn) => Ok(Opened {
+            conn,
+            read_only: false,
+        }),
+        Err(RecordsError::ReadOnly) if db.exists() => {
+            log::warn!(
+                "{}: the disk refuses writes, opening read-only",
+                db.display()
+            );
+            let conn = open_read_only(db)?;
+            Ok(Opened {
+                conn,
+                read_only: true,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn open_read_write(db: &Path) -> Result<Connection, RecordsError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(db, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Refuse a newer database before anything writes to it (WAL mode does).
+    check_version(&conn)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(RecordsError::ReadOnly);
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+fn open_read_only(db: &Path) -> Result<Connection, RecordsError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let plain = Connection::open_with_flags(db, flags)
+        .map_err(RecordsError::from)
+        .and_then(|c| check_version(&c).map(|v| (c, v)));
+    let (conn, found) = match plain {
+        Ok(cv) => cv,
+        // A WAL database whose -shm file cannot be created (a read-only
+        // mount after a clean close): nothing can change it, so open it as
+        // immutable.
+        Err(RecordsError::ReadOnly) => {
+            log::warn!("{}: opening as immutable (read-only disk)", db.display());
+            let conn =
+                Connection::open_with_flags(immutable_uri(db), flags | OpenFlags::SQLITE_OPEN_URI)?;
+            let v = check_version(&conn)?;
+            (conn, v)
+        }
+        Err(e) => return Err(e),
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if found < SCHEMA_VERSION {
+        // An old schema cannot be upgraded on a read-only disk.
+        return Err(RecordsError::ReadOnly);
+    }
+    Ok(conn)
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded where URIs need it.
+fn immutable_uri(db: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in db.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// The database's schema version; `TooNew` when it is newer than this build.
+pub fn check_version(conn: &Connection) -> Result<i64, RecordsError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(RecordsError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(found)
+}
+
+/// Applies the missing steps in order, each in one transaction with its
+/// version bump. Another process migrating at the same time is waited for.
+pub fn migrate(conn: &Connection) -> Result<(), RecordsError> {
+    loop {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let step = check_version(conn).and_then(|v| {
+            let Some(sql) = MIGRATIONS.get(v as usize) else {
+                return Ok(false);
+            };
+            conn.execute_batch(sql)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {}", v + 1))?;
+            log::info!("register schema migrated to version {}", v + 1);
+            Ok(true)
+        });
+        match step {
+            Ok(more) => {
+                conn.execute_batch(if more { "COMMIT" } else { "ROLLBACK" })?;
+                if !more {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_applies_in_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        assert_eq!(check_version(&conn).unwrap(), SCHEMA_VERSION);
+        // Idempotent: nothing left to do.
+        migrate(&conn).unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_by_%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn immutable_uris_escape_the_path() {
+        assert_eq!(
+            immutable_uri(Path::new("/data/a b?#%.db")),
+            "file:/data/a%20b%3F%23%25.db?immutable=1"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+        assert!(matches!(
+            migrate(&conn),
+            Err(RecordsError::TooNew { found, known }) if found == SCHEMA_VERSION + 1 && known == SCHEMA_VERSION
+        ));
+    }
+}

@@ -1,0 +1,455 @@
+//! [`Store`]: the register's one connection and the operations the kiosk and
+//! the export make on it. `save` writes the image file durably first, then
+//! commits the row; it returns only once both are on disk, and removes the
+//! file again when the row cannot be written.
+
+use super::image_file::{self, IMAGES_DIR, STALE_AFTER};
+use super::rows::{outcome_text, record_from_row, visit_from_row, RECORD_COLUMNS, VISIT_COLUMNS};
+use super::schema;
+use super::{
+    NewRecord, NewVisit, PurgeSummary, RecordId, RecordsError, StoredRecord, VisitDetail, VisitId,
+    VisitSummary,
+};
+use chrono::{DateTime, Local, NaiveDate, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The database file inside the data folder.
+pub const DB_FILE: &str = "register.sqlite3";
+/// The most visits a patient search returns.
+pub const SEARCH_LIMIT: u32 = 100;
+
+/// The register: one SQLite connection and the data folder it lives in.
+pub struct Store {
+    conn: Connection,
+    data_dir: PathBuf,
+    read_only: bool,
+}
+
+/// Now, as the UTC and local RFC 3339 texts the register stores.
+fn now() -> (DateTime<Utc>, DateTime<Local>, String, String) {
+    let utc = Utc::now();
+    let local = utc.with_timezone(&Local);
+    let u = utc.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let l = local.to_rfc3339_opts(SecondsFormat::Micros, false);
+    (utc, local, u, l)
+}
+
+/// A UTC time as the register's sortable text.
+pub fn utc_text(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Store {
+    /// Opens the register in `data_dir` (created with mode 0700 when missing),
+    /// migrating it to this build's schema and cleaning a crash's leftovers.
+    /// A read-only disk holding a register opens it read-only: history can be
+    /// viewed, and `save` answers `ReadOnly`.
+    pub fn open(data_dir: &Path) -> Result<Store, RecordsError> {
+        if !data_dir.is_dir() {
+            image_file::create_dir_durably(data_dir)?;
+        }
+        let opened = schema::open(&data_dir.join(DB_FILE))?;
+        let store = Store {
+            conn: opened.conn,
+            data_dir: data_dir.to_path_buf(),
+            read_only: opened.read_only,
+        };
+        if !store.read_only {
+            image_file::create_dir_durably(&data_dir.join(IMAGES_DIR))?;
+            store.clean_leftovers()?;
+        }
+        Ok(store)
+    }
+
+    fn clean_leftovers(&self) -> Result<(), RecordsError> {
+        let mut stmt = self.conn.prepare("SELECT image_file FROM records")?;
+        let recorded: HashSet<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        image_file::clean_leftovers(&self.data_dir, &|rel| recorded.contains(rel), STALE_AFTER);
+        Ok(())
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// True when the disk refused writes at open: history only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn writable(&self) -> Result<(), RecordsError> {
+        if self.read_only {
+            Err(RecordsError::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Starts a visit and returns its ID.
+    pub fn start_visit(&mut self, v: &NewVisit) -> Result<VisitId, RecordsError> {
+        self.writable()?;
+        let (_, local, utc_s, local_s) = now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO visits (started_utc, started_local, local_date, kiosk_id, operator,
+                patient_id, age, sex) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                utc_s,
+                local_s,
+                local.date_naive().to_string(),
+                v.kiosk_id,
+                v.operator,
+                v.patient_id,
+                v.age,
+                v.sex.map(|s| s.as_str()),
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records one analysis: the image file (fsynced), then the row
+    /// (committed). Returns only once both are durable; on failure nothing
+    /// of it is left.
+    pub fn save(&mut self, r: &NewRecord) -> Result<StoredRecord, RecordsError> {
+        self.writable()?;
+        let visit = self.visit_summary(r.visit)?.ok_or(RecordsError::NotFound)?;
+        let t0 = Instant::now();
+        let (bytes, ext) = image_file::encode(&r.image)?;
+        let sha = image_file::sha256_hex(&bytes);
+        let (_, local, time_utc, time_local) = now();
+        let wanted = image_file::relative_path(&local, r.visit, &sha, &ext);
+        let t_encoded = t0.elapsed();
+        let rel = image_file::write_new(&self.data_dir, &wanted, &bytes)?;
+        let t_written = t0.elapsed();
+        let a = &r.analysis;
+        let record = StoredRecord {
+            id: 0,
+            visit: r.visit,
+            time_utc,
+            time_local,
+            kiosk_id: visit.kiosk_id,
+            operator: visit.operator,
+            patient_id: visit.patient_id,
+            tool: a.tool.clone(),
+            eye: r.eye,
+            source: r.source.clone(),
+            image_file: rel,
+            image_sha256: sha,
+            image_bytes: bytes.len() as u64,
+            model_id: a.tool.clone(),
+            model_version: a.model_version.clone(),
+            model_sha256: a.model_sha256.clone(),
+            device: a.device.clone(),
+            precision: a.precision.clone(),
+            probabilities: a.probabilities.clone(),
+            outcome: a.outcome,
+            class: a.class.clone(),
+            refer: a.refer,
+            confidence: a.confidence,
+            margin: a.margin,
+            reason_code: a.reason_code.clone(),
+            reason: a.reason.clone(),
+            shown_kind: r.shown.kind.clone(),
+            headline: r.shown.headline.clone(),
+            advice: r.shown.advice.clone(),
+            input_sha256: a.input_sha256.clone(),
+            width: a.width,
+            height: a.height,
+            quality: a.quality,
+            timings_ms: a.timings_ms,
+            exported_at: None,
+        };
+        match self.insert(&record) {
+            Ok(id) => {
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+                log::debug!(
+                    "record {id} saved: encode+hash {:.1} ms, image file {:.1} ms, commit {:.1} ms",
+                    ms(t_encoded),
+                    ms(t_written - t_encoded),
+                    ms(t0.elapsed() - t_written)
+                );
+                Ok(StoredRecord { id, ..record })
+            }
+            Err(e) => {
+                if let Err(rm) = image_file::remove(&self.data_dir, &record.image_file) {
+                    log::error!(
+                        "cannot remove {} after a failed save: {rm}",
+                        record.image_file
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn insert(&mut self, r: &StoredRecord) -> Result<RecordId, RecordsError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO records (visit, time_utc, time_local, kiosk_id, operator, patient_id,
+                tool, eye, source, image_file, image_sha256, image_bytes, model_id,
+                model_version, model_sha256, device, precision, probabilities, outcome, class,
+                refer, confidence, margin, reason_code, reason, shown_kind, headline, advice,
+                input_sha256, width, height, quality, timings_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,
+                ?32, ?33)",
+            params![
+                r.visit,
+                r.time_utc,
+                r.time_local,
+                r.kiosk_id,
+                r.operator,
+                r.patient_id,
+                r.tool,
+                r.eye.map(|e| e.as_str()),
+                r.source,
+                r.image_file,
+                r.image_sha256,
+                r.image_bytes as i64,
+                r.model_id,
+                r.model_version,
+                r.model_sha256,
+                r.device,
+                r.precision,
+                to_json(&r.probabilities)?,
+                outcome_text(r.outcome),
+                r.class,
+                r.refer,
+                r.confidence.map(f64::from),
+                r.margin.map(f64::from),
+                r.reason_code,
+                r.reason,
+                r.shown_kind,
+                r.headline,
+                r.advice,
+                r.input_sha256,
+                r.width as i64,
+                r.height as i64,
+                to_json(&r.quality)?,
+                to_json(&r.timings_ms)?,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn update_visit(&mut self, sql: &str, p: &[&dyn rusqlite::ToSql]) -> Result<(), RecordsError> {
+        self.writable()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(sql, p)?;
+        tx.commit()?;
+        if n == 0 {
+            return Err(RecordsError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Records the visit's referral decision and when it ended.
+    pub fn finish_visit(&mut self, visit: VisitId, referral: &str) -> Result<(), RecordsError> {
+        let (_, _, utc_s, _) = now();
+        self.update_visit(
+            "UPDATE visits SET referral = ?1, finished_utc = ?2 WHERE id = ?3",
+            &[&referral, &utc_s, &visit],
+        )
+    }
+
+    /// Records what was printed on the visit's slip, counting the prints.
+    pub fn set_printed(&mut self, visit: VisitId, slip_text: &str) -> Result<(), RecordsError> {
+        let (_, _, utc_s, _) = now();
+        self.update_visit(
+            "UPDATE visits SET printed_text = ?1, printed_count = printed_count + 1,
+                printed_utc = ?2 WHERE id = ?3",
+            &[&slip_text, &utc_s, &visit],
+        )
+    }
+
+    fn visits_where(
+        &self,
+        clause: &str,
+        p: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<VisitSummary>, RecordsError> {
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits v {clause}");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(p, visit_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The visits started on a local calendar day, newest first.
+    pub fn visits_on(&self, day: NaiveDate) -> Result<Vec<VisitSummary>, RecordsError> {
+        self.visits_where(
+            "WHERE v.local_date = ?1 ORDER BY v.started_utc DESC, v.id DESC",
+            &[&day.to_string()],
+        )
+    }
+
+    /// Visits whose patient ID contains `query` (ignoring ASCII case), newest
+    /// first, at most [`SEARCH_LIMIT`].
+    pub fn search_patient(&self, query: &str) -> Result<Vec<VisitSummary>, RecordsError> {
+        self.visits_where(
+            "WHERE instr(lower(v.patient_id), lower(?1)) > 0
+             ORDER BY v.started_utc DESC, v.id DESC LIMIT ?2",
+            &[&query.trim(), &SEARCH_LIMIT],
+        )
+    }
+
+    /// One visit's summary.
+    pub fn visit_summary(&self, id: VisitId) -> Result<Option<VisitSummary>, RecordsError> {
+        Ok(self
+            .visits_where("WHERE v.id = ?1", &[&id])?
+            .into_iter()
+            .next())
+    }
+
+    /// One visit with its records, oldest first.
+    pub fn visit(&self, id: VisitId) -> Result<Option<VisitDetail>, RecordsError> {
+        let Some(visit) = self.visit_summary(id)? else {
+            return Ok(None);
+        };
+        let records = self.records_where("WHERE r.visit = ?1 ORDER BY r.id", &[&id])?;
+        Ok(Some(VisitDetail { visit, records }))
+    }
+
+    fn records_where(
+        &self,
+        clause: &str,
+        p: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<StoredRecord>, RecordsError> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r {clause}");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(p, record_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn record(&self, id: RecordId) -> Result<Option<StoredRecord>, RecordsError> {
+        Ok(self
+            .records_where("WHERE r.id = ?1", &[&id])?
+            .into_iter()
+            .next())
+    }
+
+    /// Records made at or after `since` (all when `None`), oldest first.
+    pub fn records_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StoredRecord>, RecordsError> {
+        match since {
+            None => self.records_where("ORDER BY r.id", &[]),
+            Some(t) => self.records_where("WHERE r.time_utc >= ?1 ORDER BY r.id", &[&utc_text(&t)]),
+        }
+    }
+
+    /// The kiosk ID of the latest visit (names exports), if any.
+    pub fn latest_kiosk_id(&self) -> Result<Option<String>, RecordsError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT kiosk_id FROM visits ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Marks records as exported at `at`, all in one transaction.
+    pub fn mark_exported(
+        &mut self,
+        ids: &[RecordId],
+        at: DateTime<Utc>,
+    ) -> Result<(), RecordsError> {
+        self.writable()?;
+        let at = utc_text(&at);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare("UPDATE records SET exported_at = ?1 WHERE id = ?2")?;
+            for id in ids {
+                if stmt.execute(params![at, id])? == 0 {
+                    return Err(RecordsError::NotFound);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the exported records' rows and image files, and the visits
+    /// this leaves without records. Rows go first (one transaction); a file
+    /// that cannot be removed then is cleaned at a later open.
+    pub fn purge_exported(&mut self) -> Result<PurgeSummary, RecordsError> {
+        self.writable()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let purged: Vec<(VisitId, String)> = {
+            let mut stmt =
+                tx.prepare("SELECT visit, image_file FROM records WHERE exported_at IS NOT NULL")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let records = tx.execute("DELETE FROM records WHERE exported_at IS NOT NULL", [])?;
+        let touched: std::collections::BTreeSet<VisitId> = purged.iter().map(|p| p.0).collect();
+        let mut visits = 0;
+        for v in touched {
+            visits += tx.execute(
+                "DELETE FROM visits WHERE id = ?1
+                    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.visit = ?1)",
+                [v],
+            )?;
+        }
+        tx.commit()?;
+        let mut summary = PurgeSummary {
+            records: records as u64,
+            visits: visits as u64,
+            ..PurgeSummary::default()
+        };
+        for (_, f) in &purged {
+            match image_file::remove(&self.data_dir, f) {
+                Ok(n) => {
+                    summary.images += 1;
+                    summary.bytes += n;
+                }
+                Err(e) => log::warn!("cannot remove purged image {f}: {e}"),
+            }
+        }
+        log::info!("{summary}");
+        Ok(summary)
+    }
+
+    /// Where a record's image file is.
+    pub fn image_path(&self, r: &StoredRecord) -> PathBuf {
+        self.data_dir.join(&r.image_file)
+    }
+
+    /// SQLite's own check of the whole database.
+    pub fn integrity_check(&self) -> Result<(), RecordsError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if lines.len() == 1 && lines[0] == "ok" {
+            Ok(())
+        } else {
+            Err(RecordsError::Corrupt(lines.join("; ")))
+        }
+    }
+}
+
+/// JSON text of a record's structured column.
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, RecordsError> {
+    serde_json::to_string(v).map_err(|e| RecordsError::Invalid(e.to_string()))
+}

@@ -1,0 +1,213 @@
+//! The store worker: a named thread that owns the register ([`Store`]) for
+//! the kiosk. Jobs come over a channel, answers go back through a callback
+//! (the kiosk turns them into `slint::invoke_from_event_loop` calls), so a
+//! slow disk never freezes the screen. When the register cannot be opened,
+//! the thread stays, answers every job with the error, and tries to open it
+//! again on the next job (a remounted disk recovers without a restart).
+
+use super::{
+    NewRecord, NewVisit, PurgeSummary, RecordsError, Store, StoredRecord, VisitDetail, VisitId,
+    VisitSummary,
+};
+use crate::export::{self, ExportSummary};
+use chrono::{DateTime, Local, Utc};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// A request to the worker; `req` comes back with the answer.
+#[derive(Debug)]
+pub enum Job {
+    StartVisit {
+        req: u64,
+        visit: NewVisit,
+    },
+    Save {
+        req: u64,
+        record: Box<NewRecord>,
+    },
+    FinishVisit {
+        req: u64,
+        visit: VisitId,
+        referral: String,
+    },
+    SetPrinted {
+        req: u64,
+        visit: VisitId,
+        text: String,
+    },
+    /// Today's visits (local date), newest first.
+    Today {
+        req: u64,
+    },
+    Search {
+        req: u64,
+        query: String,
+    },
+    Visit {
+        req: u64,
+        visit: VisitId,
+    },
+    Export {
+        req: u64,
+        dir: PathBuf,
+        since: Option<DateTime<Utc>>,
+    },
+    Purge {
+        req: u64,
+    },
+    Stop,
+}
+
+/// A job's successful answer.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    VisitStarted(VisitId),
+    Saved(Box<StoredRecord>),
+    Ok,
+    Visits(Vec<VisitSummary>),
+    Visit(Box<VisitDetail>),
+    Exported(ExportSummary),
+    Purged(PurgeSummary),
+}
+
+/// A message from the worker.
+#[derive(Debug)]
+pub enum StoreEvent {
+    /// Sent once at start: whether the register opened.
+    Opened(Result<(), String>),
+    /// A job finished; the error text is what the nurse reads.
+    Done {
+        req: u64,
+        result: Result<Reply, String>,
+    },
+}
+
+/// Owns the worker thread; dropping it stops and joins the thread (after
+/// the jobs already queued, so no save is lost).
+pub struct StoreWorker {
+    tx: mpsc::Sender<Job>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl StoreWorker {
+    /// Starts the worker; it opens the register in `data_dir` first.
+    pub fn start(data_dir: PathBuf, on_event: impl Fn(StoreEvent) + Send + 'static) -> StoreWorker {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("store".into())
+            .spawn(move || run(data_dir, rx, on_event))
+            .map_err(|e| log::error!("cannot start the store thread: {e}"))
+            .ok();
+        StoreWorker { tx, handle }
+    }
+
+    /// Queues a job; false when the worker is gone.
+    pub fn submit(&self, job: Job) -> bool {
+        self.tx.send(job).is_ok()
+    }
+}
+
+impl Drop for StoreWorker {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Job::Stop);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn open(data_dir: &std::path::Path) -> Result<Store, String> {
+    Store::open(data_dir).map_err(|e| {
+        log::error!("register at {} cannot be opened: {e}", data_dir.display());
+        e.to_string()
+    })
+}
+
+fn run(data_dir: PathBuf, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)) {
+    let mut store = open(&data_dir);
+    on_event(StoreEvent::Opened(
+        store.as_ref().map(|_| ()).map_err(Clone::clone),
+    ));
+    for job in rx {
+        if matches!(job, Job::Stop) {
+            return;
+        }
+        if store.is_err() {
+            store = open(&data_dir);
+            if store.is_ok() {
+                log::info!("register at {} opened after a failure", data_dir.display());
+            }
+        }
+        let (req, result) = match &mut store {
+            Ok(s) => perform(s, job),
+            Err(e) => (req_of(&job), Err(e.clone())),
+        };
+        if let Err(e) = &result {
+            log::warn!("store job {req} failed: {e}");
+        }
+        on_event(StoreEvent::Done { req, result });
+    }
+}
+
+fn req_of(job: &Job) -> u64 {
+    match job {
+        Job::StartVisit { req, .. }
+        | Job::Save { req, .. }
+        | Job::FinishVisit { req, .. }
+        | Job::SetPrinted { req, .. }
+        | Job::Today { req }
+        | Job::Search { req, .. }
+        | Job::Visit { req, .. }
+        | Job::Export { req, .. }
+        | Job::Purge { req } => *req,
+        Job::Stop => 0,
+    }
+}
+
+fn text(e: RecordsError) -> String {
+    e.to_string()
+}
+
+fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
+    let req = req_of(&job);
+    let result = match job {
+        Job::StartVisit { visit, .. } => store
+            .start_visit(&visit)
+            .map(Reply::VisitStarted)
+            .map_err(text),
+        Job::Save { record, .. } => store
+            .save(&record)
+            .map(|r| Reply::Saved(Box::new(r)))
+            .map_err(text),
+        Job::FinishVisit {
+            visit, referral, ..
+        } => store
+            .finish_visit(visit, &referral)
+            .map(|()| Reply::Ok)
+            .map_err(text),
+        Job::SetPrinted { visit, text: t, .. } => store
+            .set_printed(visit, &t)
+            .map(|()| Reply::Ok)
+            .map_err(text),
+        Job::Today { .. } => store
+            .visits_on(Local::now().date_naive())
+            .map(Reply::Visits)
+            .map_err(text),
+        Job::Search { query, .. } => store
+            .search_patient(&query)
+            .map(Reply::Visits)
+            .map_err(text),
+        Job::Visit { visit, .. } => match store.visit(visit) {
+            Ok(Some(v)) => Ok(Reply::Visit(Box::new(v))),
+            Ok(None) => Err(RecordsError::NotFound.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        Job::Export { dir, since, .. } => export::export(store, &dir, since)
+            .map(Reply::Exported)
+            .map_err(|e| e.to_string()),
+        Job::Purge { .. } => store.purge_exported().map(Reply::Purged).map_err(text),
+        Job::Stop => Ok(Reply::Ok),
+    };
+    (req, result)
+}
