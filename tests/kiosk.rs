@@ -7,116 +7,17 @@
 
 mod common;
 
+use common::kiosk::*;
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
 use onemed::analysis::Analyzer;
-use onemed::kiosk::ui::{Kiosk as G, OutcomeKind, Screen};
+use onemed::kiosk::ui::{OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
-    start_with(camera, import, common::models_dir())
-}
-
-fn start_with(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Rc<Kiosk> {
-    // One testing platform per test thread, rendering with the software renderer.
-    let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-        mock_time: false,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })));
-    let settings = Settings {
-        models_dir: Some(models),
-        camera: camera.to_string(),
-        import_paths: import,
-        cache_dir: Some(std::env::temp_dir().join("onemed-test-cache")),
-        ..Settings::default()
-    };
-    // Tests drain the workers' messages themselves (pump), so the waker does nothing.
-    let k = Kiosk::new(&settings, Arc::new(|| {})).expect("kiosk window");
-    k.window()
-        .window()
-        .set_size(slint::PhysicalSize::new(1280, 800));
-    k.window().show().expect("window shows");
-    if !k.is_ready() {
-        shot(&k, "00-home-getting-ready");
-    }
-    wait(&k, "models loaded", |k| k.is_ready());
-    k
-}
-
-fn wait(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) {
-    let t0 = Instant::now();
-    while !cond(k) {
-        k.pump();
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn g(k: &Kiosk) -> G<'_> {
-    k.window().global::<G>()
-}
-
-/// Taps the element with this accessible label (as a touch would).
-fn tap(k: &Kiosk, label: &str) {
-    k.pump();
-    // Only what can be touched: buttons and tiles, not a heading with the same words.
-    let found: Vec<_> = ElementHandle::find_by_accessible_label(k.window(), label)
-        .filter(|e| {
-            matches!(
-                e.accessible_role(),
-                Some(AccessibleRole::Button | AccessibleRole::Checkbox)
-            )
-        })
-        .collect();
-    assert!(
-        !found.is_empty(),
-        "no button labelled {label:?} on screen {:?}",
-        g(k).get_screen()
-    );
-    found[0].invoke_accessible_default_action();
-}
-
-fn enabled(k: &Kiosk, label: &str) -> bool {
-    ElementHandle::find_by_accessible_label(k.window(), label)
-        .next()
-        .and_then(|e| e.accessible_enabled())
-        .unwrap_or(false)
-}
-
-fn shot(k: &Kiosk, name: &str) {
-    let Some(dir) = std::env::var_os("ONEMED_SCREENSHOTS") else {
-        return;
-    };
-    k.pump();
-    let snap = k.window().window().take_snapshot().expect("snapshot");
-    let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
-        .expect("rgba");
-    std::fs::create_dir_all(&dir).unwrap();
-    img.save(Path::new(&dir).join(format!("{name}.png")))
-        .unwrap();
-}
-
-/// A folder holding copies of these sample images.
-fn folder_of(files: &[&str]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for f in files {
-        let src = common::datasets_dir().join(f);
-        let name = src.file_name().unwrap().to_owned();
-        std::fs::copy(&src, d.path().join(name)).unwrap();
-    }
-    d
-}
 
 #[test]
 fn capture_analyse_and_read_the_finding() {
@@ -138,7 +39,23 @@ fn capture_analyse_and_read_the_finding() {
         .set_size(slint::PhysicalSize::new(1280, 800));
 
     tap(&k, "Diabetic retinopathy");
+    assert_eq!(
+        g(&k).get_screen(),
+        Screen::VisitStart,
+        "who is the patient, first"
+    );
+    type_keys(&k, "PAT-0042");
+    tap(&k, "Female");
+    tap(&k, "Age");
+    type_keys(&k, "54");
+    shot(&k, "13-visit-start");
+    tap(&k, "Start screening");
+    wait(&k, "the visit to start", |k| g(k).get_in_visit());
     assert_eq!(g(&k).get_screen(), Screen::Capture);
+    assert!(
+        g(&k).get_tool_has_eyes() && !g(&k).get_eye_left(),
+        "right eye first"
+    );
     wait(&k, "camera connected", |k| g(k).get_camera_connected());
     wait(&k, "a preview frame", |k| {
         g(k).get_preview().size().width > 0
@@ -188,9 +105,30 @@ fn capture_analyse_and_read_the_finding() {
         "the still is the replayed image, exactly"
     );
     assert!(!k.latencies_ms().is_empty());
+    assert!(
+        g(&k).get_trace().contains("record 1"),
+        "saved before shown: {}",
+        g(&k).get_trace()
+    );
+    assert!(g(&k).get_next_eye_pending(), "the left eye is offered next");
 
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
+    let line = g(&k).get_referral_line().to_string();
+    if expected.refer {
+        assert!(
+            line.starts_with("REFER to a doctor: Diabetic retinopathy, right eye"),
+            "{line}"
+        );
+    } else {
+        // The left eye was not screened, so the visit refers as not assessed.
+        assert!(line.contains("could not assess"), "{line}");
+    }
+    assert!(g(&k).get_slip_text().contains("Patient: PAT-0042"));
+    shot(&k, "14-visit-summary");
     tap(&k, "Next patient");
     assert_eq!(g(&k).get_screen(), Screen::Home);
+    assert!(!g(&k).get_in_visit());
 }
 
 #[test]
@@ -201,7 +139,7 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         &format!("replay:{}?fps=30", replay.path().display()),
         vec![],
     );
-    tap(&k, "Cataract");
+    begin_visit(&k, "Cataract", "PAT-0043");
     wait(&k, "camera connected", |k| g(k).get_camera_connected());
     for attempt in 1..=3 {
         tap(&k, "Capture");
@@ -242,7 +180,7 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
 fn no_camera_shows_it_and_offers_import() {
     let imports = folder_of(&["skin-lesion/malignant/6.jpg", "skin-lesion/benign/25.jpg"]);
     let k = start("none", vec![imports.path().to_path_buf()]);
-    tap(&k, "Skin lesion");
+    begin_visit(&k, "Skin lesion", "PAT-0044");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
     wait(&k, "no-camera status", |k| {
         g(k).get_status_camera().contains("No camera")
@@ -295,7 +233,7 @@ fn ct_study_of_several_slices_and_dicom() {
         "dicom/MR_small.dcm",
     ]);
     let k = start("none", vec![slices.path().to_path_buf()]);
-    tap(&k, "COVID CT");
+    begin_visit(&k, "COVID CT", "PAT-0045");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     tap(&k, &slices.path().display().to_string());
     wait(&k, "five slices listed", |k| {
@@ -347,7 +285,7 @@ fn a_missing_model_makes_only_that_tool_unavailable() {
         .contains("missing"));
     shot(&k, "11-home-tool-unavailable");
     assert!(enabled(&k, "Cataract"), "the other tools work");
-    tap(&k, "Cataract");
+    begin_visit(&k, "Cataract", "PAT-0046");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
 }
 
@@ -360,10 +298,8 @@ fn a_missing_runtime_says_what_to_install_and_no_tool_can_be_used() {
     })));
     let empty = tempfile::tempdir().unwrap();
     let settings = Settings {
-        models_dir: Some(common::models_dir()),
         openvino_runtime: Some(empty.path().to_path_buf()),
-        camera: "none".into(),
-        ..Settings::default()
+        ..settings("none", vec![], common::models_dir())
     };
     let k = Kiosk::new(&settings, Arc::new(|| {})).expect("kiosk window");
     k.window()

@@ -145,6 +145,19 @@ impl AdminFile {
     }
 }
 
+/// The settings a command runs with: the settings file (a damaged one gives
+/// the defaults and a warning, and is left in place), then `admin.toml`.
+pub fn load_settings(named: Option<&Path>) -> Settings {
+    let (mut s, warning) = Settings::load(named);
+    if let Some(w) = warning {
+        s.warnings.push(format!(
+            "The settings file could not be used, so the kiosk runs on its defaults: {w}"
+        ));
+    }
+    apply_file(&mut s);
+    s
+}
+
 /// Applies `admin.toml` from the settings' data folder; a damaged file adds a
 /// warning to the settings and changes nothing.
 pub fn apply_file(s: &mut Settings) {

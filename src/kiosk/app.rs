@@ -4,20 +4,24 @@
 //! Workers never touch the UI: they put messages on a channel and wake the UI
 //! thread (`slint::invoke_from_event_loop` in the app), which drains the
 //! channel in [`Kiosk::pump`]. Tests call `pump` themselves.
+//!
+//! The controller is split by screen group: this file (start, tools, capture,
+//! result), `ct` (CT import), `patient` (visits, saving, summary, slip),
+//! `history`, `admin_screen`, and `register` (the store worker's replies).
 
-use super::flow::{self, Attempts, ResultView};
+use super::flow::ResultView;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
-use super::ui::{self, AppWindow, Kiosk as Global, Screen, SliceCard, ToolCard};
-use crate::analysis::Analysis;
-use crate::catalog::{Catalog, Manifest};
+use super::state::{CtState, Pending, State};
+use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard};
+use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
-use crate::import;
 use crate::quality::ImageKind;
+use crate::records::worker::{StoreEvent, StoreWorker};
+use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::mpsc;
@@ -32,54 +36,33 @@ pub enum Msg {
         folder: PathBuf,
         thumbs: Vec<(usize, SharedPixelBuffer<Rgb8Pixel>)>,
     },
+    Store(StoreEvent),
+    Serial(SerialEvent),
+    /// An admin PIN check or change, done off the UI thread.
+    Admin(super::admin_screen::AdminMsg),
+    /// A saved picture for the history screen, read and shrunk off the UI thread.
+    DetailImage {
+        record: i64,
+        image: Result<SharedPixelBuffer<Rgb8Pixel>, String>,
+    },
 }
 
 /// How a worker wakes the UI thread after sending a message.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// What is waiting for the inference worker.
-enum Pending {
-    /// The picture on the review screen (camera still or a single import).
-    Still { tapped: Instant },
-    /// Slice `i` of a CT study.
-    Slice(usize),
-}
-
-#[derive(Default)]
-struct CtState {
-    folder: PathBuf,
-    entries: Vec<import::SliceEntry>,
-    selected: Vec<bool>,
-    thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
-    results: Vec<Option<Result<Analysis, String>>>,
-    outstanding: usize,
-    single: bool,
-}
-
-struct State {
-    catalog: Catalog,
-    tool: Option<Manifest>,
-    attempts: Attempts,
-    still: Option<Arc<RgbFrame>>,
-    next_id: u64,
-    pending: BTreeMap<u64, Pending>,
-    ready: bool,
-    unavailable: BTreeMap<String, String>,
-    ct: CtState,
-    import_paths: Vec<PathBuf>,
-    /// Milliseconds from the Analyse tap to the result on screen, latest first.
-    latencies_ms: Vec<f64>,
-}
-
 /// The running kiosk: the window, the workers and the state.
 pub struct Kiosk {
-    window: AppWindow,
-    state: RefCell<State>,
-    tx: mpsc::Sender<Msg>,
+    pub(super) window: AppWindow,
+    pub(super) state: RefCell<State>,
+    pub(super) tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
-    waker: Waker,
-    inference: InferenceWorker,
-    camera: CameraLink,
+    pub(super) waker: Waker,
+    /// The running settings (the admin screen changes them).
+    pub(super) settings: RefCell<Settings>,
+    pub(super) inference: RefCell<InferenceWorker>,
+    pub(super) camera: RefCell<CameraLink>,
+    pub(super) store: StoreWorker,
+    pub(super) serial: RefCell<SerialDevices>,
     previews: std::cell::Cell<u64>,
 }
 
@@ -93,47 +76,68 @@ impl Kiosk {
             log::error!("tool catalogue: {e}");
             Catalog::empty()
         });
-        let (itx, iw) = (tx.clone(), waker.clone());
-        let inference = InferenceWorker::start(settings.clone(), move |e| {
-            let _ = itx.send(Msg::Infer(e));
-            iw();
-        });
-        let (ctx, cw) = (tx.clone(), waker.clone());
-        let camera = CameraLink::start(&settings.camera, move |m| {
-            let _ = ctx.send(Msg::Camera(m));
-            cw();
+        let inference = Self::start_inference(settings, &tx, &waker);
+        let camera = Self::start_camera(&settings.camera, &tx, &waker);
+        let serial = Self::start_serial(settings, &tx, &waker);
+        let (stx, sw) = (tx.clone(), waker.clone());
+        let store = StoreWorker::start(settings.data_dir.clone(), move |e| {
+            let _ = stx.send(Msg::Store(e));
+            sw();
         });
         let kiosk = Rc::new(Kiosk {
             window,
-            state: RefCell::new(State {
-                catalog,
-                tool: None,
-                attempts: Attempts::new(settings.max_attempts),
-                still: None,
-                next_id: 1,
-                pending: BTreeMap::new(),
-                ready: false,
-                unavailable: BTreeMap::new(),
-                ct: CtState::default(),
-                import_paths: settings.import_paths.clone(),
-                latencies_ms: Vec::new(),
-            }),
+            state: RefCell::new(State::new(catalog, settings)),
             tx,
             rx,
             waker,
-            inference,
-            camera,
+            settings: RefCell::new(settings.clone()),
+            inference: RefCell::new(inference),
+            camera: RefCell::new(camera),
+            store,
+            serial: RefCell::new(serial),
             previews: std::cell::Cell::new(0),
         });
         kiosk.init();
         Ok(kiosk)
     }
 
+    pub(super) fn start_inference(
+        settings: &Settings,
+        tx: &mpsc::Sender<Msg>,
+        waker: &Waker,
+    ) -> InferenceWorker {
+        let (itx, iw) = (tx.clone(), waker.clone());
+        InferenceWorker::start(settings.clone(), move |e| {
+            let _ = itx.send(Msg::Infer(e));
+            iw();
+        })
+    }
+
+    pub(super) fn start_camera(spec: &str, tx: &mpsc::Sender<Msg>, waker: &Waker) -> CameraLink {
+        let (ctx, cw) = (tx.clone(), waker.clone());
+        CameraLink::start(spec, move |m| {
+            let _ = ctx.send(Msg::Camera(m));
+            cw();
+        })
+    }
+
+    pub(super) fn start_serial(
+        settings: &Settings,
+        tx: &mpsc::Sender<Msg>,
+        waker: &Waker,
+    ) -> SerialDevices {
+        let (stx, sw) = (tx.clone(), waker.clone());
+        SerialDevices::start(&settings.serial, move |e| {
+            let _ = stx.send(Msg::Serial(e));
+            sw();
+        })
+    }
+
     pub fn window(&self) -> &AppWindow {
         &self.window
     }
 
-    fn g(&self) -> Global<'_> {
+    pub(super) fn g(&self) -> Global<'_> {
         self.window.global::<Global>()
     }
 
@@ -162,7 +166,17 @@ impl Kiosk {
         g.set_max_attempts(self.state.borrow().attempts.max() as i32);
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
+        g.set_in_visit(false);
+        g.set_kiosk_name(format!("OneMed Kiosk {}", self.settings.borrow().kiosk_id).into());
+        g.set_register_ok(true);
+        g.set_status_register("Register: opening…".into());
+        g.set_printer_configured(self.settings.borrow().serial.printer.is_some());
+        self.refresh_devices();
         self.refresh_tools();
+        let warnings = self.settings.borrow().warnings.clone();
+        if !warnings.is_empty() {
+            self.say(warnings.join("\n"));
+        }
         let weak = Rc::downgrade(self);
         macro_rules! on {
             ($setter:ident, |$k:ident $(, $arg:ident)*| $body:expr) => {{
@@ -176,18 +190,47 @@ impl Kiosk {
         }
         on!(on_select_tool, |k, id| k.select_tool(&id));
         on!(on_back, |k| k.back());
-        on!(on_capture, |k| k.camera.capture());
+        on!(on_capture, |k| k.camera.borrow().capture());
         on!(on_retake, |k| k.retake());
         on!(on_analyse, |k| k.analyse());
         on!(on_next_patient, |k| k.next_patient());
         on!(on_import_image, |k| k.open_import(true));
-        on!(on_pick_camera, |k, i| k.camera.switch(i.max(0) as usize));
+        on!(on_pick_camera, |k, i| k
+            .camera
+            .borrow()
+            .switch(i.max(0) as usize));
         on!(on_open_folder, |k, p| k.open_folder(Path::new(p.as_str())));
         on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
         on!(on_analyse_slices, |k| k.analyse_slices());
         on!(on_dismiss_message, |k| k
             .g()
             .set_message(SharedString::new()));
+        on!(on_start_visit_for, |k, id| k
+            .open_visit_start(Some(id.to_string())));
+        on!(on_key, |k, key| k.key(&key));
+        on!(on_pick_field, |k, f| k.pick_field(f));
+        on!(on_pick_sex, |k, i| k.g().set_entry_sex(i));
+        on!(on_start_visit, |k| k.start_visit());
+        on!(on_pick_eye, |k, left| k.pick_eye(left));
+        on!(on_other_eye, |k| k.other_eye());
+        on!(on_another_tool, |k| k.another_tool());
+        on!(on_finish_visit, |k| k.finish_visit());
+        on!(on_print_slip, |k| k.print_slip());
+        on!(on_open_history, |k| k.open_history());
+        on!(on_open_visit, |k, id| k.open_visit(id as i64));
+        on!(on_open_record, |k, i| k.open_record(i.max(0) as usize));
+        on!(on_reprint, |k| k.reprint());
+        on!(on_open_admin, |k| k.open_admin());
+        on!(on_pin_key, |k, key| k.pin_key(&key));
+        on!(on_admin_pick_device, |k, i| k.admin_pick_device(i));
+        on!(on_admin_cycle, |k, what| k.admin_cycle(&what));
+        on!(on_admin_margin, |k, i, d| k
+            .admin_margin(i.max(0) as usize, d));
+        on!(on_admin_save, |k| k.admin_save());
+        on!(on_admin_export, |k, root| k
+            .admin_export(Path::new(root.as_str())));
+        on!(on_admin_purge, |k| k.admin_purge());
+        on!(on_admin_change_pin, |k| k.admin_change_pin());
     }
 
     /// Applies every message the workers have sent. Runs on the UI thread.
@@ -197,17 +240,21 @@ impl Kiosk {
                 Msg::Infer(e) => self.on_infer(e),
                 Msg::Camera(m) => self.on_camera(m),
                 Msg::Thumbs { folder, thumbs } => self.on_thumbs(&folder, thumbs),
+                Msg::Store(e) => self.on_store(e),
+                Msg::Serial(e) => self.on_serial(e),
+                Msg::DetailImage { record, image } => self.on_detail_image(record, image),
+                Msg::Admin(m) => self.on_admin(m),
             }
         }
     }
 
-    fn say(&self, text: impl Into<SharedString>) {
+    pub(super) fn say(&self, text: impl Into<SharedString>) {
         let text = text.into();
         log::warn!("{text}");
         self.g().set_message(text);
     }
 
-    fn refresh_tools(&self) {
+    pub(super) fn refresh_tools(&self) {
         let st = self.state.borrow();
         let mut groups: Vec<(String, Vec<ToolCard>)> = Vec::new();
         for t in st.catalog.tools() {
@@ -271,6 +318,7 @@ impl Kiosk {
                 id,
                 result,
                 decoded,
+                file,
             } => {
                 let result = result.map(|a| *a);
                 let pending = self.state.borrow_mut().pending.remove(&id);
@@ -280,12 +328,12 @@ impl Kiosk {
                             self.show_still(&f);
                             self.state.borrow_mut().still = Some(f);
                         }
-                        self.show_result(result);
-                        let ms = tapped.elapsed().as_secs_f64() * 1000.0;
-                        self.state.borrow_mut().latencies_ms.push(ms);
-                        log::info!("analyse tap to result on screen: {ms:.1} ms");
+                        if file.is_some() {
+                            self.state.borrow_mut().still_file = file;
+                        }
+                        self.record_still(result, tapped);
                     }
-                    Some(Pending::Slice(i)) => self.slice_done(i, result),
+                    Some(Pending::Slice(i)) => self.record_slice(i, result, file),
                     None => log::warn!("result {id} arrived for nothing pending"),
                 }
             }
@@ -323,19 +371,24 @@ impl Kiosk {
                     return;
                 }
                 self.show_still(&frame);
-                self.state.borrow_mut().still = Some(frame);
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.still = Some(frame);
+                    st.still_source = "camera".into();
+                    st.still_file = None;
+                }
                 g.set_screen(Screen::Review);
             }
             CameraMsg::Error(text) => self.say(text),
         }
     }
 
-    fn show_still(&self, f: &RgbFrame) {
+    pub(super) fn show_still(&self, f: &RgbFrame) {
         self.g()
             .set_still(ui::image(ui::display_buffer(f, ui::DISPLAY_MAX)));
     }
 
-    fn select_tool(&self, id: &str) {
+    pub(super) fn select_tool(&self, id: &str) {
         let tool = {
             let st = self.state.borrow();
             if !st.ready {
@@ -352,18 +405,33 @@ impl Kiosk {
         let Some(tool) = tool else {
             return self.say(format!("Unknown tool {id}"));
         };
+        // Every result belongs to a patient: ask who first.
+        if self.state.borrow().visit.id.is_none() {
+            self.state.borrow_mut().visit.next_tool = Some(tool.id.clone());
+            return self.open_visit_start(None);
+        }
         let g = self.g();
         g.set_tool_id(tool.id.clone().into());
         g.set_tool_name(tool.name.clone().into());
         g.set_tool_hint(tool.framing_hint.clone().into());
         g.set_tool_kind(tool.image_kind.label().into());
         let is_ct = tool.image_kind == ImageKind::CtSlice;
+        let eye_tool = tool.image_kind.is_eye();
         {
             let mut st = self.state.borrow_mut();
             st.attempts.reset();
+            st.visit.eye = if eye_tool {
+                Some(
+                    super::visit::next_eye(&st.visit.captures, &tool.id)
+                        .unwrap_or(crate::records::Eye::Right),
+                )
+            } else {
+                None
+            };
             st.tool = Some(tool);
             st.still = None;
         }
+        self.show_eye();
         g.set_attempt(1);
         if is_ct {
             self.open_import(false);
@@ -372,12 +440,28 @@ impl Kiosk {
         }
     }
 
-    fn back(&self) {
+    pub(super) fn back(&self) {
         let g = self.g();
-        let single = self.state.borrow().ct.single;
+        let (single, field) = {
+            let st = self.state.borrow();
+            (st.ct.single, st.entry.field)
+        };
         let to = match g.get_screen() {
             Screen::Review => Screen::Capture,
             Screen::CtImport if single => Screen::Capture,
+            Screen::VisitDetail => Screen::History,
+            Screen::Admin if field == 3 => {
+                self.pick_field(-1);
+                Screen::Admin
+            }
+            Screen::Admin | Screen::AdminPin => {
+                self.close_admin();
+                Screen::Home
+            }
+            Screen::VisitStart => {
+                self.state.borrow_mut().visit.next_tool = None;
+                Screen::Home
+            }
             _ => Screen::Home,
         };
         g.set_busy(false);
@@ -395,21 +479,25 @@ impl Kiosk {
         self.g().set_screen(Screen::Capture);
     }
 
-    fn next_patient(&self) {
+    pub(super) fn next_patient(&self) {
         {
             let mut st = self.state.borrow_mut();
             st.attempts.reset();
             st.tool = None;
             st.still = None;
+            st.still_file = None;
             st.ct = CtState::default();
+            st.visit = Default::default();
         }
         let g = self.g();
+        g.set_in_visit(false);
+        g.set_print_status(SharedString::new());
         g.set_busy(false);
         g.set_attempt(1);
         g.set_screen(Screen::Home);
     }
 
-    fn submit(&self, input: Input, pending: Pending) -> bool {
+    pub(super) fn submit(&self, input: Input, pending: Pending) -> bool {
         let (id, tool) = {
             let mut st = self.state.borrow_mut();
             let Some(tool) = st.tool.as_ref().map(|t| t.id.clone()) else {
@@ -420,7 +508,11 @@ impl Kiosk {
             st.pending.insert(id, pending);
             (id, tool)
         };
-        if !self.inference.submit(Job::Analyze { id, tool, input }) {
+        if !self
+            .inference
+            .borrow()
+            .submit(Job::Analyze { id, tool, input })
+        {
             self.state.borrow_mut().pending.remove(&id);
             self.say("The screening engine has stopped; restart the kiosk.");
             return false;
@@ -447,16 +539,7 @@ impl Kiosk {
         }
     }
 
-    fn show_result(&self, result: Result<Analysis, String>) {
-        let view = match &result {
-            Ok(a) => self.state.borrow_mut().attempts.record(a),
-            Err(e) => flow::error_view(e),
-        };
-        let attempt = self.state.borrow().attempts.current();
-        self.apply_view(&view, attempt);
-    }
-
-    fn apply_view(&self, v: &ResultView, attempt: u32) {
+    pub(super) fn apply_view(&self, v: &ResultView, attempt: u32) {
         let g = self.g();
         g.set_outcome(ui::outcome_kind(v.kind));
         g.set_headline(v.headline.clone().into());
@@ -467,230 +550,5 @@ impl Kiosk {
         g.set_attempt(attempt.saturating_sub(1).max(1) as i32);
         g.set_busy(false);
         g.set_screen(Screen::Result);
-    }
-
-    fn open_import(&self, single: bool) {
-        let roots = import::import_roots(&self.state.borrow().import_paths);
-        self.state.borrow_mut().ct.single = single;
-        let g = self.g();
-        g.set_ct_single(single);
-        let names: Vec<SharedString> = roots
-            .iter()
-            .map(|p| p.display().to_string().into())
-            .collect();
-        g.set_ct_roots(ModelRc::new(VecModel::from(names)));
-        g.set_screen(Screen::CtImport);
-        match roots.first() {
-            Some(r) => self.open_folder(r),
-            None => {
-                g.set_ct_folder(SharedString::new());
-                g.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
-            }
-        }
-    }
-
-    /// Lists a folder for import; thumbnails are made on a worker thread.
-    pub fn open_folder(&self, dir: &Path) {
-        let listing = match import::list_slices(dir) {
-            Ok(l) => l,
-            Err(e) => return self.say(format!("Cannot open {}: {e}", dir.display())),
-        };
-        let entries = listing.entries;
-        let n = entries.len();
-        {
-            let mut st = self.state.borrow_mut();
-            st.ct.folder = dir.to_path_buf();
-            st.ct.selected = entries.iter().map(|e| !e.is_dir && !st.ct.single).collect();
-            st.ct.thumbs = vec![None; n];
-            st.ct.results = vec![None; n];
-            st.ct.entries = entries.clone();
-            st.ct.outstanding = 0;
-        }
-        self.g().set_ct_folder(dir.display().to_string().into());
-        self.refresh_slices();
-        let (tx, waker, folder) = (self.tx.clone(), self.waker.clone(), dir.to_path_buf());
-        let spawned = std::thread::Builder::new()
-            .name("thumbnails".into())
-            .spawn(move || {
-                let mut thumbs = Vec::new();
-                for (i, e) in entries.iter().enumerate() {
-                    if e.is_dir {
-                        continue;
-                    }
-                    match import::thumbnail(&e.path, 160) {
-                        Ok(t) => thumbs.push((i, ui::display_buffer(&t, (160, 160)))),
-                        Err(err) => log::warn!("thumbnail {}: {err}", e.path.display()),
-                    }
-                }
-                let _ = tx.send(Msg::Thumbs { folder, thumbs });
-                waker();
-            });
-        if let Err(e) = spawned {
-            log::warn!("no thumbnails: {e}");
-        }
-    }
-
-    fn on_thumbs(&self, folder: &Path, thumbs: Vec<(usize, SharedPixelBuffer<Rgb8Pixel>)>) {
-        {
-            let mut st = self.state.borrow_mut();
-            if st.ct.folder != folder {
-                return;
-            }
-            for (i, t) in thumbs {
-                if let Some(slot) = st.ct.thumbs.get_mut(i) {
-                    *slot = Some(t);
-                }
-            }
-        }
-        self.refresh_slices();
-    }
-
-    fn refresh_slices(&self) {
-        let st = self.state.borrow();
-        let ct = &st.ct;
-        let cards: Vec<SliceCard> = ct
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let (kind, outcome, done) = match ct.results.get(i).and_then(|r| r.as_ref()) {
-                    Some(Ok(a)) => {
-                        let v = flow::result_view(a);
-                        (ui::outcome_kind(v.kind), v.headline, true)
-                    }
-                    Some(Err(err)) => (ui::OutcomeKind::Error, err.clone(), true),
-                    None => (ui::OutcomeKind::Error, String::new(), false),
-                };
-                SliceCard {
-                    name: e.name.clone().into(),
-                    thumb: ct
-                        .thumbs
-                        .get(i)
-                        .and_then(|t| t.clone())
-                        .map(ui::image)
-                        .unwrap_or_default(),
-                    is_dir: e.is_dir,
-                    selected: ct.selected.get(i).copied().unwrap_or(false),
-                    done,
-                    kind,
-                    outcome: outcome.into(),
-                }
-            })
-            .collect();
-        let count = ct.selected.iter().filter(|s| **s).count();
-        let g = self.g();
-        g.set_ct_selected_count(count as i32);
-        g.set_ct_slices(ModelRc::new(VecModel::from(cards)));
-    }
-
-    fn toggle_slice(&self, i: usize) {
-        let (entry, single) = {
-            let st = self.state.borrow();
-            (st.ct.entries.get(i).cloned(), st.ct.single)
-        };
-        let Some(entry) = entry else { return };
-        if entry.is_dir {
-            return self.open_folder(&entry.path);
-        }
-        if single {
-            // One imported picture: analyse it as if it were captured.
-            if self.submit(
-                Input::File(entry.path.clone()),
-                Pending::Still {
-                    tapped: Instant::now(),
-                },
-            ) {
-                let g = self.g();
-                g.set_busy_text("Analysing…".into());
-                g.set_busy(true);
-            }
-            return;
-        }
-        {
-            let mut st = self.state.borrow_mut();
-            if let Some(s) = st.ct.selected.get_mut(i) {
-                *s = !*s;
-            }
-        }
-        self.refresh_slices();
-    }
-
-    fn analyse_slices(&self) {
-        let g = self.g();
-        if g.get_busy() {
-            return;
-        }
-        let jobs: Vec<(usize, PathBuf)> = {
-            let mut st = self.state.borrow_mut();
-            let n = st.ct.entries.len();
-            st.ct.results = vec![None; n];
-            st.ct
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(i, e)| !e.is_dir && st.ct.selected.get(*i).copied().unwrap_or(false))
-                .map(|(i, e)| (i, e.path.clone()))
-                .collect()
-        };
-        if jobs.is_empty() {
-            return self.say("Select the slices to analyse first.");
-        }
-        let total = jobs.len();
-        let mut sent = 0;
-        for (i, path) in jobs {
-            if self.submit(Input::File(path), Pending::Slice(i)) {
-                sent += 1;
-            }
-        }
-        self.state.borrow_mut().ct.outstanding = sent;
-        g.set_busy_text(format!("Analysing 0 of {total}…").into());
-        g.set_busy(sent > 0);
-    }
-
-    fn slice_done(&self, i: usize, result: Result<Analysis, String>) {
-        let (left, total) = {
-            let mut st = self.state.borrow_mut();
-            if let Some(slot) = st.ct.results.get_mut(i) {
-                *slot = Some(result);
-            }
-            st.ct.outstanding = st.ct.outstanding.saturating_sub(1);
-            let total = st.ct.results.iter().filter(|r| r.is_some()).count() + st.ct.outstanding;
-            (st.ct.outstanding, total)
-        };
-        let g = self.g();
-        g.set_busy_text(format!("Analysing {} of {total}…", total - left).into());
-        if left > 0 {
-            return;
-        }
-        let summary = {
-            let st = self.state.borrow();
-            let done: Vec<Result<Analysis, String>> =
-                st.ct.results.iter().flatten().cloned().collect();
-            import::summarise(&done)
-        };
-        // Only the analysed slices are listed on the summary screen.
-        {
-            let mut st = self.state.borrow_mut();
-            let keep: Vec<bool> = st.ct.results.iter().map(|r| r.is_some()).collect();
-            let ct = &mut st.ct;
-            let mut k = keep.iter();
-            ct.entries.retain(|_| *k.next().unwrap_or(&false));
-            let mut k = keep.iter();
-            ct.thumbs.retain(|_| *k.next().unwrap_or(&false));
-            ct.results.retain(|r| r.is_some());
-            ct.selected = vec![true; ct.entries.len()];
-        }
-        self.refresh_slices();
-        g.set_ct_summary(summary.sentence.clone().into());
-        let kind = match summary.verdict {
-            import::StudyVerdict::Refer => flow::ViewKind::Refer,
-            import::StudyVerdict::NoFinding => flow::ViewKind::Clear,
-            import::StudyVerdict::CouldNotAssess | import::StudyVerdict::Empty => {
-                flow::ViewKind::CouldNotAssess
-            }
-        };
-        g.set_ct_outcome(ui::outcome_kind(kind));
-        g.set_busy(false);
-        g.set_screen(Screen::CtSummary);
     }
 }

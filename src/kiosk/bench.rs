@@ -62,7 +62,8 @@ fn until(
     }
 }
 
-/// Runs the kiosk headless on `replay_spec` and times it (`runs` captures).
+/// Runs the kiosk headless on `replay_spec` and times it (`runs` captures,
+/// each analysed and saved to a register in a temporary folder).
 pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Result<KioskTimings> {
     let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
     slint::platform::set_platform(Box::new(Headless {
@@ -71,6 +72,9 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     .map_err(|e| anyhow::anyhow!("cannot set the headless platform: {e}"))?;
     let mut s = settings.clone();
     s.camera = replay_spec.to_string();
+    // Every result is saved before it is shown: into a register of its own.
+    let data = tempfile::tempdir()?;
+    s.data_dir = data.path().to_path_buf();
     let t0 = Instant::now();
     let k = Kiosk::new(&s, Arc::new(|| {}))?;
     window.set_size(slint::PhysicalSize::new(1280, 800));
@@ -84,6 +88,10 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let g = k.window().global::<G>();
     g.invoke_select_tool("diabetic-retinopathy".into());
+    for key in ["B", "E", "N", "C", "H"] {
+        g.invoke_key(key.into());
+    }
+    g.invoke_start_visit();
     if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
         k.previews_shown() > 3
     }) {

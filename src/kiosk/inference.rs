@@ -52,6 +52,8 @@ pub enum Event {
         result: Result<Box<Analysis>, String>,
         /// The image analysed, for display (imported files only).
         decoded: Option<Arc<RgbFrame>>,
+        /// An imported file's original bytes and extension, for the register.
+        file: Option<(Vec<u8>, String)>,
     },
 }
 
@@ -103,6 +105,7 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
                         id,
                         result: Err(e.to_string()),
                         decoded: None,
+                        file: None,
                     }),
                 }
             }
@@ -120,22 +123,30 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
         match job {
             Job::Stop => return,
             Job::Analyze { id, tool, input } => {
-                let (result, decoded) = match input {
+                let (result, decoded, file) = match input {
                     Input::Frame(f) => (
                         analyzer.analyze_frame(&tool, &f).map_err(|e| e.to_string()),
                         None,
+                        None,
                     ),
                     Input::File(path) => {
-                        // Decoded once: the same frame is analysed and shown.
-                        match decode::read_file(&path).and_then(|b| decode::decode(&b, &limits)) {
-                            Ok((_, frame)) => {
+                        // Decoded once: the same frame is analysed and shown,
+                        // and the original bytes go to the register.
+                        let ext = path
+                            .extension()
+                            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                            .unwrap_or_else(|| "bin".into());
+                        match decode::read_file(&path)
+                            .and_then(|b| decode::decode(&b, &limits).map(|(_, f)| (b, f)))
+                        {
+                            Ok((bytes, frame)) => {
                                 let frame = Arc::new(frame);
                                 let result = analyzer
                                     .analyze_frame(&tool, &frame)
                                     .map_err(|e| e.to_string());
-                                (result, Some(frame))
+                                (result, Some(frame), Some((bytes, ext)))
                             }
-                            Err(e) => (Err(e.to_string()), None),
+                            Err(e) => (Err(e.to_string()), None, None),
                         }
                     }
                 };
@@ -146,6 +157,7 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
                     id,
                     result: result.map(Box::new),
                     decoded,
+                    file,
                 });
             }
         }

@@ -5,12 +5,19 @@
 //! own the engine and the camera; `flow` holds the screening rules as pure
 //! functions. The UI thread only renders and applies worker messages.
 
+mod admin_screen;
 pub mod app;
 pub mod bench;
+mod ct;
 pub mod flow;
+mod history;
 pub mod inference;
+mod patient;
 pub mod preview;
+mod register;
+mod state;
 pub mod ui;
+pub mod visit;
 
 pub use app::{Kiosk, Waker};
 
@@ -45,6 +52,14 @@ pub fn run(settings: &Settings, fullscreen: bool) -> anyhow::Result<()> {
     if fullscreen {
         kiosk.window().window().set_fullscreen(true);
     }
-    kiosk.window().run()?;
+    // systemd (Type=notify): READY=1 once the models have loaded, watchdog
+    // pings from this (the UI) thread, STOPPING=1 when the loop ends.
+    let weak = Rc::downgrade(&kiosk);
+    let supervision =
+        crate::notify::supervise(move || weak.upgrade().is_some_and(|k| k.is_ready()));
+    let result = kiosk.window().run();
+    crate::notify::stopping();
+    drop(supervision);
+    result?;
     Ok(())
 }

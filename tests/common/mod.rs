@@ -2,6 +2,8 @@
 //! what the reference says.
 #![allow(dead_code)]
 
+pub mod kiosk;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,322 @@
+//! History on the kiosk: today's visits or a patient-ID search, a visit's
+//! records (saved picture, result, trace) and its printed slip, and reprint.
+
+use super::app::{Kiosk, Msg};
+use super::flow::ViewKind;
+use super::state::StoreReq;
+use super::ui::{self, RecordRow, Screen, VisitRow};
+use super::visit::{self, Capture, SlipInfo};
+use crate::records::{self, StoredRecord, VisitDetail, VisitSummary};
+use crate::serial::PrintLine;
+use slint::{ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+
+impl Kiosk {
+    pub(super) fn open_history(&self) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.entry.query.clear();
+        }
+        let g = self.g();
+        g.set_history_query(SharedString::new());
+        self.pick_field(-1);
+        g.set_screen(Screen::History);
+        self.search_history();
+    }
+
+    /// Today's visits, or those whose patient ID contains the query.
+    pub(super) fn search_history(&self) {
+        let query = self.state.borrow().entry.query.clone();
+        if query.is_empty() {
+            self.store_job(StoreReq::History, |req| records::Job::Today { req });
+        } else {
+            self.store_job(StoreReq::History, |req| records::Job::Search { req, query });
+        }
+    }
+
+    pub(super) fn show_history(&self, visits: Vec<VisitSummary>) {
+        let query = self.state.borrow().entry.query.clone();
+        let n = visits.len();
+        let rows: Vec<VisitRow> = visits
+            .iter()
+            .map(|v| {
+                let referral = v
+                    .referral
+                    .clone()
+                    .unwrap_or_else(|| "Visit not finished".into());
+                VisitRow {
+                    id: v.id as i32,
+                    time: short_time(&v.started_local, !query.is_empty()).into(),
+                    patient: v.patient_id.clone().into(),
+                    kind: ui::outcome_kind(referral_kind(v.referral.as_deref())),
+                    referral: referral.into(),
+                    count: v.record_count as i32,
+                }
+            })
+            .collect();
+        let what = if query.is_empty() {
+            "today".to_string()
+        } else {
+            format!("patient ID containing “{query}”")
+        };
+        let g = self.g();
+        g.set_history_title(format!("{n} visit{} {what}", if n == 1 { "" } else { "s" }).into());
+        g.set_history_rows(ModelRc::new(VecModel::from(rows)));
+    }
+
+    pub(super) fn open_visit(&self, visit: i64) {
+        self.store_job(StoreReq::OpenVisit, |req| records::Job::Visit {
+            req,
+            visit,
+        });
+    }
+
+    pub(super) fn show_visit(&self, d: VisitDetail) {
+        let g = self.g();
+        g.set_detail_title(
+            format!(
+                "Patient {} · {}",
+                d.visit.patient_id,
+                short_time(&d.visit.started_local, true)
+            )
+            .into(),
+        );
+        g.set_detail_referral(
+            d.visit
+                .referral
+                .clone()
+                .unwrap_or_else(|| "Visit not finished".into())
+                .into(),
+        );
+        g.set_detail_slip(
+            d.visit
+                .printed_text
+                .clone()
+                .map(|t| format!("Printed {} time(s):\n{t}", d.visit.printed_count))
+                .unwrap_or_else(|| "Not printed".into())
+                .into(),
+        );
+        let rows: Vec<RecordRow> = d
+            .records
+            .iter()
+            .map(|r| RecordRow {
+                id: r.id as i32,
+                time: short_time(&r.time_local, false).into(),
+                label: self.record_label(r).into(),
+                kind: ui::outcome_kind(ViewKind::from_code(&r.shown_kind)),
+                headline: r.headline.clone().into(),
+            })
+            .collect();
+        g.set_detail_records(ModelRc::new(VecModel::from(rows)));
+        let empty = d.records.is_empty();
+        {
+            let mut st = self.state.borrow_mut();
+            st.history.detail = Some(d);
+            st.history.index = 0;
+        }
+        g.set_screen(Screen::VisitDetail);
+        if empty {
+            g.set_detail_headline("No results in this visit".into());
+            g.set_detail_advice(SharedString::new());
+            g.set_detail_trace(SharedString::new());
+            g.set_detail_image(Default::default());
+        } else {
+            self.open_record(0);
+        }
+    }
+
+    fn record_label(&self, r: &StoredRecord) -> String {
+        let name = self
+            .state
+            .borrow()
+            .catalog
+            .tool(&r.tool)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|_| r.tool.clone());
+        match r.eye {
+            Some(e) => format!("{name}, {}", e.label().to_lowercase()),
+            None if r.source.starts_with("import:") => format!("{name} ({})", &r.source[7..]),
+            None => name,
+        }
+    }
+
+    /// Shows record `i` of the open visit; its picture is read off the UI thread.
+    pub(super) fn open_record(&self, i: usize) {
+        let rec = {
+            let mut st = self.state.borrow_mut();
+            let Some(r) = st
+                .history
+                .detail
+                .as_ref()
+                .and_then(|d| d.records.get(i))
+                .cloned()
+            else {
+                return;
+            };
+            st.history.index = i;
+            st.history.shown_record = Some(r.id);
+            r
+        };
+        let g = self.g();
+        g.set_detail_index(i as i32);
+        g.set_detail_kind(ui::outcome_kind(ViewKind::from_code(&rec.shown_kind)));
+        g.set_detail_headline(rec.headline.clone().into());
+        g.set_detail_advice(rec.advice.clone().into());
+        g.set_detail_trace(
+            format!(
+                "Record {} · {} · model {} {} sha256 {} · {} {} · image sha256 {} · {}",
+                rec.id,
+                rec.time_local,
+                rec.model_id,
+                rec.model_version,
+                rec.model_sha256.get(..12).unwrap_or(&rec.model_sha256),
+                rec.device,
+                rec.precision,
+                rec.image_sha256.get(..12).unwrap_or(&rec.image_sha256),
+                rec.operator
+            )
+            .into(),
+        );
+        g.set_detail_image(Default::default());
+        let path = self.settings.borrow().data_dir.join(&rec.image_file);
+        let limits = self.settings.borrow().limits();
+        let (tx, waker, id) = (self.tx.clone(), self.waker.clone(), rec.id);
+        let spawned = std::thread::Builder::new()
+            .name("history-image".into())
+            .spawn(move || {
+                let image = crate::decode::read_file(&path)
+                    .and_then(|b| crate::decode::decode(&b, &limits))
+                    .map(|(_, f)| ui::display_buffer(&f, (800, 800)))
+                    .map_err(|e| format!("{}: {e}", path.display()));
+                let _ = tx.send(Msg::DetailImage { record: id, image });
+                waker();
+            });
+        if let Err(e) = spawned {
+            log::warn!("cannot read the saved picture: {e}");
+        }
+    }
+
+    pub(super) fn on_detail_image(
+        &self,
+        record: i64,
+        image: Result<SharedPixelBuffer<Rgb8Pixel>, String>,
+    ) {
+        if self.state.borrow().history.shown_record != Some(record) {
+            return;
+        }
+        match image {
+            Ok(buf) => self.g().set_detail_image(ui::image(buf)),
+            Err(e) => self.say(format!("The saved picture cannot be shown: {e}")),
+        }
+    }
+
+    /// Reprints the open visit's slip: the text printed before, word for
+    /// word, marked as a copy; or, if it was never printed, the slip made
+    /// from its records.
+    pub(super) fn reprint(&self) {
+        let lines = {
+            let st = self.state.borrow();
+            let Some(d) = st.history.detail.as_ref() else {
+                return;
+            };
+            match &d.visit.printed_text {
+                Some(text) => Some((d.visit.id, copy_lines(text))),
+                None => {
+                    let captures: Vec<Capture> = d
+                        .records
+                        .iter()
+                        .map(|r| Capture {
+                            tool_id: r.tool.clone(),
+                            tool_name: st
+                                .catalog
+                                .tool(&r.tool)
+                                .map(|t| t.name.clone())
+                                .unwrap_or_else(|_| r.tool.clone()),
+                            eye: r.eye,
+                            kind: ViewKind::from_code(&r.shown_kind),
+                            headline: r.headline.clone(),
+                        })
+                        .collect();
+                    let kiosk = d.visit.kiosk_id.clone();
+                    let when = short_time(&d.visit.started_local, true);
+                    Some((
+                        d.visit.id,
+                        visit::slip(&SlipInfo {
+                            kiosk_id: &kiosk,
+                            when: &when,
+                            patient_id: &d.visit.patient_id,
+                            captures: &captures,
+                        }),
+                    ))
+                }
+            }
+        };
+        if let Some((visit, lines)) = lines {
+            self.print(visit, lines);
+        }
+    }
+}
+
+/// A stored slip as printer lines, headed "COPY".
+fn copy_lines(text: &str) -> Vec<PrintLine> {
+    let mut out = vec![PrintLine {
+        text: "COPY (reprint)".into(),
+        bold: true,
+        double: false,
+        center: true,
+    }];
+    out.extend(text.lines().map(|l| PrintLine {
+        text: l.to_string(),
+        bold: false,
+        double: false,
+        center: false,
+    }));
+    out
+}
+
+/// "2026-11-27T09:42:10.123+01:00" → "09:42", or "2026-11-27 09:42" with the date.
+fn short_time(rfc3339: &str, with_date: bool) -> String {
+    let date = rfc3339.get(..10).unwrap_or(rfc3339);
+    let time = rfc3339.get(11..16).unwrap_or("");
+    if with_date {
+        format!("{date} {time}")
+    } else {
+        time.to_string()
+    }
+}
+
+/// How a stored referral line is coloured.
+fn referral_kind(referral: Option<&str>) -> ViewKind {
+    match referral {
+        Some(r) if r.starts_with("REFER to a doctor —") => ViewKind::CouldNotAssess,
+        Some(r) if r.starts_with("REFER") => ViewKind::Refer,
+        Some(r) if r.starts_with("No referral") => ViewKind::Clear,
+        _ => ViewKind::CouldNotAssess,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_kinds_read_back_from_the_register() {
+        assert_eq!(short_time("2026-11-27T09:42:10.123+01:00", false), "09:42");
+        assert_eq!(
+            short_time("2026-11-27T09:42:10.123+01:00", true),
+            "2026-11-27 09:42"
+        );
+        assert_eq!(
+            referral_kind(Some("REFER to a doctor: Cataract, left eye")),
+            ViewKind::Refer
+        );
+        assert_eq!(
+            referral_kind(Some("REFER to a doctor — could not assess: Skin lesion")),
+            ViewKind::CouldNotAssess
+        );
+        assert_eq!(
+            referral_kind(Some("No referral needed from this screening")),
+            ViewKind::Clear
+        );
+        assert_eq!(copy_lines("a\nb").len(), 3);
+    }
+}

@@ -1,0 +1,618 @@
+//! The patient visit on the kiosk: who the patient is (keys or scanner), the
+//! eye being screened, saving each result to the register *before* it is
+//! shown, the visit summary with its one referral decision, and the slip.
+
+use super::app::Kiosk;
+use super::flow::{self, ViewKind};
+use super::state::StoreReq;
+use super::ui::{self, Screen, VisitLine};
+use super::visit::{self, Capture, SlipInfo};
+use crate::analysis::Analysis;
+use crate::records::{self, Eye, ImageData, NewRecord, NewVisit, Sex, Shown};
+use crate::serial::{escpos, scanner, DeviceKind, SerialEvent};
+use slint::{ModelRc, SharedString, VecModel};
+use std::time::Instant;
+
+/// Longest patient ID, search or operator name typed on the keys.
+const MAX_TYPED: usize = 32;
+
+impl Kiosk {
+    /// The "who is the patient" screen, optionally with a scanned ID.
+    pub(super) fn open_visit_start(&self, scanned: Option<String>) {
+        let next_name = {
+            let mut st = self.state.borrow_mut();
+            st.entry.id = scanned.unwrap_or_default();
+            st.entry.age.clear();
+            st.entry.field = 0;
+            let next = st.visit.next_tool.clone();
+            next.and_then(|id| st.catalog.tool(&id).ok().map(|t| t.name.clone()))
+        };
+        let g = self.g();
+        g.set_entry_id(self.state.borrow().entry.id.clone().into());
+        g.set_entry_age(SharedString::new());
+        g.set_entry_sex(0);
+        g.set_entry_field(0);
+        g.set_entry_next_tool(
+            next_name
+                .unwrap_or_else(|| "choose a screening".into())
+                .into(),
+        );
+        g.set_screen(Screen::VisitStart);
+    }
+
+    /// Which field the on-screen keys type into (-1: none).
+    pub(super) fn pick_field(&self, f: i32) {
+        self.state.borrow_mut().entry.field = f;
+        self.g().set_entry_field(f);
+    }
+
+    /// One on-screen key.
+    pub(super) fn key(&self, key: &str) {
+        let field = self.state.borrow().entry.field;
+        let g = self.g();
+        let mut st = self.state.borrow_mut();
+        let (text, max, allowed): (&mut String, usize, fn(char) -> bool) = match field {
+            0 => (&mut st.entry.id, MAX_TYPED, id_char),
+            1 => (&mut st.entry.age, 3, |c| c.is_ascii_digit()),
+            2 => (&mut st.entry.query, MAX_TYPED, id_char),
+            3 => (&mut st.entry.operator, 40, |c| {
+                c.is_alphanumeric() || " .-'".contains(c)
+            }),
+            _ => return,
+        };
+        match key {
+            "⌫" => {
+                text.pop();
+            }
+            "Clear" => text.clear(),
+            "OK" => {}
+            k => {
+                for c in k.chars() {
+                    if allowed(c) && text.chars().count() < max {
+                        text.push(c);
+                    }
+                }
+            }
+        }
+        let value: SharedString = text.as_str().into();
+        drop(st);
+        match field {
+            0 => g.set_entry_id(value),
+            1 => {
+                g.set_entry_age(value);
+                if key == "OK" {
+                    drop(g);
+                    self.pick_field(0);
+                }
+            }
+            2 => {
+                g.set_history_query(value);
+                self.search_history();
+            }
+            3 => {
+                g.set_admin_operator(value);
+                self.admin_operator_typed();
+            }
+            _ => {}
+        }
+    }
+
+    /// "Start screening": the visit is opened in the register first.
+    pub(super) fn start_visit(&self) {
+        let g = self.g();
+        let (id, age) = {
+            let st = self.state.borrow();
+            (st.entry.id.clone(), st.entry.age.clone())
+        };
+        let patient_id = match scanner::patient_id(&id) {
+            Ok(p) => p,
+            Err(e) => return self.say(format!("Check the patient ID: {e}")),
+        };
+        let age = match age.trim() {
+            "" => None,
+            a => match a.parse::<u32>() {
+                Ok(n) if n <= 130 => Some(n),
+                _ => return self.say("Check the age: it must be a number from 0 to 130."),
+            },
+        };
+        let sex = match g.get_entry_sex() {
+            1 => Some(Sex::Female),
+            2 => Some(Sex::Male),
+            3 => Some(Sex::Other),
+            _ => None,
+        };
+        let visit = {
+            let s = self.settings.borrow();
+            NewVisit {
+                kiosk_id: s.kiosk_id.clone(),
+                operator: s.operator.clone(),
+                patient_id: patient_id.clone(),
+                age,
+                sex,
+            }
+        };
+        {
+            let mut st = self.state.borrow_mut();
+            st.visit.patient_id = patient_id;
+            st.visit.age = age;
+            st.visit.sex = sex;
+        }
+        self.store_job(StoreReq::StartVisit, |req| records::Job::StartVisit {
+            req,
+            visit,
+        });
+    }
+
+    /// The register opened the visit: screening can begin.
+    pub(super) fn visit_started(&self, id: records::VisitId) {
+        let next = {
+            let mut st = self.state.borrow_mut();
+            st.visit.id = Some(id);
+            st.visit.started = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+            st.visit.next_tool.take()
+        };
+        let g = self.g();
+        g.set_in_visit(true);
+        g.set_visit_patient(self.state.borrow().visit.patient_id.clone().into());
+        self.refresh_visit_line();
+        match next {
+            Some(tool) => self.select_tool(&tool),
+            None => g.set_screen(Screen::Home),
+        }
+    }
+
+    /// "Age 54 · female · 2 results".
+    pub(super) fn refresh_visit_line(&self) {
+        let st = self.state.borrow();
+        let v = &st.visit;
+        let mut parts = Vec::new();
+        if let Some(a) = v.age {
+            parts.push(format!("Age {a}"));
+        }
+        if let Some(s) = v.sex {
+            parts.push(s.as_str().to_string());
+        }
+        let n = visit::latest(&v.captures).len();
+        parts.push(match n {
+            0 => "no results yet".into(),
+            1 => "1 result".into(),
+            n => format!("{n} results"),
+        });
+        self.g().set_visit_detail_line(parts.join(" · ").into());
+    }
+
+    pub(super) fn pick_eye(&self, left: bool) {
+        let is_eye_tool = self.state.borrow().visit.eye.is_some();
+        if is_eye_tool {
+            self.state.borrow_mut().visit.eye = Some(if left { Eye::Left } else { Eye::Right });
+            self.show_eye();
+        }
+    }
+
+    /// The eye choice and "Now the left eye" on screen.
+    pub(super) fn show_eye(&self) {
+        let st = self.state.borrow();
+        let g = self.g();
+        let eye = st.visit.eye;
+        g.set_tool_has_eyes(eye.is_some());
+        g.set_eye_left(eye == Some(Eye::Left));
+        let next = st
+            .tool
+            .as_ref()
+            .filter(|_| eye.is_some())
+            .and_then(|t| visit::next_eye(&st.visit.captures, &t.id))
+            .filter(|n| Some(*n) != eye);
+        g.set_next_eye_pending(next.is_some());
+        g.set_next_eye_label(
+            next.map(|e| e.label().to_lowercase())
+                .unwrap_or_default()
+                .into(),
+        );
+    }
+
+    /// "Now the left eye": same tool, the other eye, fresh attempts.
+    pub(super) fn other_eye(&self) {
+        let next = {
+            let st = self.state.borrow();
+            st.tool
+                .as_ref()
+                .and_then(|t| visit::next_eye(&st.visit.captures, &t.id))
+        };
+        {
+            let mut st = self.state.borrow_mut();
+            st.visit.eye = next.or(st.visit.eye);
+            st.attempts.reset();
+            st.still = None;
+        }
+        self.show_eye();
+        let g = self.g();
+        g.set_attempt(1);
+        g.set_screen(Screen::Capture);
+    }
+
+    pub(super) fn another_tool(&self) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.tool = None;
+            st.still = None;
+            st.ct = Default::default();
+        }
+        self.refresh_visit_line();
+        self.g().set_screen(Screen::Home);
+    }
+
+    /// An analysis of the review screen's picture came back: record it, and
+    /// show it only once the register has it.
+    pub(super) fn record_still(&self, result: Result<Analysis, String>, tapped: Instant) {
+        let a = match result {
+            Ok(a) => a,
+            Err(e) => {
+                let attempt = self.state.borrow().attempts.current();
+                return self.apply_view(&flow::error_view(&e), attempt);
+            }
+        };
+        let prepared = {
+            let st = self.state.borrow();
+            let mut attempts = st.attempts;
+            let view = attempts.record(&a);
+            let tool = st.tool.as_ref();
+            let capture = Capture {
+                tool_id: a.tool.clone(),
+                tool_name: tool
+                    .map(|t| t.name.clone())
+                    .unwrap_or_else(|| a.tool.clone()),
+                eye: st.visit.eye,
+                kind: view.kind,
+                headline: view.headline.clone(),
+            };
+            let image = match (&st.still_file, &st.still) {
+                (Some((bytes, ext)), _) => Some(ImageData::Encoded {
+                    bytes: bytes.clone(),
+                    ext: ext.clone(),
+                }),
+                (None, Some(f)) => Some(ImageData::Frame(f.clone())),
+                (None, None) => None,
+            };
+            st.visit.id.zip(image).map(|(visit, image)| {
+                let record = NewRecord {
+                    visit,
+                    eye: st.visit.eye,
+                    source: st.still_source.clone(),
+                    image,
+                    analysis: a.clone(),
+                    shown: Shown {
+                        kind: view.kind.code().into(),
+                        headline: view.headline.clone(),
+                        advice: view.advice.clone(),
+                    },
+                };
+                (record, view, attempts, capture)
+            })
+        };
+        let Some((record, view, attempts, capture)) = prepared else {
+            let attempt = self.state.borrow().attempts.current();
+            return self.apply_view(
+                &flow::error_view(
+                    "There is no open visit to record this result in. Start the visit again.",
+                ),
+                attempt,
+            );
+        };
+        self.g().set_busy_text("Saving…".into());
+        let record = Box::new(record);
+        self.store_job(
+            StoreReq::SaveStill {
+                view,
+                attempts,
+                capture,
+                tapped,
+            },
+            |req| records::Job::Save { req, record },
+        );
+    }
+
+    /// The register has the result: now it may be shown.
+    pub(super) fn still_saved(&self, req: StoreReq, saved: Result<records::StoredRecord, String>) {
+        let StoreReq::SaveStill {
+            mut view,
+            attempts,
+            capture,
+            tapped,
+        } = req
+        else {
+            return;
+        };
+        match saved {
+            Ok(rec) => {
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.attempts = attempts;
+                    st.visit.captures.push(capture);
+                }
+                view.trace = format!("{} · record {}", view.trace, rec.id);
+                self.apply_view(&view, attempts.current());
+                self.show_eye();
+                self.refresh_visit_line();
+                let ms = tapped.elapsed().as_secs_f64() * 1000.0;
+                self.state.borrow_mut().latencies_ms.push(ms);
+                log::info!(
+                    "analyse tap to result on screen (saved as record {}): {ms:.1} ms",
+                    rec.id
+                );
+            }
+            Err(e) => {
+                self.register_fault(&e);
+                let attempt = self.state.borrow().attempts.current();
+                self.apply_view(&not_recorded_view(&e), attempt);
+            }
+        }
+    }
+
+    /// A CT slice's analysis came back: record it before it counts.
+    pub(super) fn record_slice(
+        &self,
+        index: usize,
+        result: Result<Analysis, String>,
+        file: Option<(Vec<u8>, String)>,
+    ) {
+        let a = match result {
+            Ok(a) => a,
+            Err(e) => return self.slice_done(index, Err(e)),
+        };
+        let record = {
+            let st = self.state.borrow();
+            let name = st
+                .ct
+                .entries
+                .get(index)
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            match (st.visit.id, file) {
+                (Some(visit), Some((bytes, ext))) => {
+                    let view = flow::result_view(&a);
+                    Some(NewRecord {
+                        visit,
+                        eye: None,
+                        source: format!("import:{name}"),
+                        image: ImageData::Encoded { bytes, ext },
+                        analysis: a.clone(),
+                        shown: Shown {
+                            kind: view.kind.code().into(),
+                            headline: view.headline,
+                            advice: view.advice,
+                        },
+                    })
+                }
+                _ => None,
+            }
+        };
+        let Some(record) = record else {
+            return self.slice_done(index, Err("Not recorded: no open visit".into()));
+        };
+        let record = Box::new(record);
+        self.store_job(
+            StoreReq::SaveSlice {
+                index,
+                analysis: Box::new(a),
+            },
+            |req| records::Job::Save { req, record },
+        );
+    }
+
+    pub(super) fn slice_saved(&self, req: StoreReq, saved: Result<records::StoredRecord, String>) {
+        let StoreReq::SaveSlice { index, analysis } = req else {
+            return;
+        };
+        match saved {
+            Ok(_) => self.slice_done(index, Ok(*analysis)),
+            Err(e) => {
+                self.register_fault(&e);
+                self.slice_done(index, Err(format!("Not recorded, so not shown: {e}")));
+            }
+        }
+    }
+
+    /// The CT study's summary joins the visit's results.
+    pub(super) fn study_done(&self, kind: ViewKind, sentence: &str) {
+        {
+            let mut st = self.state.borrow_mut();
+            let (tool_id, tool_name) = st
+                .tool
+                .as_ref()
+                .map(|t| (t.id.clone(), t.name.clone()))
+                .unwrap_or_default();
+            st.visit.captures.push(Capture {
+                tool_id,
+                tool_name,
+                eye: None,
+                kind,
+                headline: sentence.to_string(),
+            });
+        }
+        self.refresh_visit_line();
+    }
+
+    /// "Finish visit": one decision across every result, the slip, saved.
+    pub(super) fn finish_visit(&self) {
+        let (visit_id, lines, decision, summary) = {
+            let st = self.state.borrow();
+            let v = &st.visit;
+            let kiosk = self.settings.borrow().kiosk_id.clone();
+            let lines = visit::slip(&SlipInfo {
+                kiosk_id: &kiosk,
+                when: &v.started,
+                patient_id: &v.patient_id,
+                captures: &v.captures,
+            });
+            let summary: Vec<VisitLine> = visit::latest(&v.captures)
+                .into_iter()
+                .map(|c| VisitLine {
+                    label: visit::label(c).into(),
+                    kind: ui::outcome_kind(c.kind),
+                    headline: c.headline.clone().into(),
+                })
+                .collect();
+            (v.id, lines, visit::decide(&v.captures), summary)
+        };
+        let Some(visit_id) = visit_id else {
+            return self.next_patient();
+        };
+        let text = escpos::plain_text(&lines, self.slip_width());
+        self.state.borrow_mut().visit.slip = lines;
+        let g = self.g();
+        g.set_visit_lines(ModelRc::new(VecModel::from(summary)));
+        g.set_referral_line(decision.line.clone().into());
+        g.set_referral_kind(ui::outcome_kind(decision.referral.view_kind()));
+        g.set_slip_text(text.into());
+        g.set_print_status(SharedString::new());
+        g.set_screen(Screen::VisitSummary);
+        let referral = decision.line;
+        self.store_job(StoreReq::FinishVisit, |req| records::Job::FinishVisit {
+            req,
+            visit: visit_id,
+            referral,
+        });
+    }
+
+    pub(super) fn slip_width(&self) -> u32 {
+        self.settings
+            .borrow()
+            .serial
+            .printer
+            .as_ref()
+            .map(|p| p.width)
+            .unwrap_or(32)
+    }
+
+    /// "Print slip" on the visit summary.
+    pub(super) fn print_slip(&self) {
+        let (visit, lines) = {
+            let st = self.state.borrow();
+            (st.visit.id, st.visit.slip.clone())
+        };
+        if let Some(visit) = visit {
+            self.print(visit, lines);
+        }
+    }
+
+    /// Sends a slip to the printer; the register learns what was printed
+    /// once the printer has it.
+    pub(super) fn print(&self, visit: records::VisitId, lines: Vec<crate::serial::PrintLine>) {
+        let text = escpos::plain_text(&lines, self.slip_width());
+        let job = {
+            let mut st = self.state.borrow_mut();
+            let job = st.next_print;
+            st.next_print += 1;
+            st.prints.insert(job, (visit, text));
+            job
+        };
+        let g = self.g();
+        if self.serial.borrow().print(job, lines) {
+            g.set_print_status("Printing…".into());
+        } else {
+            self.state.borrow_mut().prints.remove(&job);
+            g.set_print_status("No receipt printer is set up (Admin → Receipt printer).".into());
+        }
+    }
+
+    /// What a serial device said.
+    pub(super) fn on_serial(&self, e: SerialEvent) {
+        let g = self.g();
+        match e {
+            SerialEvent::Trigger => match g.get_screen() {
+                Screen::Capture => self.camera.borrow().capture(),
+                other => log::info!("capture trigger ignored on the {other:?} screen"),
+            },
+            SerialEvent::Barcode(id) => match g.get_screen() {
+                Screen::VisitStart => {
+                    self.state.borrow_mut().entry.id = id.clone();
+                    g.set_entry_id(id.into());
+                }
+                Screen::Home if !g.get_in_visit() => self.open_visit_start(Some(id)),
+                Screen::History | Screen::VisitDetail => {
+                    self.state.borrow_mut().entry.query = id.clone();
+                    g.set_history_query(id.into());
+                    g.set_screen(Screen::History);
+                    self.search_history();
+                }
+                other => log::info!("barcode {id} ignored on the {other:?} screen"),
+            },
+            SerialEvent::Status {
+                device,
+                connected,
+                text,
+            } => {
+                log::info!("{}: {text}", device.label());
+                self.state
+                    .borrow_mut()
+                    .devices
+                    .insert(device, (connected, text));
+                self.refresh_devices();
+            }
+            SerialEvent::Printed { job } => {
+                let done = self.state.borrow_mut().prints.remove(&job);
+                if let Some((visit, text)) = done {
+                    let at = chrono::Local::now().format("%H:%M").to_string();
+                    g.set_print_status(format!("Printed at {at}.").into());
+                    if g.get_screen() == Screen::VisitDetail {
+                        self.say(format!("Slip reprinted at {at}."));
+                    }
+                    self.store_job(StoreReq::SetPrinted, |req| records::Job::SetPrinted {
+                        req,
+                        visit,
+                        text,
+                    });
+                }
+            }
+            SerialEvent::PrintFailed { job, error } => {
+                self.state.borrow_mut().prints.remove(&job);
+                let text = format!("Could not print the slip: {error}");
+                g.set_print_status(text.clone().into());
+                self.say(text);
+            }
+        }
+    }
+
+    /// The status line's serial devices: "Scanner ● · Printer ○".
+    pub(super) fn refresh_devices(&self) {
+        let st = self.state.borrow();
+        let serial = self.serial.borrow();
+        let words: Vec<String> = [
+            DeviceKind::Trigger,
+            DeviceKind::Scanner,
+            DeviceKind::Printer,
+        ]
+        .into_iter()
+        .filter(|d| serial.has(*d))
+        .map(|d| {
+            let connected = st.devices.get(&d).map(|(c, _)| *c).unwrap_or(false);
+            format!(
+                "{} {}",
+                d.label(),
+                if connected {
+                    "●"
+                } else {
+                    "○ not connected"
+                }
+            )
+        })
+        .collect();
+        self.g().set_status_devices(words.join(" · ").into());
+    }
+}
+
+/// Characters a patient ID may have (the scanner's rule too).
+fn id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_/.".contains(c)
+}
+
+/// The result screen when the register could not save: no result is shown.
+fn not_recorded_view(error: &str) -> flow::ResultView {
+    flow::ResultView {
+        kind: ViewKind::Error,
+        headline: "Not recorded — result not shown".into(),
+        advice: error.to_string(),
+        confidence: None,
+        trace: String::new(),
+    }
+}

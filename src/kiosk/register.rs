@@ -1,0 +1,110 @@
+//! The store worker's answers on the UI thread: each goes back to what asked
+//! for it, and a storage fault (disk full, read-only) is shown on the home
+//! screen until a save works again.
+
+use super::app::Kiosk;
+use super::state::StoreReq;
+use crate::records::{self, Reply, StoreEvent};
+
+impl Kiosk {
+    /// Sends a job to the store worker, remembering what it was for.
+    pub(super) fn store_job(&self, purpose: StoreReq, job: impl FnOnce(u64) -> records::Job) {
+        let req = {
+            let mut st = self.state.borrow_mut();
+            let req = st.next_req();
+            st.store_reqs.insert(req, purpose);
+            req
+        };
+        if !self.store.submit(job(req)) {
+            let purpose = self.state.borrow_mut().store_reqs.remove(&req);
+            if let Some(p) = purpose {
+                self.store_answer(p, Err("the register has stopped; restart the kiosk".into()));
+            }
+        }
+    }
+
+    pub(super) fn on_store(&self, e: StoreEvent) {
+        match e {
+            StoreEvent::Opened(Ok(())) => self.register_ok("Register ready"),
+            StoreEvent::Opened(Err(e)) => self.register_fault(&e),
+            StoreEvent::Done { req, result } => {
+                let purpose = self.state.borrow_mut().store_reqs.remove(&req);
+                match purpose {
+                    Some(p) => self.store_answer(p, result),
+                    None => log::warn!("register answer {req} arrived for nothing pending"),
+                }
+            }
+        }
+    }
+
+    fn store_answer(&self, purpose: StoreReq, result: Result<Reply, String>) {
+        let was_faulty = !self.state.borrow().register_ok;
+        if was_faulty && matches!(result, Ok(Reply::Saved(_))) {
+            self.register_ok("Register ready");
+        }
+        match purpose {
+            StoreReq::StartVisit => match result {
+                Ok(Reply::VisitStarted(id)) => self.visit_started(id),
+                Ok(other) => log::error!("unexpected register answer {other:?}"),
+                Err(e) => {
+                    self.register_fault(&e);
+                    self.say(format!(
+                        "The visit could not be started, so nothing can be screened: {e}"
+                    ));
+                }
+            },
+            p @ StoreReq::SaveStill { .. } => self.still_saved(p, saved(result)),
+            p @ StoreReq::SaveSlice { .. } => self.slice_saved(p, saved(result)),
+            StoreReq::FinishVisit | StoreReq::SetPrinted => {
+                if let Err(e) = result {
+                    self.register_fault(&e);
+                    self.say(format!("The register could not save the visit's end: {e}"));
+                }
+            }
+            StoreReq::History => match result {
+                Ok(Reply::Visits(v)) => self.show_history(v),
+                Ok(other) => log::error!("unexpected register answer {other:?}"),
+                Err(e) => self.say(format!("The history cannot be read: {e}")),
+            },
+            StoreReq::OpenVisit => match result {
+                Ok(Reply::Visit(d)) => self.show_visit(*d),
+                Ok(other) => log::error!("unexpected register answer {other:?}"),
+                Err(e) => self.say(format!("That visit cannot be read: {e}")),
+            },
+            StoreReq::Export => match result {
+                Ok(Reply::Exported(s)) => self.admin_note(s.to_string()),
+                Ok(other) => log::error!("unexpected register answer {other:?}"),
+                Err(e) => self.admin_note(format!("Export failed, nothing was written: {e}")),
+            },
+            StoreReq::Purge => match result {
+                Ok(Reply::Purged(s)) => self.admin_note(s.to_string()),
+                Ok(other) => log::error!("unexpected register answer {other:?}"),
+                Err(e) => self.admin_note(format!("Purge failed: {e}")),
+            },
+        }
+    }
+
+    pub(super) fn register_ok(&self, text: &str) {
+        self.state.borrow_mut().register_ok = true;
+        let g = self.g();
+        g.set_register_ok(true);
+        g.set_status_register(text.into());
+    }
+
+    /// The register cannot save: said on the home screen until it can again.
+    pub(super) fn register_fault(&self, e: &str) {
+        log::error!("register: {e}");
+        self.state.borrow_mut().register_ok = false;
+        let g = self.g();
+        g.set_register_ok(false);
+        g.set_status_register(format!("Results cannot be recorded, so none are shown: {e}").into());
+    }
+}
+
+fn saved(result: Result<Reply, String>) -> Result<records::StoredRecord, String> {
+    match result {
+        Ok(Reply::Saved(r)) => Ok(*r),
+        Ok(other) => Err(format!("unexpected register answer {other:?}")),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,199 @@
+//! The controller's state on the UI thread: what is on screen, what is
+//! waiting for a worker, the visit in progress, the admin draft. Plain data;
+//! the controller's methods change it.
+
+use super::flow::{Attempts, ResultView};
+use super::visit::Capture;
+use crate::admin::Lockout;
+use crate::analysis::Analysis;
+use crate::catalog::{Catalog, Manifest};
+use crate::engine::Device;
+use crate::frame::RgbFrame;
+use crate::import;
+use crate::records::{Eye, RecordId, Sex, VisitDetail, VisitId};
+use crate::serial::DeviceKind;
+use crate::settings::{SerialSettings, Settings};
+use slint::{Rgb8Pixel, SharedPixelBuffer};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What is waiting for the inference worker.
+pub enum Pending {
+    /// The picture on the review screen (camera still or a single import).
+    Still { tapped: Instant },
+    /// Slice `i` of a CT study.
+    Slice(usize),
+}
+
+/// What a request to the store worker was for.
+pub enum StoreReq {
+    StartVisit,
+    /// A result waiting to be recorded before it is shown.
+    SaveStill {
+        view: ResultView,
+        attempts: Attempts,
+        capture: Capture,
+        tapped: Instant,
+    },
+    /// A CT slice's result waiting to be recorded before it counts.
+    SaveSlice {
+        index: usize,
+        analysis: Box<Analysis>,
+    },
+    FinishVisit,
+    SetPrinted,
+    History,
+    OpenVisit,
+    Export,
+    Purge,
+}
+
+#[derive(Default)]
+pub struct CtState {
+    pub folder: PathBuf,
+    pub entries: Vec<import::SliceEntry>,
+    pub selected: Vec<bool>,
+    pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
+    pub results: Vec<Option<Result<Analysis, String>>>,
+    pub outstanding: usize,
+    pub single: bool,
+}
+
+/// The visit in progress.
+#[derive(Default)]
+pub struct VisitState {
+    pub id: Option<VisitId>,
+    pub patient_id: String,
+    pub age: Option<u32>,
+    pub sex: Option<Sex>,
+    /// Local date and time it started, as the slip prints it.
+    pub started: String,
+    pub captures: Vec<Capture>,
+    /// The eye being screened with the current tool.
+    pub eye: Option<Eye>,
+    /// The tool to open once the visit has started.
+    pub next_tool: Option<String>,
+    /// The slip as last built (summary screen), for printing.
+    pub slip: Vec<crate::serial::PrintLine>,
+}
+
+/// What the on-screen keys are typing.
+#[derive(Default)]
+pub struct Entry {
+    pub id: String,
+    pub age: String,
+    pub query: String,
+    pub operator: String,
+    /// 0 patient ID, 1 age, 2 history search, 3 operator; -1 none.
+    pub field: i32,
+}
+
+/// The history screens.
+#[derive(Default)]
+pub struct HistoryState {
+    pub detail: Option<VisitDetail>,
+    pub index: usize,
+    pub shown_record: Option<RecordId>,
+}
+
+/// How the PIN pad is being used.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PinMode {
+    #[default]
+    Enter,
+    /// Setting a new PIN: first entry.
+    NewFirst,
+    /// Setting a new PIN: the same again.
+    NewConfirm(String),
+}
+
+/// Admin settings being edited, not yet saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub device: Device,
+    pub camera: String,
+    pub operator: String,
+    pub serial: SerialSettings,
+    pub margins: Vec<(String, String, f32)>,
+}
+
+#[derive(Default)]
+pub struct AdminState {
+    pub lockout: Lockout,
+    pub pin: String,
+    pub mode: PinMode,
+    pub unlocked: bool,
+    pub draft: Option<Draft>,
+    pub purge_armed: bool,
+}
+
+pub struct State {
+    pub catalog: Catalog,
+    pub tool: Option<Manifest>,
+    pub attempts: Attempts,
+    pub still: Option<Arc<RgbFrame>>,
+    /// Where the picture on the review screen came from ("camera" or "import:<name>").
+    pub still_source: String,
+    /// An imported picture's original bytes and extension, saved with its record.
+    pub still_file: Option<(Vec<u8>, String)>,
+    pub next_id: u64,
+    pub pending: BTreeMap<u64, Pending>,
+    pub store_reqs: BTreeMap<u64, StoreReq>,
+    pub ready: bool,
+    pub unavailable: BTreeMap<String, String>,
+    pub ct: CtState,
+    pub import_paths: Vec<PathBuf>,
+    /// Milliseconds from the Analyse tap to the result on screen, latest first.
+    pub latencies_ms: Vec<f64>,
+    pub visit: VisitState,
+    pub entry: Entry,
+    pub history: HistoryState,
+    pub admin: AdminState,
+    /// Each serial device's state: connected, and the words for the screen.
+    pub devices: std::collections::HashMap<DeviceKind, (bool, String)>,
+    pub register_ok: bool,
+    pub next_print: u64,
+    /// Print jobs sent, with the visit and the slip's text.
+    pub prints: BTreeMap<u64, (VisitId, String)>,
+}
+
+impl State {
+    pub fn new(catalog: Catalog, settings: &Settings) -> State {
+        State {
+            catalog,
+            tool: None,
+            attempts: Attempts::new(settings.max_attempts),
+            still: None,
+            still_source: String::new(),
+            still_file: None,
+            next_id: 1,
+            pending: BTreeMap::new(),
+            store_reqs: BTreeMap::new(),
+            ready: false,
+            unavailable: BTreeMap::new(),
+            ct: CtState::default(),
+            import_paths: settings.import_paths.clone(),
+            latencies_ms: Vec::new(),
+            visit: VisitState::default(),
+            entry: Entry {
+                field: 0,
+                ..Default::default()
+            },
+            history: HistoryState::default(),
+            admin: AdminState::default(),
+            devices: Default::default(),
+            register_ok: false,
+            next_print: 1,
+            prints: BTreeMap::new(),
+        }
+    }
+
+    /// A new request ID (shared by inference and store requests).
+    pub fn next_req(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+}

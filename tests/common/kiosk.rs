@@ -1,0 +1,146 @@
+//! Driving the kiosk in tests: Slint's testing backend with the software
+//! renderer, taps on accessible elements (as a touch would hit them), waits
+//! with deadlines, and screenshots when `ONEMED_SCREENSHOTS` is set.
+#![allow(dead_code)]
+
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
+};
+use onemed::kiosk::ui::{Kiosk as G, Screen};
+use onemed::kiosk::Kiosk;
+use onemed::settings::Settings;
+use slint::ComponentHandle;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A data folder of its own for each kiosk a test starts.
+pub fn data_dir() -> PathBuf {
+    tempfile::tempdir().unwrap().keep()
+}
+
+/// Settings for a test kiosk: the shared models, a private data folder.
+pub fn settings(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Settings {
+    Settings {
+        models_dir: Some(models),
+        camera: camera.to_string(),
+        import_paths: import,
+        cache_dir: Some(std::env::temp_dir().join("onemed-test-cache")),
+        data_dir: data_dir(),
+        kiosk_id: "test-kiosk".into(),
+        ..Settings::default()
+    }
+}
+
+pub fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
+    start_with(camera, import, super::models_dir())
+}
+
+pub fn start_with(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Rc<Kiosk> {
+    start_settings(&settings(camera, import, models))
+}
+
+/// Starts a kiosk with these settings and waits for the models.
+pub fn start_settings(settings: &Settings) -> Rc<Kiosk> {
+    let _ = slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: false,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })));
+    // Tests drain the workers' messages themselves (pump), so the waker does nothing.
+    let k = Kiosk::new(settings, Arc::new(|| {})).expect("kiosk window");
+    k.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
+    k.window().show().expect("window shows");
+    if !k.is_ready() {
+        shot(&k, "00-home-getting-ready");
+    }
+    wait(&k, "models loaded", |k| k.is_ready());
+    k
+}
+
+pub fn wait(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) {
+    let t0 = Instant::now();
+    while !cond(k) {
+        k.pump();
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn g(k: &Kiosk) -> G<'_> {
+    k.window().global::<G>()
+}
+
+/// Taps the element with this accessible label (as a touch would).
+pub fn tap(k: &Kiosk, label: &str) {
+    k.pump();
+    // Only what can be touched: buttons and tiles, not a heading with the same words.
+    let found: Vec<_> = ElementHandle::find_by_accessible_label(k.window(), label)
+        .filter(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
+            )
+        })
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no button labelled {label:?} on screen {:?}",
+        g(k).get_screen()
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+pub fn enabled(k: &Kiosk, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(k.window(), label)
+        .next()
+        .and_then(|e| e.accessible_enabled())
+        .unwrap_or(false)
+}
+
+pub fn shot(k: &Kiosk, name: &str) {
+    let Some(dir) = std::env::var_os("ONEMED_SCREENSHOTS") else {
+        return;
+    };
+    k.pump();
+    let snap = k.window().window().take_snapshot().expect("snapshot");
+    let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
+        .expect("rgba");
+    std::fs::create_dir_all(&dir).unwrap();
+    img.save(Path::new(&dir).join(format!("{name}.png")))
+        .unwrap();
+}
+
+/// A folder holding copies of these sample images.
+pub fn folder_of(files: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for f in files {
+        let src = super::datasets_dir().join(f);
+        let name = src.file_name().unwrap().to_owned();
+        std::fs::copy(&src, d.path().join(name)).unwrap();
+    }
+    d
+}
+
+/// Types on the on-screen keys.
+pub fn type_keys(k: &Kiosk, text: &str) {
+    for c in text.chars() {
+        tap(k, &c.to_string());
+    }
+}
+
+/// Taps a tool; on the patient screen types the ID, then starts the visit.
+pub fn begin_visit(k: &Kiosk, tool: &str, patient: &str) {
+    tap(k, tool);
+    assert_eq!(g(k).get_screen(), Screen::VisitStart);
+    type_keys(k, patient);
+    assert_eq!(g(k).get_entry_id(), patient);
+    tap(k, "Start screening");
+    wait(k, "the visit to start", |k| g(k).get_in_visit());
+}

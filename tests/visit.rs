@@ -1,0 +1,538 @@
+//! A whole patient visit on the kiosk with real devices: the patient ID from a
+//! barcode scanner, captures by a foot-pedal trigger, both eyes with two
+//! tools, the slip on an ESC/POS printer, history, reprint and export, all
+//! against real SQLite and real pseudo-terminals from `socat`. Also the
+//! admin PIN with its lockout, and a full or read-only data disk.
+
+mod common;
+
+use common::kiosk::*;
+use onemed::kiosk::ui::{OutcomeKind, Screen};
+use onemed::kiosk::Kiosk;
+use onemed::records::Store;
+use onemed::settings::{PortSettings, PrinterSettings, SerialSettings, Settings, TriggerSettings};
+use serialport::SerialPort;
+use sha2::{Digest, Sha256};
+use slint::Model;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A socat pty pair: the kiosk opens `dev`, the test plays the device on `peer`.
+struct Pty {
+    child: Child,
+    dev: PathBuf,
+    peer: Box<dyn SerialPort>,
+}
+
+impl Pty {
+    fn new(dir: &Path, name: &str) -> Pty {
+        let dev = dir.join(format!("{name}-dev"));
+        let peer = dir.join(format!("{name}-peer"));
+        let child = Command::new("socat")
+            .args(["-d", "-d"])
+            .arg(format!("pty,raw,echo=0,link={}", dev.display()))
+            .arg(format!("pty,raw,echo=0,link={}", peer.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat is installed (make deps)");
+        let t0 = Instant::now();
+        while !(dev.exists() && peer.exists()) {
+            assert!(t0.elapsed() < Duration::from_secs(10), "socat made no ptys");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let peer = serialport::new(peer.to_string_lossy(), 9600)
+            .timeout(Duration::from_millis(100))
+            .open()
+            .expect("peer opens");
+        Pty { child, dev, peer }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.peer.write_all(bytes).unwrap();
+        self.peer.flush().unwrap();
+    }
+
+    /// Reads what the kiosk wrote until `end` has arrived, pumping the UI.
+    fn read_until(&mut self, k: &Kiosk, end: &[u8]) -> Vec<u8> {
+        let mut got = Vec::new();
+        let t0 = Instant::now();
+        let mut buf = [0u8; 4096];
+        while !got.windows(end.len()).any(|w| w == end) {
+            k.pump();
+            match self.peer.read(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => panic!("printer peer: {e}"),
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "printer got only {got:?}"
+            );
+        }
+        got
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const CUT: &[u8] = &[0x1d, 0x56];
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// A recorded result for this eye; after the right eye, on to the left.
+fn result_then_next_eye(k: &Kiosk, eye: &str) {
+    wait(k, "the result", |k| g(k).get_screen() == Screen::Result);
+    assert_ne!(
+        g(k).get_outcome(),
+        OutcomeKind::Error,
+        "{}",
+        g(k).get_advice()
+    );
+    assert!(g(k).get_trace().contains("record"), "saved before shown");
+    if eye == "right" {
+        assert!(g(k).get_next_eye_pending());
+        tap(k, "Now the left eye");
+    }
+}
+
+#[test]
+fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
+    let ptys = tempfile::tempdir().unwrap();
+    let mut scanner = Pty::new(ptys.path(), "scanner");
+    let mut trigger = Pty::new(ptys.path(), "trigger");
+    let mut printer = Pty::new(ptys.path(), "printer");
+    let fundus = folder_of(&["eye/diabetic-retinopathy/02_dr.JPG"]);
+    let eyes = folder_of(&["eye/cataract/C_(1).jpg"]);
+    let stick = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        serial: SerialSettings {
+            trigger: Some(TriggerSettings {
+                port: trigger.dev.clone(),
+                baud: 9600,
+                matches: "byte:0x20".into(),
+            }),
+            scanner: Some(PortSettings {
+                port: scanner.dev.clone(),
+                baud: 9600,
+            }),
+            printer: Some(PrinterSettings {
+                port: printer.dev.clone(),
+                baud: 9600,
+                width: 32,
+            }),
+        },
+        ..settings(
+            &format!("replay:{}?fps=30", fundus.path().display()),
+            vec![eyes.path().to_path_buf(), stick.path().to_path_buf()],
+            common::models_dir(),
+        )
+    };
+    let k = start_settings(&settings);
+    wait(&k, "all three devices connected", |k| {
+        let s = g(k).get_status_devices().to_string();
+        s.matches('●').count() == 3
+    });
+    shot(&k, "15-home-with-devices");
+
+    // The patient ID comes from the scanner.
+    scanner.send(b"PAT-0042\r\n");
+    wait(&k, "the scanned ID", |k| g(k).get_entry_id() == "PAT-0042");
+    assert_eq!(g(&k).get_screen(), Screen::VisitStart);
+    tap(&k, "Start screening");
+    wait(&k, "the visit", |k| g(k).get_in_visit());
+    assert_eq!(g(&k).get_screen(), Screen::Home);
+
+    // Diabetic retinopathy, both eyes, each captured by the foot pedal.
+    tap(&k, "Diabetic retinopathy");
+    assert_eq!(g(&k).get_screen(), Screen::Capture);
+    wait(&k, "camera", |k| g(k).get_camera_connected());
+    for eye in ["right", "left"] {
+        assert_eq!(g(&k).get_eye_left(), eye == "left");
+        trigger.send(b" ");
+        wait(&k, "the pedal's capture", |k| {
+            g(k).get_screen() == Screen::Review
+        });
+        tap(&k, "Analyse");
+        result_then_next_eye(&k, eye);
+    }
+    assert!(!g(&k).get_next_eye_pending(), "both eyes done");
+
+    // Cataract, both eyes, from imported pictures.
+    tap(&k, "Another tool");
+    tap(&k, "Cataract");
+    for eye in ["right", "left"] {
+        assert_eq!(g(&k).get_eye_left(), eye == "left");
+        tap(&k, "Import image");
+        tap(&k, &eyes.path().display().to_string());
+        wait(&k, "the file", |k| g(k).get_ct_slices().row_count() == 1);
+        tap(&k, "C_(1).jpg");
+        result_then_next_eye(&k, eye);
+    }
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
+    let lines: Vec<String> = (0..g(&k).get_visit_lines().row_count())
+        .filter_map(|i| g(&k).get_visit_lines().row_data(i))
+        .map(|l| l.label.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Diabetic retinopathy, right eye",
+            "Diabetic retinopathy, left eye",
+            "Cataract, right eye",
+            "Cataract, left eye"
+        ]
+    );
+    let referral = g(&k).get_referral_line().to_string();
+    assert!(
+        referral.starts_with("REFER") || referral.starts_with("No referral"),
+        "{referral}"
+    );
+    shot(&k, "16-visit-summary-four-results");
+
+    // The slip, on the printer.
+    tap(&k, "Print slip");
+    let slip = printer.read_until(&k, CUT);
+    assert_eq!(&slip[..2], &[0x1b, b'@'], "ESC @ first");
+    let text = text_of(&slip);
+    for want in [
+        "Patient: PAT-0042",
+        "Kiosk: test-kiosk",
+        "Diabetic retinopathy, right eye:",
+        "Diabetic retinopathy, left eye:",
+        "Cataract, right eye:",
+        "Cataract, left eye:",
+        "Assistive screening, not a",
+    ] {
+        assert!(text.contains(want), "{want:?} not printed in {text:?}");
+    }
+    assert!(
+        text.contains(&referral[..20]),
+        "the referral line is printed: {text:?}"
+    );
+    wait(&k, "printed", |k| {
+        g(k).get_print_status().starts_with("Printed")
+    });
+    tap(&k, "Next patient");
+    assert!(!g(&k).get_in_visit());
+
+    // History: today's visit, its records, what was printed; reprint.
+    tap(&k, "History");
+    wait(&k, "today's visits", |k| {
+        g(k).get_history_rows().row_count() == 1
+    });
+    let row = g(&k).get_history_rows().row_data(0).unwrap();
+    assert_eq!(row.patient, "PAT-0042");
+    assert_eq!(row.count, 4);
+    shot(&k, "17-history");
+    tap(&k, &format!("Visit PAT-0042 {}", row.time));
+    wait(&k, "the visit", |k| {
+        g(k).get_screen() == Screen::VisitDetail
+    });
+    assert_eq!(g(&k).get_detail_records().row_count(), 4);
+    assert!(
+        g(&k).get_detail_slip().contains("Patient: PAT-0042"),
+        "{}",
+        g(&k).get_detail_slip()
+    );
+    wait(&k, "the saved picture", |k| {
+        g(k).get_detail_image().size().width > 0
+    });
+    shot(&k, "18-history-visit");
+    tap(&k, "Reprint slip");
+    let copy = text_of(&printer.read_until(&k, CUT));
+    assert!(
+        copy.contains("COPY (reprint)") && copy.contains("Patient: PAT-0042"),
+        "{copy}"
+    );
+    wait(&k, "the reprint's note", |k| {
+        g(k).get_message().starts_with("Slip reprinted")
+    });
+    tap(&k, "OK");
+
+    // The register on disk: four records, each with its image file.
+    let store = Store::open(&settings.data_dir).unwrap();
+    store.integrity_check().unwrap();
+    let recs = store.records_since(None).unwrap();
+    assert_eq!(recs.len(), 4);
+    for r in &recs {
+        assert_eq!(r.patient_id, "PAT-0042");
+        let bytes = std::fs::read(store.image_path(r)).unwrap();
+        assert_eq!(sha256_hex(&bytes), r.image_sha256);
+    }
+    assert_eq!(recs.iter().filter(|r| r.eye.is_some()).count(), 4);
+    drop(store);
+
+    // Export to the "USB stick", from the admin screen (a first PIN is set).
+    tap(&k, "‹ Back");
+    tap(&k, "‹ Back");
+    tap(&k, "Admin");
+    assert_eq!(g(&k).get_screen(), Screen::AdminPin);
+    set_first_pin(&k, "2468");
+    shot(&k, "19-admin");
+    tap(&k, &format!("Export to {}", stick.path().display()));
+    wait(&k, "the export", |k| {
+        g(k).get_admin_note().starts_with("Exported")
+    });
+    let note = g(&k).get_admin_note().to_string();
+    assert!(note.contains("4 records"), "{note}");
+    let out: Vec<PathBuf> = std::fs::read_dir(stick.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(out.len(), 1, "one export folder, no temp left: {out:?}");
+    let csv = std::fs::read_to_string(out[0].join("records.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "a header and four rows");
+    assert_eq!(files_under(&out[0].join("images")).len(), 4);
+}
+
+#[test]
+fn admin_pin_is_hashed_and_five_wrong_lock_it() {
+    let k = start("none", vec![]);
+    tap(&k, "Admin");
+    shot(&k, "20-admin-pin-first");
+    set_first_pin(&k, "1357");
+    let file = std::fs::read_to_string(k_data(&k).join("admin.toml")).unwrap();
+    assert!(
+        file.contains("$argon2id$") && !file.contains("1357"),
+        "{file}"
+    );
+
+    // A margin can go down to 0.30 and no further, and is saved.
+    let before = g(&k).get_admin_margins().row_data(0).unwrap();
+    for _ in 0..20 {
+        g(&k).invoke_admin_margin(0, -0.05);
+    }
+    assert!((g(&k).get_admin_margins().row_data(0).unwrap().value - 0.3).abs() < 1e-6);
+    tap(&k, "Save and apply");
+    wait(&k, "saved", |k| g(k).get_admin_note().starts_with("Saved"));
+    let file = std::fs::read_to_string(k_data(&k).join("admin.toml")).unwrap();
+    assert!(file.contains(&format!("{} = 0.3", before.tool)), "{file}");
+    wait(&k, "the engine again", |k| k.is_ready());
+
+    // Five wrong PINs: locked, even for the right one.
+    tap(&k, "‹ Back");
+    tap(&k, "Admin");
+    for i in 1..=5 {
+        type_keys(&k, "0000");
+        tap(&k, "OK");
+        wait(&k, "the answer", |k| {
+            g(k).get_pin_error().starts_with("Wrong PIN")
+        });
+        if i < 5 {
+            assert!(g(&k)
+                .get_pin_error()
+                .contains(&format!("{} tries left", 5 - i)));
+            g(&k).set_pin_error("".into());
+        }
+    }
+    assert!(
+        g(&k).get_pin_error().contains("locked"),
+        "{}",
+        g(&k).get_pin_error()
+    );
+    shot(&k, "21-admin-locked");
+    type_keys(&k, "1357");
+    tap(&k, "OK");
+    assert_eq!(g(&k).get_screen(), Screen::AdminPin);
+    assert!(
+        g(&k).get_pin_error().contains("locked"),
+        "{}",
+        g(&k).get_pin_error()
+    );
+}
+
+/// On a kiosk with no PIN yet: choose one, confirm it, reach the admin screen.
+fn set_first_pin(k: &Kiosk, pin: &str) {
+    assert_eq!(g(k).get_pin_prompt(), "Choose a new admin PIN");
+    type_keys(k, pin);
+    assert_eq!(
+        g(k).get_pin_dots().chars().count(),
+        pin.len(),
+        "the PIN shows as dots only"
+    );
+    tap(k, "OK");
+    assert_eq!(g(k).get_pin_prompt(), "Enter the new PIN again");
+    type_keys(k, pin);
+    tap(k, "OK");
+    wait(k, "the admin screen", |k| {
+        g(k).get_screen() == Screen::Admin
+    });
+}
+
+/// The data folder of a test kiosk (from its settings, via the admin screen's text).
+fn k_data(k: &Kiosk) -> PathBuf {
+    let text = g(k).get_admin_register().to_string();
+    let path = text
+        .strip_prefix("Register in ")
+        .and_then(|t| t.split(". Export").next())
+        .expect("the admin screen names the data folder");
+    PathBuf::from(path)
+}
+
+/// A small tmpfs, unmounted on drop (the tests run as root, as CI does).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn new(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "mounting a tmpfs needs root: run the tests as root (CI does)"
+        );
+        Tmpfs(dir)
+    }
+
+    fn remount(&self, mode: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "remount {mode}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn analyse_once(k: &Kiosk) {
+    tap(k, "Capture");
+    wait(k, "review", |k| g(k).get_screen() == Screen::Review);
+    tap(k, "Analyse");
+    wait(k, "the answer", |k| g(k).get_screen() == Screen::Result);
+}
+
+#[test]
+fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
+    let disk = Tmpfs::new("24m");
+    let skin = folder_of(&["skin-lesion/malignant/6.jpg"]);
+    let settings = Settings {
+        data_dir: disk.0.join("onemed"),
+        ..settings(
+            &format!("replay:{}?fps=30", skin.path().display()),
+            vec![],
+            common::models_dir(),
+        )
+    };
+    let k = start_settings(&settings);
+    begin_visit(&k, "Skin lesion", "PAT-0050");
+    wait(&k, "camera", |k| g(k).get_camera_connected());
+    analyse_once(&k);
+    assert_eq!(
+        g(&k).get_outcome(),
+        OutcomeKind::Refer,
+        "{}",
+        g(&k).get_advice()
+    );
+    let shown_headline = g(&k).get_headline().to_string();
+
+    // Disk full: the result is not shown, and the home screen says why.
+    let filler = disk.0.join("filler");
+    let _ = std::fs::write(&filler, vec![0u8; 64 << 20]);
+    tap(&k, "Finish visit");
+    tap(&k, "‹ Back");
+    tap(&k, "Skin lesion");
+    analyse_once(&k);
+    assert_eq!(g(&k).get_outcome(), OutcomeKind::Error);
+    assert_eq!(g(&k).get_headline(), "Not recorded — result not shown");
+    assert!(
+        g(&k).get_advice().to_lowercase().contains("full"),
+        "{}",
+        g(&k).get_advice()
+    );
+    assert_ne!(g(&k).get_headline(), shown_headline.as_str());
+    shot(&k, "22-result-not-recorded-disk-full");
+    tap(&k, "Finish visit");
+    tap(&k, "‹ Back");
+    assert!(!g(&k).get_register_ok());
+    shot(&k, "23-home-register-fault");
+
+    // Space again: recording works and the fault clears.
+    std::fs::remove_file(&filler).unwrap();
+    tap(&k, "Skin lesion");
+    analyse_once(&k);
+    assert_eq!(g(&k).get_outcome(), OutcomeKind::Refer);
+    assert!(g(&k).get_register_ok());
+
+    // Nothing already saved was damaged: the two shown results are there.
+    drop(k);
+    let store = Store::open(&settings.data_dir).unwrap();
+    store.integrity_check().unwrap();
+    let recs = store.records_since(None).unwrap();
+    assert_eq!(recs.len(), 2, "exactly the results that were shown");
+    for r in &recs {
+        assert_eq!(
+            sha256_hex(&std::fs::read(store.image_path(r)).unwrap()),
+            r.image_sha256
+        );
+    }
+    drop(store);
+
+    // The kiosk starts on a read-only disk: history can be read, but no visit
+    // can start, so nothing can be screened unrecorded.
+    disk.remount("ro");
+    let k = start_settings(&settings);
+    wait(&k, "the register's state", |k| {
+        g(k).get_status_register() != "Register: opening…"
+    });
+    tap(&k, "Skin lesion");
+    type_keys(&k, "PAT-0051");
+    tap(&k, "Start screening");
+    wait(&k, "a message", |k| !g(k).get_message().is_empty());
+    let msg = g(&k).get_message().to_lowercase();
+    assert!(
+        msg.contains("could not be started") && msg.contains("read-only"),
+        "{msg}"
+    );
+    assert!(!g(&k).get_in_visit());
+    shot(&k, "24-visit-refused-read-only");
+    tap(&k, "OK");
+    tap(&k, "‹ Back");
+    tap(&k, "History");
+    wait(&k, "today's visits", |k| {
+        g(k).get_history_rows().row_count() >= 1
+    });
+    drop(k);
+    disk.remount("rw");
+}
