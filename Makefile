@@ -6,6 +6,7 @@
 #   make demo        the onemed command on every sample image
 #   make test        format check, clippy, and every test, with real OpenVINO inference
 #   make bench       speed, side by side with the original Python pipeline
+#   make torture     the register's SIGKILL durability test, 2000 kills (~6 min)
 #   make venv        the OpenVINO runtime (PyPI wheel) in .venv
 #   make bench-venv  the original pipeline's Python (OpenVINO, Pillow, numpy) in .bench-venv
 
@@ -22,7 +23,7 @@ BIN         := target/release/onemed
 export ONEMED_MODELS ?= $(SHARED)/models
 export OPENVINO_INSTALL_DIR ?= $(abspath $(VENV))
 
-.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain
+.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain torture
 
 all: build
 
@@ -91,6 +92,11 @@ check: test
 
 bench: build bench-venv
 	$(BIN) bench --kiosk
+
+# Kill a process saving records 2000 times (make test does 200): every result
+# shown must be in the register with its image, and the database intact.
+torture: toolchain venv
+	ONEMED_TORTURE_ITERATIONS=2000 $(CARGO) test --release --test records torture -- --nocapture
 
 clean:
 	$(CARGO) clean

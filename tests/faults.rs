@@ -21,8 +21,14 @@ fn a_corrupt_model_file_makes_only_that_tool_unavailable() {
     std::fs::write(&bin, &bytes[..bytes.len() / 2]).unwrap();
     let k = start_with("none", vec![], models.path().to_path_buf());
     assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
-    assert!(!enabled(&k, "Eye redness (uveitis)"), "the broken tool is off");
-    assert!(enabled(&k, "Cataract") && enabled(&k, "Skin lesion"), "the others work");
+    assert!(
+        !enabled(&k, "Eye redness (uveitis)"),
+        "the broken tool is off"
+    );
+    assert!(
+        enabled(&k, "Cataract") && enabled(&k, "Skin lesion"),
+        "the others work"
+    );
     begin_visit(&k, "Skin lesion", "PAT-0060");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
 }
@@ -36,7 +42,11 @@ fn a_gpu_asked_for_but_absent_falls_back_to_the_cpu_and_says_so() {
     let k = start_settings(&s);
     let msg = g(&k).get_message().to_string();
     assert!(msg.contains("GPU") && msg.contains("CPU"), "{msg}");
-    assert!(g(&k).get_status_device().starts_with("CPU"), "{}", g(&k).get_status_device());
+    assert!(
+        g(&k).get_status_device().starts_with("CPU"),
+        "{}",
+        g(&k).get_status_device()
+    );
     assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
 }
 
