@@ -38,6 +38,12 @@ pub enum Msg {
     },
     Store(StoreEvent),
     Serial(SerialEvent),
+    /// A camera still encoded as PNG for the register, off the UI thread,
+    /// while the nurse looks at it (so saving it later costs only the write).
+    StillPng {
+        still: Arc<RgbFrame>,
+        png: Vec<u8>,
+    },
     /// An admin PIN check or change, done off the UI thread.
     Admin(super::admin_screen::AdminMsg),
     /// A saved picture for the history screen, read and shrunk off the UI thread.
@@ -244,6 +250,12 @@ impl Kiosk {
                 Msg::Serial(e) => self.on_serial(e),
                 Msg::DetailImage { record, image } => self.on_detail_image(record, image),
                 Msg::Admin(m) => self.on_admin(m),
+                Msg::StillPng { still, png } => {
+                    let mut st = self.state.borrow_mut();
+                    if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
+                        st.still_png = Some(png);
+                    }
+                }
             }
         }
     }
@@ -373,13 +385,33 @@ impl Kiosk {
                 self.show_still(&frame);
                 {
                     let mut st = self.state.borrow_mut();
-                    st.still = Some(frame);
+                    st.still = Some(frame.clone());
                     st.still_source = "camera".into();
                     st.still_file = None;
+                    st.still_png = None;
                 }
+                self.encode_still(frame);
                 g.set_screen(Screen::Review);
             }
             CameraMsg::Error(text) => self.say(text),
+        }
+    }
+
+    /// Encodes a camera still as PNG on a worker thread, for its record.
+    fn encode_still(&self, frame: Arc<RgbFrame>) {
+        let (tx, waker) = (self.tx.clone(), self.waker.clone());
+        let spawned = std::thread::Builder::new()
+            .name("still-png".into())
+            .spawn(move || match crate::records::encode_png(&frame) {
+                Ok(png) => {
+                    let _ = tx.send(Msg::StillPng { still: frame, png });
+                    waker();
+                }
+                // The save then encodes the frame itself, and reports any error.
+                Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
+            });
+        if let Err(e) = spawned {
+            log::warn!("no PNG thread: {e}");
         }
     }
 

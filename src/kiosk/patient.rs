@@ -265,13 +265,17 @@ impl Kiosk {
                 kind: view.kind,
                 headline: view.headline.clone(),
             };
-            let image = match (&st.still_file, &st.still) {
-                (Some((bytes, ext)), _) => Some(ImageData::Encoded {
+            let image = match (&st.still_file, &st.still_png, &st.still) {
+                (Some((bytes, ext)), _, _) => Some(ImageData::Encoded {
                     bytes: bytes.clone(),
                     ext: ext.clone(),
                 }),
-                (None, Some(f)) => Some(ImageData::Frame(f.clone())),
-                (None, None) => None,
+                (None, Some(png), Some(_)) => Some(ImageData::Encoded {
+                    bytes: png.clone(),
+                    ext: "png".into(),
+                }),
+                (None, None, Some(f)) => Some(ImageData::Frame(f.clone())),
+                (None, _, None) => None,
             };
             st.visit.id.zip(image).map(|(visit, image)| {
                 let record = NewRecord {

@@ -138,6 +138,8 @@ pub struct State {
     pub still_source: String,
     /// An imported picture's original bytes and extension, saved with its record.
     pub still_file: Option<(Vec<u8>, String)>,
+    /// The camera still already encoded as PNG (see `Msg::StillPng`).
+    pub still_png: Option<Vec<u8>>,
     pub next_id: u64,
     pub pending: BTreeMap<u64, Pending>,
     pub store_reqs: BTreeMap<u64, StoreReq>,
@@ -168,6 +170,7 @@ impl State {
             still: None,
             still_source: String::new(),
             still_file: None,
+            still_png: None,
             next_id: 1,
             pending: BTreeMap::new(),
             store_reqs: BTreeMap::new(),
