@@ -338,7 +338,7 @@ pub(crate) fn stored_values(
     bits_allocated: u16,
     bits_stored: u16,
     signed: bool,
-) -> Result<Vec<i64>, DecodeError> {
+) -> Result<impl Iterator<Item = i64> + '_, DecodeError> {
     let bytes = usize::from(bits_allocated / 8);
     let stored = u32::from(bits_stored.clamp(1, 32));
     let need = n.saturating_mul(bytes);
@@ -353,19 +353,16 @@ pub(crate) fn stored_values(
         (1u64 << stored) - 1
     };
     let sign = 1u64 << (stored - 1);
-    Ok(data[..need]
-        .chunks_exact(bytes)
-        .map(|c| {
-            let raw = c
-                .iter()
-                .rev()
-                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-                & mask;
-            if signed && raw & sign != 0 {
-                raw as i64 - (mask as i64 + 1)
-            } else {
-                raw as i64
-            }
-        })
-        .collect())
+    Ok(data[..need].chunks_exact(bytes).map(move |c| {
+        let raw = c
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+            & mask;
+        if signed && raw & sign != 0 {
+            raw as i64 - (mask as i64 + 1)
+        } else {
+            raw as i64
+        }
+    }))
 }

@@ -83,25 +83,55 @@ pub(super) fn rle(fragment: &[u8], n: usize, bytes: usize) -> Result<Vec<u8>, De
     if segments != bytes {
         return Err(corrupt("RLE segment count"));
     }
-    let mut out = vec![0u8; n * bytes];
-    for s in 0..segments {
+    let segment = |s: usize| -> Result<&[u8], DecodeError> {
         let start = word(1 + s)?;
         let end = if s + 1 < segments {
             word(2 + s)?
         } else {
             fragment.len()
         };
-        let segment = fragment
+        fragment
             .get(start..end)
             .filter(|_| start >= 64)
-            .ok_or_else(|| corrupt("RLE segment offsets"))?;
-        let plane = packbits(segment, n)?;
+            .ok_or_else(|| corrupt("RLE segment offsets"))
+    };
+    // Every segment must hold the whole image before anything is allocated:
+    // a few hundred bytes claiming 50 megapixels would otherwise cost a
+    // gigabyte (found by fuzzing).
+    for s in 0..segments {
+        if packbits_len(segment(s)?) < n {
+            return Err(corrupt("RLE segment too short"));
+        }
+    }
+    let mut out = vec![0u8; n * bytes];
+    for s in 0..segments {
+        let plane = packbits(segment(s)?, n)?;
         let at = bytes - 1 - s; // little endian: the most significant byte last
         for (sample, b) in out.chunks_exact_mut(bytes).zip(plane) {
             sample[at] = b;
         }
     }
     Ok(out)
+}
+
+/// How many bytes a PackBits segment decodes to (its runs up to the first
+/// one cut short), without decoding it.
+fn packbits_len(src: &[u8]) -> usize {
+    let (mut i, mut len) = (0, 0usize);
+    while let Some(&h) = src.get(i) {
+        let h = h as i8;
+        let (run, used) = match h {
+            0.. => (h as usize + 1, h as usize + 2),
+            -128 => (0, 1),
+            _ => ((1 - i16::from(h)) as usize, 2),
+        };
+        if i + used > src.len() {
+            break;
+        }
+        len += run;
+        i += used;
+    }
+    len
 }
 
 /// PackBits: a header byte h ≥ 0 copies h + 1 bytes, -127..=-1 repeats the
@@ -200,6 +230,27 @@ mod tests {
         assert_eq!(packbits(&src, 8).unwrap(), [1, 2, 3, 7, 7, 7, 7, 9]);
         assert!(packbits(&src, 9).is_err());
         assert!(packbits(&[5, 1], 2).is_err());
+        assert_eq!(packbits_len(&src), 8);
+        assert_eq!(packbits_len(&[5, 1]), 0, "a literal run cut short");
+        assert_eq!(
+            packbits_len(&[0x81, 4, 0x81]),
+            128,
+            "a repeat run cut short"
+        );
+    }
+
+    #[test]
+    fn a_tiny_segment_claiming_a_huge_image_is_refused_before_allocating() {
+        // One repeat run (128 bytes) cannot fill 50 megapixels: refused by the
+        // length walk ("too short"), not after allocating 100 MB per plane.
+        let mut f = vec![0u8; 64];
+        f[0..4].copy_from_slice(&2u32.to_le_bytes());
+        f[4..8].copy_from_slice(&64u32.to_le_bytes());
+        f[8..12].copy_from_slice(&66u32.to_le_bytes());
+        f.extend_from_slice(&[0x81, 1, 0x81, 2]);
+        assert_eq!(rle(&f, 128, 2).unwrap().len(), 256);
+        let e = rle(&f, 50_000_000, 2).unwrap_err();
+        assert!(e.to_string().contains("RLE segment too short"), "{e}");
     }
 
     #[test]

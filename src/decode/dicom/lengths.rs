@@ -4,7 +4,10 @@
 //! The walk follows the parser (file meta group in explicit VR little
 //! endian, then the transfer syntax's encoding; sequences and items are
 //! walked into, encapsulated fragments skipped) and stops, allowing the
-//! parser to decide, where it cannot follow.
+//! parser to decide, where it cannot follow. Any element of undefined length
+//! but pixel data is walked into as a sequence, as the parser reads it. A tag of the item group (FFFE)
+//! other than item, item end and sequence end is refused: past it the parser
+//! reads lengths from inside values (found by fuzzing: 1.4 GB for a 5 kB file).
 
 use super::{DecodeError, DEFLATED, EXPLICIT_BE, IMPLICIT_LE};
 
@@ -70,15 +73,24 @@ pub(super) fn check(body: &[u8]) -> Result<(), DecodeError> {
                 }
                 0xE000 | 0xE00D => {}
                 0xE0DD => fragments = false,
-                _ => return Ok(()),
+                // No other tag exists in group FFFE: the parser would lose
+                // its place and read a length from inside a value.
+                _ => {
+                    return Err(DecodeError::Corrupt(format!(
+                        "the DICOM file is damaged (unknown item tag FFFE,{element:04X})"
+                    )))
+                }
             }
             continue;
         }
         if len == UNDEFINED {
+            // Pixel data of undefined length holds fragments; the parser reads
+            // any other element of undefined length (an SQ, or a UN or OB) as
+            // a sequence of items in the same encoding, and so does this walk
+            // (found by fuzzing: stopping here let an OB of undefined length
+            // hide a 1 GB length in an 800-byte file).
             if (group, element) == (0x7FE0, 0x0010) {
                 fragments = true;
-            } else if vr.is_some_and(|v| v != b"SQ") {
-                return Ok(()); // e.g. UN of undefined length: implicit VR inside
             }
             continue;
         }

@@ -126,18 +126,29 @@ fn stored_values_are_masked_and_sign_extended() {
     // above the high bit (overlay remnants) are ignored.
     let data = [0xFF, 0x0F, 0x00, 0x08, 0xFF, 0xF7, 0x34, 0x12];
     assert_eq!(
-        stored_values(&data, 4, 16, 12, true).unwrap(),
+        stored_values(&data, 4, 16, 12, true)
+            .unwrap()
+            .collect::<Vec<_>>(),
         [-1, -2048, 2047, 564]
     );
     assert_eq!(
-        stored_values(&data, 4, 16, 12, false).unwrap(),
+        stored_values(&data, 4, 16, 12, false)
+            .unwrap()
+            .collect::<Vec<_>>(),
         [4095, 2048, 2047, 564]
     );
     assert_eq!(
-        stored_values(&data, 4, 16, 16, true).unwrap(),
+        stored_values(&data, 4, 16, 16, true)
+            .unwrap()
+            .collect::<Vec<_>>(),
         [4095, 2048, -2049, 4660]
     );
-    assert_eq!(stored_values(&[200, 7], 2, 8, 8, true).unwrap(), [-56, 7]);
+    assert_eq!(
+        stored_values(&[200, 7], 2, 8, 8, true)
+            .unwrap()
+            .collect::<Vec<_>>(),
+        [-56, 7]
+    );
     assert!(stored_values(&data, 5, 16, 12, true).is_err());
 }
 
@@ -242,4 +253,33 @@ fn not_dicom_is_not_an_image() {
         Some(super::super::ImageFormat::Dicom)
     );
     assert!(decode(&b, &Limits::default()).is_err());
+}
+
+#[test]
+fn an_item_tag_that_does_not_exist_is_refused_before_parsing() {
+    // A sequence of undefined length whose item ends with (FFFE,E80D), a
+    // bit-flipped item delimiter: the parser would lose its place.
+    let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
+    let mut sq = [0x08u16.to_le_bytes(), 0x1140u16.to_le_bytes()].concat();
+    sq.extend_from_slice(b"SQ\0\0");
+    sq.extend_from_slice(&u32::MAX.to_le_bytes());
+    for (element, len) in [(0xE000u16, u32::MAX), (0xE80D, 0), (0xE0DD, 0)] {
+        sq.extend_from_slice(&0xFFFEu16.to_le_bytes());
+        sq.extend_from_slice(&element.to_le_bytes());
+        sq.extend_from_slice(&len.to_le_bytes());
+    }
+    f.splice(at..at, sq.clone());
+    let e = lengths::check(&f[128..]).unwrap_err();
+    assert!(e.to_string().contains("FFFE,E80D"), "{e}");
+    assert!(matches!(
+        decode(&f, &Limits::default()),
+        Err(DecodeError::Corrupt(_))
+    ));
+    // With the real item delimiter the same file is read.
+    let fixed = sq.windows(2).position(|w| w == [0x0D, 0xE8]).unwrap();
+    sq[fixed + 1] = 0xE0;
+    let mut g = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    g.splice(at..at, sq);
+    assert!(lengths::check(&g[128..]).is_ok());
 }
