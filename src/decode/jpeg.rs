@@ -10,7 +10,10 @@
 //!
 //! libjpeg reports fatal errors by unwinding (the `C-unwind` ABI); the unwind
 //! is caught here and becomes a [`DecodeError`]. A file that ends early is an
-//! error too (libjpeg would otherwise pad it with grey), as it is in Pillow.
+//! error too (libjpeg would otherwise pad it with grey), as it is in Pillow;
+//! so is a scan whose data stops at a marker before the image is complete
+//! (Pillow pads that one: found by the malformed-file corpus, a 65 kB JPEG
+//! whose header claims 7000x7000 was decoded to 49 megapixels of grey).
 
 use super::{exif, DecodeError};
 use mozjpeg_sys as ffi;
@@ -62,10 +65,14 @@ extern "C-unwind" fn error_exit(cinfo: &mut ffi::jpeg_common_struct) {
 }
 
 extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
-    // Level -1 is a warning. Running out of data is the one we refuse.
+    // Level -1 is a warning. Running out of data is the one we refuse: at the
+    // end of the file, or at a marker before the scan is complete ("premature
+    // end of data segment": a header claiming more pixels than the data holds,
+    // which libjpeg would pad with grey).
     // SAFETY: as in `message`.
     let code = unsafe { cinfo.err.as_ref().map(|e| e.msg_code) };
-    if level < 0 && code == Some(ffi::JWRN_JPEG_EOF as c_int) {
+    let out_of_data = [ffi::JWRN_JPEG_EOF as c_int, ffi::JWRN_HIT_MARKER as c_int];
+    if level < 0 && code.is_some_and(|c| out_of_data.contains(&c)) {
         std::panic::resume_unwind(Box::new(Failure::Truncated));
     }
 }
