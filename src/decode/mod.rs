@@ -73,18 +73,38 @@ pub enum DecodeError {
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Reads an image file, refusing absurdly large ones before reading them.
+/// Only regular files are opened: a device (`/dev/zero` behind a symlink named
+/// `.png`) would be read forever and a pipe would block the open. Never more
+/// than [`MAX_FILE_BYTES`] are read, even from a file that grows meanwhile.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, DecodeError> {
-    let meta = std::fs::metadata(path).map_err(|e| DecodeError::Io(e.to_string()))?;
+    use std::io::Read;
+    let io = |e: std::io::Error| DecodeError::Io(e.to_string());
+    let too_large = |len: u64| DecodeError::FileTooLarge {
+        mb: len >> 20,
+        max_mb: MAX_FILE_BYTES >> 20,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_dir() {
         return Err(DecodeError::Io("it is a folder, not a file".into()));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(DecodeError::FileTooLarge {
-            mb: meta.len() >> 20,
-            max_mb: MAX_FILE_BYTES >> 20,
-        });
+    if !meta.is_file() {
+        return Err(DecodeError::Io(
+            "it is not a regular file (a device, pipe or socket)".into(),
+        ));
     }
-    std::fs::read(path).map_err(|e| DecodeError::Io(e.to_string()))
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// The container formats we decode.
@@ -305,6 +325,12 @@ mod tests {
         let f = RgbFrame::new(2, 1, vec![255, 0, 0, 0, 255, 0]).unwrap();
         let o = orient(f, 8);
         assert_eq!(o.pixel(0, 0), [0, 255, 0]);
+    }
+
+    #[test]
+    fn devices_are_refused_not_read_forever() {
+        let e = read_file(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[test]
