@@ -283,3 +283,25 @@ fn an_item_tag_that_does_not_exist_is_refused_before_parsing() {
     g.splice(at..at, sq);
     assert!(lengths::check(&g[128..]).is_ok());
 }
+
+#[test]
+fn a_length_inside_an_undefined_length_ob_is_checked_too() {
+    // The parser reads an OB of undefined length (not pixel data) as a
+    // sequence of items; a length inside an item must fit the file as well.
+    let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
+    let mut ob = [0x09u16.to_le_bytes(), 0x1010u16.to_le_bytes()].concat();
+    ob.extend_from_slice(b"OB\0\0");
+    ob.extend_from_slice(&u32::MAX.to_le_bytes());
+    ob.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
+    ob.extend_from_slice(&u32::MAX.to_le_bytes());
+    // (0009,1011) UN claiming 0x4000_0000 bytes.
+    ob.extend_from_slice(&[0x09, 0, 0x11, 0x10, b'U', b'N', 0, 0]);
+    ob.extend_from_slice(&0x4000_0000u32.to_le_bytes());
+    f.splice(at..at, ob);
+    assert!(matches!(
+        lengths::check(&f[128..]),
+        Err(DecodeError::Truncated)
+    ));
+    assert!(decode(&f, &Limits::default()).is_err());
+}
