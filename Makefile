@@ -7,6 +7,7 @@
 #   make test        format check, clippy, and every test, with real OpenVINO inference
 #   make bench       speed, side by side with the original Python pipeline
 #   make torture     the register's SIGKILL durability test, 2000 kills (~6 min)
+#   make fuzz        cargo-fuzz on the image and DICOM decoders, FUZZ_SECONDS (300) per target
 #   make venv        the OpenVINO runtime (PyPI wheel) in .venv
 #   make bench-venv  the original pipeline's Python (OpenVINO, Pillow, numpy) in .bench-venv
 
@@ -23,7 +24,7 @@ BIN         := target/release/onemed
 export ONEMED_MODELS ?= $(SHARED)/models
 export OPENVINO_INSTALL_DIR ?= $(abspath $(VENV))
 
-.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain torture
+.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain torture fuzz
 
 all: build
 
@@ -98,8 +99,17 @@ bench: build bench-venv
 torture: toolchain venv
 	ONEMED_TORTURE_ITERATIONS=2000 $(CARGO) test --release --test records torture -- --nocapture
 
+# The decoders under libFuzzer + AddressSanitizer for a bounded time per
+# target (stable Rust: scripts/fuzz.sh sets RUSTC_BOOTSTRAP=1 for cargo-fuzz's
+# flags). The first run installs cargo-fuzz and builds for ~10 minutes.
+# Crashes land in fuzz/artifacts/; fixed ones are kept in tests/regressions/.
+FUZZ_SECONDS ?= 300
+fuzz: toolchain deps
+	SHARED="$(SHARED)" bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
 	$(CARGO) clean
+	rm -rf fuzz/target
 	rm -rf $(VENV) $(BENCH_VENV)
 
 # ---- Kiosk firmware (systemd): install, boot-to-ready ----------------------
