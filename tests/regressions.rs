@@ -1,0 +1,120 @@
+//! The inputs fuzzing found (`tests/regressions/<target>/`) replayed in
+//! process with every allocation counted: each must be refused, and refused
+//! cheaply. Several of them were not crashes but decompression bombs of a
+//! kind: a few hundred bytes that made the DICOM parser allocate a gigabyte
+//! before failing, which on the kiosk (and in the fuzzer) is a slow unit or an
+//! out-of-memory kill. `tests/corpus.rs` replays the same files through
+//! `onemed analyze` for the error line.
+//!
+//! One test in this binary, so no other test thread allocates meanwhile.
+
+use onemed::decode::{self, dicom, Limits};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+/// Counts the bytes allocated now and the most at any moment.
+struct Counting;
+
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = NOW.fetch_add(by, Relaxed) + by;
+    PEAK.fetch_max(now, Relaxed);
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; only the
+// counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        NOW.fetch_sub(layout.size(), Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            NOW.fetch_sub(layout.size(), Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The most a refused input of a few kilobytes may cost: a 224x224 fit and a
+/// parsed header are well under a megabyte; the bombs cost over 800 MB.
+const BUDGET: usize = 64 << 20;
+
+/// Runs `f`, returning its result and the most it allocated at once.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = NOW.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    let out = f();
+    (out, PEAK.load(Relaxed).saturating_sub(base))
+}
+
+#[test]
+fn fuzz_findings_are_refused_without_a_large_allocation() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let limits = Limits::default();
+    let mut seen = 0;
+    let mut problems = Vec::new();
+    for target in ["decode_image", "dicom"] {
+        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+        paths.sort();
+        for p in paths.iter().filter(|p| p.is_file()) {
+            seen += 1;
+            let mut bytes = std::fs::read(p).unwrap();
+            // As the dicom fuzz target does: a preamble and DICM in front.
+            if target == "dicom" && !dicom::is_dicom(&bytes) {
+                bytes = [&[0u8; 128][..], b"DICM", &bytes].concat();
+            }
+            let name = format!("{target}/{}", p.file_name().unwrap().to_string_lossy());
+            let (prepared, peak) =
+                peak_of(|| onemed::preprocess::prepare(&bytes, &limits, 224).map(|_| ()));
+            let (decoded, peak_decode) = peak_of(|| decode::decode(&bytes, &limits).map(|_| ()));
+            let peak = peak.max(peak_decode);
+            eprintln!(
+                "{name}: {} bytes, peak {:.1} MB, {}",
+                bytes.len(),
+                peak as f64 / 1e6,
+                match &prepared {
+                    Ok(()) => "analysed".to_string(),
+                    Err(e) => e.to_string(),
+                }
+            );
+            if prepared.is_ok() || decoded.is_ok() {
+                problems.push(format!("{name}: decoded, but it is not a valid image"));
+            }
+            if peak > BUDGET {
+                problems.push(format!(
+                    "{name}: {:.0} MB allocated at once to refuse {} bytes",
+                    peak as f64 / 1e6,
+                    bytes.len()
+                ));
+            }
+        }
+    }
+    assert!(seen > 0, "no inputs under {}", root.display());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
