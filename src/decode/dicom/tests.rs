@@ -305,3 +305,85 @@ fn a_length_inside_an_undefined_length_ob_is_checked_too() {
     ));
     assert!(decode(&f, &Limits::default()).is_err());
 }
+
+#[test]
+fn a_value_that_is_not_whole_numbers_is_refused() {
+    // (0028,6466) AT of 2 bytes: the parser reads no tag and skips nothing,
+    // then reads a length from inside the next value (found by fuzzing).
+    let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
+    f.splice(at..at, el(0x0028, 0x6466, b"AT", &[7, 0]));
+    let e = lengths::check(&f[128..]).unwrap_err();
+    assert!(e.to_string().contains("(0028,6466) holds 2 bytes"), "{e}");
+    // A US of 3 bytes, and an odd-length UL, the same.
+    for (vr, len) in [(b"US", 3u8), (b"UL", 6)] {
+        let mut g = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+        let mut e = [0x28u16.to_le_bytes(), 0x0034u16.to_le_bytes()].concat();
+        e.extend_from_slice(vr);
+        e.extend_from_slice(&[len, 0]);
+        e.extend(std::iter::repeat_n(0u8, usize::from(len)));
+        g.splice(at..at, e);
+        assert!(lengths::check(&g[128..]).is_err(), "{}", vr[0] as char);
+    }
+    // Text of odd length is read as it is: no refusal.
+    let mut g = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    let mut e = [0x08u16.to_le_bytes(), 0x1030u16.to_le_bytes()].concat();
+    e.extend_from_slice(b"LO\x03\0abc");
+    g.splice(at..at, e);
+    assert!(lengths::check(&g[128..]).is_ok());
+}
+
+#[test]
+fn the_meta_group_ends_where_its_group_length_says() {
+    // The parser reads the meta group by its length, whatever groups it
+    // holds: a meta element renumbered to another group is still meta, and
+    // the walk must not take it for the data set.
+    let f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    let mut g = f.clone();
+    let at = g.windows(4).position(|w| w == [0x02, 0, 0x02, 0]).unwrap();
+    g[at..at + 2].copy_from_slice(&0x0202u16.to_le_bytes());
+    assert!(lengths::check(&g[128..]).is_ok());
+    // A group length that ends the meta group early hands the rest of it to
+    // the data set's decoder; with explicit VR both read it alike.
+    let mut h = f.clone();
+    h[128 + 12..128 + 16].copy_from_slice(&14u32.to_le_bytes());
+    assert!(lengths::check(&h[128..]).is_ok());
+    // A 1 GB length inside the meta group is refused as it is anywhere else.
+    let mut k = f;
+    let at = k.windows(4).position(|w| w == [0x02, 0, 0x12, 0]).unwrap();
+    k[at + 4..at + 12].copy_from_slice(b"OB\0\0\0\0\0\x40");
+    assert_eq!(lengths::check(&k[128..]), Err(DecodeError::Truncated));
+}
+
+#[test]
+fn implicit_vr_values_get_their_vr_from_the_dictionary() {
+    // Implicit VR little endian: Rows (0028,0010) is US in the dictionary, so
+    // 3 bytes of it are refused; an unknown private tag is UN, any length.
+    let implicit = |tag: (u16, u16), value: &[u8]| {
+        let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+        let ts = f
+            .windows(19)
+            .position(|w| w == b"1.2.840.10008.1.2.1")
+            .unwrap();
+        f.splice(ts..ts + 20, b"1.2.840.10008.1.2\0".iter().copied());
+        // The meta group is two bytes shorter now.
+        let len = u32::from_le_bytes(f[140..144].try_into().unwrap()) - 2;
+        f[140..144].copy_from_slice(&len.to_le_bytes());
+        let uid_len = ts - 2;
+        f[uid_len..uid_len + 2].copy_from_slice(&18u16.to_le_bytes());
+        let mut body = f[..128 + 16 + len as usize].to_vec();
+        body.extend([tag.0.to_le_bytes(), tag.1.to_le_bytes()].concat());
+        body.extend((value.len() as u32).to_le_bytes());
+        body.extend(value);
+        body
+    };
+    assert!(lengths::check(&implicit((0x0028, 0x0010), &[1, 0])[128..]).is_ok());
+    let e = lengths::check(&implicit((0x0028, 0x0010), &[1, 0, 0])[128..]).unwrap_err();
+    assert!(e.to_string().contains("not a whole number of US"), "{e}");
+    assert!(lengths::check(&implicit((0x0009, 0x1001), &[1, 0, 0])[128..]).is_ok());
+    let huge = [&[0x28u8, 0, 0x10, 0][..], &0x4000_0000u32.to_le_bytes()].concat();
+    let mut f = implicit((0x0009, 0x1001), &[]);
+    f.truncate(f.len() - 8);
+    f.extend(huge);
+    assert_eq!(lengths::check(&f[128..]), Err(DecodeError::Truncated));
+}
