@@ -50,7 +50,10 @@ summary=()
 status=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "fuzz/artifacts/$t" "fuzz/corpus/$t"
-  before=$(find "fuzz/artifacts/$t" -type f | wc -l)
+  # Crashes, OOMs, timeouts, leaks; slow-unit-* files are listed apart.
+  crashes_in() { find "fuzz/artifacts/$t" -type f ! -name 'slow-unit-*' | wc -l; }
+  slow_in() { find "fuzz/artifacts/$t" -type f -name 'slow-unit-*' | wc -l; }
+  before=$(crashes_in); slow_before=$(slow_in)
   log="fuzz/artifacts/$t.log"
   extra=()
   [ -f "fuzz/$t.dict" ] && extra+=("-dict=fuzz/$t.dict")
@@ -66,15 +69,15 @@ for t in "${TARGETS[@]}"; do
   # -jobs writes fuzz-<n>.log files in the working directory.
   if [ "$JOBS" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi
   runs=$(grep -h '^stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
-  after=$(find "fuzz/artifacts/$t" -type f | wc -l)
+  after=$(crashes_in); slow=$(( $(slow_in) - slow_before ))
   corpus=$(find "fuzz/corpus/$t" -type f | wc -l)
   crashes=$(( after - before ))
   if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     status=1
     grep -hE 'ERROR: libFuzzer|ERROR: AddressSanitizer|panicked at|SUMMARY' "$log" | head -5 || true
   fi
-  summary+=("$(printf '%-13s %4ss  %10s execs  corpus %5s  new crashes %s  (exit %s)' \
-    "$t" "$SECS" "$runs" "$corpus" "$crashes" "$rc")")
+  summary+=("$(printf '%-13s %4ss  %10s execs  corpus %5s  new crashes %s  new slow units %s  (exit %s)' \
+    "$t" "$SECS" "$runs" "$corpus" "$crashes" "$slow" "$rc")")
 done
 
 echo "== summary"

@@ -59,15 +59,13 @@ fn value_width(vr: VR) -> u32 {
 
 /// `body` starts at `DICM`.
 pub(super) fn check(body: &[u8]) -> Result<(), DecodeError> {
-    // (0002,0000) UL of 4 bytes comes first, or the parser refuses the file.
-    let meta_end = match (u32_at(body, 4), body.get(8..10), u16_at(body, 10)) {
-        (Some(0x0000_0002), Some(b"UL"), Some(4)) => u32_at(body, 12).map(|l| 16 + l as usize),
-        _ => None,
-    };
-    let Some(meta_end) = meta_end else {
+    // (0002,0000) of 4 bytes comes first, or the parser refuses the file. It
+    // checks neither the VR (UL) nor the value; the meta group is as long as
+    // the value says.
+    let Some((group_length, mut pos)) = group_length(body) else {
         return Ok(());
     };
-    let mut pos = 16;
+    let meta_end = pos + group_length as usize;
     let mut meta = true;
     let mut explicit = true;
     let mut fragments = false;
@@ -108,9 +106,11 @@ pub(super) fn check(body: &[u8]) -> Result<(), DecodeError> {
         pos += head;
         if meta {
             // The meta reader skips or reads each value by its length, never
-            // walking into one; an undefined length there fails the parse.
+            // walking into one, and would read an undefined length as 4 GB.
             if len == UNDEFINED {
-                return Ok(());
+                return Err(DecodeError::Corrupt(format!(
+                    "the DICOM file is damaged (meta element ({group:04X},{element:04X}) has no length)"
+                )));
             }
             fits(body, pos, len)?;
             if (group, element) == (0x0002, 0x0010) {
@@ -165,6 +165,22 @@ pub(super) fn check(body: &[u8]) -> Result<(), DecodeError> {
         }
     }
     Ok(())
+}
+
+/// The value of (0002,0000) when it has 4 bytes, and where the meta group
+/// starts: as the parser reads it, whatever its VR.
+fn group_length(body: &[u8]) -> Option<(u32, usize)> {
+    if u32_at(body, 4)? != 0x0000_0002 {
+        return None;
+    }
+    let vr = body.get(8..10)?;
+    let (len, head) = if SHORT_VRS.iter().any(|s| s.as_slice() == vr) {
+        (u32::from(u16_at(body, 10)?), 8)
+    } else {
+        (u32_at(body, 12)?, 12)
+    };
+    (len == 4).then_some(())?;
+    Some((u32_at(body, 4 + head)?, 4 + head + 4))
 }
 
 fn fits(body: &[u8], pos: usize, len: u32) -> Result<(), DecodeError> {

@@ -387,3 +387,23 @@ fn implicit_vr_values_get_their_vr_from_the_dictionary() {
     f.extend(huge);
     assert_eq!(lengths::check(&f[128..]), Err(DecodeError::Truncated));
 }
+
+#[test]
+fn a_group_length_of_another_vr_is_followed_as_the_parser_does() {
+    // The parser takes (0002,0000) of any VR with 4 bytes (found by fuzzing:
+    // with "SS" the walk used to step aside and a 1.3 GB length went by).
+    let f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+    let mut g = f.clone();
+    g[128 + 8..128 + 10].copy_from_slice(b"SS");
+    let rows = g.windows(4).position(|w| w == [0x28, 0, 0x10, 0]).unwrap();
+    g[rows + 4..rows + 8].copy_from_slice(b"OB\0\0");
+    g.splice(rows + 8..rows + 8, 0x5000_0000u32.to_le_bytes());
+    assert_eq!(lengths::check(&g[128..]), Err(DecodeError::Truncated));
+    // A meta element without a length is refused: the meta reader would
+    // take it for 4 GB.
+    let mut h = f;
+    let at = h.windows(4).position(|w| w == [0x02, 0, 0x12, 0]).unwrap();
+    h[at + 4..at + 12].copy_from_slice(b"OB\0\0\xFF\xFF\xFF\xFF");
+    let e = lengths::check(&h[128..]).unwrap_err();
+    assert!(e.to_string().contains("has no length"), "{e}");
+}
