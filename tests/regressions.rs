@@ -95,9 +95,9 @@ fn fuzz_findings_are_refused_without_a_large_allocation() {
             let (decoded, peak_decode) = peak_of(|| decode::decode(&bytes, &limits).map(|_| ()));
             let peak = peak.max(peak_decode);
             eprintln!(
-                "{name}: {} bytes, peak {:.1} MB, {}",
+                "{name}: {} bytes, peak {} kB, {}",
                 bytes.len(),
-                peak as f64 / 1e6,
+                peak / 1000,
                 match &prepared {
                     Ok(()) => "analysed".to_string(),
                     Err(e) => e.to_string(),
