@@ -157,9 +157,14 @@ pub struct Supervision {
 
 /// Starts, on the UI thread, a timer that sends READY=1 as soon as
 /// `is_ready` says so, and a timer that pings the watchdog at
-/// [`watchdog_interval`]. Nothing starts when systemd is not listening.
-/// Call it before running the event loop and keep the result alive.
-pub fn supervise(is_ready: impl Fn() -> bool + 'static) -> Supervision {
+/// [`watchdog_interval`] while `is_alive` says so (a frozen UI thread sends
+/// nothing; a hung worker makes `is_alive` false). Nothing starts when
+/// systemd is not listening. Call it before running the event loop and keep
+/// the result alive.
+pub fn supervise(
+    is_ready: impl Fn() -> bool + 'static,
+    is_alive: impl Fn() -> bool + 'static,
+) -> Supervision {
     if !enabled() {
         return Supervision {
             _watchdog: None,
@@ -170,7 +175,11 @@ pub fn supervise(is_ready: impl Fn() -> bool + 'static) -> Supervision {
     let watchdog_timer = watchdog_interval().map(|every| {
         log::info!("systemd watchdog: pinging every {every:?}");
         let t = slint::Timer::default();
-        t.start(slint::TimerMode::Repeated, every, watchdog);
+        t.start(slint::TimerMode::Repeated, every, move || {
+            if is_alive() {
+                watchdog();
+            }
+        });
         t
     });
     let ready_timer = Rc::new(slint::Timer::default());

@@ -30,6 +30,7 @@ struct RawSettings {
     #[serde(default)]
     import_paths: Vec<PathBuf>,
     max_attempts: Option<u32>,
+    job_deadline_s: Option<u64>,
     data_dir: Option<PathBuf>,
     kiosk_id: Option<String>,
     operator: Option<String>,
@@ -114,6 +115,9 @@ pub struct Settings {
     pub import_paths: Vec<PathBuf>,
     /// Unusable pictures before "Could not assess — refer".
     pub max_attempts: u32,
+    /// Seconds an analysis or a save may run before its worker counts as
+    /// hung: the watchdog then stops, and systemd restarts the kiosk.
+    pub job_deadline_s: u64,
     /// Where the register (SQLite) and the saved images live.
     pub data_dir: PathBuf,
     /// This kiosk's name on records, slips and exports.
@@ -138,6 +142,7 @@ impl Default for Settings {
             camera: "auto".into(),
             import_paths: Vec::new(),
             max_attempts: crate::kiosk::flow::DEFAULT_MAX_ATTEMPTS,
+            job_deadline_s: 60,
             data_dir: default_data_dir(),
             kiosk_id: default_kiosk_id(),
             operator: "nurse".into(),
@@ -222,6 +227,9 @@ impl Settings {
         if raw.max_attempts == Some(0) {
             return Err(invalid("max_attempts must be at least 1".into()));
         }
+        if raw.job_deadline_s == Some(0) {
+            return Err(invalid("job_deadline_s must be at least 1".into()));
+        }
         if raw.max_image_pixels == Some(0) {
             return Err(invalid("max_image_pixels must be positive".into()));
         }
@@ -236,6 +244,7 @@ impl Settings {
             camera: raw.camera.unwrap_or(d.camera),
             import_paths: raw.import_paths,
             max_attempts: raw.max_attempts.unwrap_or(d.max_attempts),
+            job_deadline_s: raw.job_deadline_s.unwrap_or(d.job_deadline_s),
             data_dir: raw.data_dir.unwrap_or(d.data_dir),
             kiosk_id: raw.kiosk_id.unwrap_or(d.kiosk_id),
             operator: raw.operator.unwrap_or(d.operator),

@@ -162,6 +162,35 @@ impl Kiosk {
         self.state.borrow().ready
     }
 
+    /// False once an analysis or a save has run past the deadline
+    /// (`job_deadline_s`): its worker is hung. The watchdog asks before each
+    /// ping and stops, so systemd restarts the kiosk; the screen says so.
+    pub fn is_alive(&self) -> bool {
+        let overdue = {
+            let st = self.state.borrow();
+            st.liveness.overdue(Instant::now(), st.job_deadline)
+        };
+        let Some(o) = overdue else {
+            return true;
+        };
+        if !std::mem::replace(&mut self.state.borrow_mut().hung, true) {
+            let secs = o.running.as_secs();
+            log::error!(
+                "{} has run for {secs} s (deadline {} s): its worker is hung; \
+                 stopping the watchdog so that the kiosk is restarted",
+                o.what,
+                self.state.borrow().job_deadline.as_secs()
+            );
+            crate::notify::status(&format!("hung: {} has run for {secs} s", o.what));
+            self.say(format!(
+                "Something is stuck ({} has taken {secs} s). The kiosk is restarting \
+                 itself; every saved record is safe.",
+                o.what
+            ));
+        }
+        false
+    }
+
     fn init(self: &Rc<Self>) {
         let g = self.g();
         g.set_ready(false);
@@ -333,7 +362,11 @@ impl Kiosk {
                 file,
             } => {
                 let result = result.map(|a| *a);
-                let pending = self.state.borrow_mut().pending.remove(&id);
+                let pending = {
+                    let mut st = self.state.borrow_mut();
+                    st.liveness.finished(id);
+                    st.pending.remove(&id)
+                };
                 match pending {
                     Some(Pending::Still { tapped }) => {
                         if let Some(f) = decoded {
@@ -538,6 +571,7 @@ impl Kiosk {
             let id = st.next_id;
             st.next_id += 1;
             st.pending.insert(id, pending);
+            st.liveness.started(id, "an analysis", Instant::now());
             (id, tool)
         };
         if !self
@@ -545,7 +579,10 @@ impl Kiosk {
             .borrow()
             .submit(Job::Analyze { id, tool, input })
         {
-            self.state.borrow_mut().pending.remove(&id);
+            let mut st = self.state.borrow_mut();
+            st.pending.remove(&id);
+            st.liveness.finished(id);
+            drop(st);
             self.say("The screening engine has stopped; restart the kiosk.");
             return false;
         }

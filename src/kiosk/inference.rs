@@ -82,13 +82,27 @@ impl InferenceWorker {
 }
 
 impl Drop for InferenceWorker {
+    /// Stops the worker after its current job; a worker still busy after
+    /// [`STOP_WAIT`] (hung) is left behind rather than hanging the caller,
+    /// the UI thread.
     fn drop(&mut self) {
         let _ = self.tx.send(Job::Stop);
         if let Some(h) = self.handle.take() {
-            let _ = h.join();
+            let t0 = std::time::Instant::now();
+            while !h.is_finished() && t0.elapsed() < STOP_WAIT {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            } else {
+                log::error!("the inference worker did not stop within {STOP_WAIT:?}: left behind");
+            }
         }
     }
 }
+
+/// How long dropping the worker waits for it to finish its job.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
     let t0 = std::time::Instant::now();
@@ -119,9 +133,18 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
         load_ms: t0.elapsed().as_secs_f64() * 1000.0,
     }));
     let limits = settings.limits();
+    let stall = injected_stall();
     for job in rx {
         match job {
             Job::Stop => return,
+            Job::Analyze { .. } if stall => {
+                log::warn!(
+                    "fault injected (ONEMED_FAULT=stall-analysis): the inference worker hangs"
+                );
+                loop {
+                    std::thread::park();
+                }
+            }
             Job::Analyze { id, tool, input } => {
                 let (result, decoded, file) = match input {
                     Input::Frame(f) => (
@@ -162,4 +185,11 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
             }
         }
     }
+}
+
+/// Fault injection for tests of the watchdog: `ONEMED_FAULT=stall-analysis`
+/// makes the worker hang on its first job, as a wedged GPU driver would. The
+/// detection and restart that follow are the real ones.
+fn injected_stall() -> bool {
+    std::env::var("ONEMED_FAULT").is_ok_and(|v| v == "stall-analysis")
 }

@@ -12,6 +12,7 @@ mod ct;
 pub mod flow;
 mod history;
 pub mod inference;
+mod liveness;
 mod patient;
 pub mod preview;
 mod register;
@@ -53,11 +54,27 @@ pub fn run(settings: &Settings, fullscreen: bool) -> anyhow::Result<()> {
         kiosk.window().window().set_fullscreen(true);
     }
     // systemd (Type=notify): READY=1 once the models have loaded, watchdog
-    // pings from this (the UI) thread, STOPPING=1 when the loop ends.
-    let weak = Rc::downgrade(&kiosk);
-    let supervision =
-        crate::notify::supervise(move || weak.upgrade().is_some_and(|k| k.is_ready()));
+    // pings from this (the UI) thread while no worker job is overdue,
+    // STOPPING=1 when the loop ends.
+    let (weak, alive) = (Rc::downgrade(&kiosk), Rc::downgrade(&kiosk));
+    let supervision = crate::notify::supervise(
+        move || weak.upgrade().is_some_and(|k| k.is_ready()),
+        move || alive.upgrade().is_some_and(|k| k.is_alive()),
+    );
+    // Without systemd too, a hung worker is said on the screen.
+    let check = slint::Timer::default();
+    let k = Rc::downgrade(&kiosk);
+    check.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_secs(2),
+        move || {
+            if let Some(k) = k.upgrade() {
+                k.is_alive();
+            }
+        },
+    );
     let result = kiosk.window().run();
+    drop(check);
     crate::notify::stopping();
     drop(supervision);
     result?;

@@ -5,6 +5,7 @@
 use super::app::Kiosk;
 use super::state::StoreReq;
 use crate::records::{self, Reply, StoreEvent};
+use std::time::Instant;
 
 impl Kiosk {
     /// Sends a job to the store worker, remembering what it was for.
@@ -12,11 +13,19 @@ impl Kiosk {
         let req = {
             let mut st = self.state.borrow_mut();
             let req = st.next_req();
+            // Exports and purges copy or delete many files: no deadline.
+            if let Some(what) = purpose.deadlined() {
+                st.liveness.started(req, what, Instant::now());
+            }
             st.store_reqs.insert(req, purpose);
             req
         };
         if !self.store.submit(job(req)) {
-            let purpose = self.state.borrow_mut().store_reqs.remove(&req);
+            let purpose = {
+                let mut st = self.state.borrow_mut();
+                st.liveness.finished(req);
+                st.store_reqs.remove(&req)
+            };
             if let Some(p) = purpose {
                 self.store_answer(p, Err("the register has stopped; restart the kiosk".into()));
             }
@@ -28,7 +37,11 @@ impl Kiosk {
             StoreEvent::Opened(Ok(())) => self.register_ok("Register ready"),
             StoreEvent::Opened(Err(e)) => self.register_fault(&e),
             StoreEvent::Done { req, result } => {
-                let purpose = self.state.borrow_mut().store_reqs.remove(&req);
+                let purpose = {
+                    let mut st = self.state.borrow_mut();
+                    st.liveness.finished(req);
+                    st.store_reqs.remove(&req)
+                };
                 match purpose {
                     Some(p) => self.store_answer(p, result),
                     None => log::warn!("register answer {req} arrived for nothing pending"),

@@ -3,6 +3,7 @@
 //! the controller's methods change it.
 
 use super::flow::{Attempts, ResultView};
+use super::liveness::Liveness;
 use super::visit::Capture;
 use crate::admin::Lockout;
 use crate::analysis::Analysis;
@@ -48,6 +49,21 @@ pub enum StoreReq {
     OpenVisit,
     Export,
     Purge,
+}
+
+impl StoreReq {
+    /// What the job is called when it overruns the deadline; `None` for the
+    /// long ones (export, purge), which have none.
+    pub fn deadlined(&self) -> Option<&'static str> {
+        match self {
+            StoreReq::SaveStill { .. } | StoreReq::SaveSlice { .. } => Some("a save"),
+            StoreReq::StartVisit | StoreReq::FinishVisit | StoreReq::SetPrinted => {
+                Some("a register update")
+            }
+            StoreReq::History | StoreReq::OpenVisit => Some("a register search"),
+            StoreReq::Export | StoreReq::Purge => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -143,6 +159,11 @@ pub struct State {
     pub next_id: u64,
     pub pending: BTreeMap<u64, Pending>,
     pub store_reqs: BTreeMap<u64, StoreReq>,
+    /// Analyses and saves in flight, for the watchdog (see `liveness`).
+    pub liveness: Liveness,
+    pub job_deadline: std::time::Duration,
+    /// A job has outlived the deadline: the watchdog has stopped.
+    pub hung: bool,
     pub ready: bool,
     pub unavailable: BTreeMap<String, String>,
     pub ct: CtState,
@@ -174,6 +195,9 @@ impl State {
             next_id: 1,
             pending: BTreeMap::new(),
             store_reqs: BTreeMap::new(),
+            liveness: Liveness::default(),
+            job_deadline: std::time::Duration::from_secs(settings.job_deadline_s),
+            hung: false,
             ready: false,
             unavailable: BTreeMap::new(),
             ct: CtState::default(),
