@@ -27,33 +27,6 @@ fn json_lines(o: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// A PNG header (signature + IHDR) claiming `w` x `h` RGB pixels, no data.
-fn png_header(w: u32, h: u32) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut c = !0u32;
-        for &b in data {
-            c ^= u32::from(b);
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        !c
-    }
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    v.extend_from_slice(&13u32.to_be_bytes());
-    v.extend_from_slice(&ihdr);
-    v.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    v
-}
-
 /// A real JPEG whose SOF header is patched to claim `w` x `h`.
 fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
     let mut b = std::fs::read(sample("skin-lesion/benign/25.jpg")).unwrap();
@@ -93,11 +66,15 @@ fn bad_files() -> BadFiles {
         .write_to(&mut std::io::Cursor::new(&mut one), image::ImageFormat::Png)
         .unwrap();
     put("one-pixel.png", &one, "too small");
-    put("bomb.png", &png_header(60_000, 60_000), "too large");
+    put(
+        "bomb.png",
+        &common::png_claiming(60_000, 60_000, None),
+        "too large",
+    );
     put("bomb.jpg", &jpeg_claiming(60_000, 60_000), "too large");
     put(
         "garbage-after-header.png",
-        &[png_header(640, 480), vec![0x55; 4000]].concat(),
+        &[common::png_claiming(640, 480, None), vec![0x55; 4000]].concat(),
         "damaged",
     );
     BadFiles { _dir: dir, files }

@@ -116,3 +116,36 @@ pub fn models_copy(skip: &Path) -> tempfile::TempDir {
     }
     d
 }
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// One PNG chunk, with its CRC.
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let body = [kind, data].concat();
+    let len = (data.len() as u32).to_be_bytes();
+    [&len[..], &body, &crc32(&body).to_be_bytes()].concat()
+}
+
+/// A PNG (signature, IHDR with a correct CRC) claiming `w` x `h` RGB pixels,
+/// with this IDAT and an IEND when given.
+pub fn png_claiming(w: u32, h: u32, idat: Option<&[u8]>) -> Vec<u8> {
+    let ihdr = [&w.to_be_bytes()[..], &h.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
+    let mut v = [&b"\x89PNG\r\n\x1a\n"[..], &png_chunk(b"IHDR", &ihdr)].concat();
+    if let Some(d) = idat {
+        v.extend([png_chunk(b"IDAT", d), png_chunk(b"IEND", &[])].concat());
+    }
+    v
+}
