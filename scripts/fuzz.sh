@@ -29,6 +29,8 @@ TIMEOUT=${FUZZ_TIMEOUT:-20}      # seconds for one input: longer is a hang
 JOBS=${FUZZ_JOBS:-1}             # parallel fuzzing processes per target
 
 export RUSTC_BOOTSTRAP=1
+# libFuzzer itself is C++: clang++ (scripts/setup-system.sh) when no c++ is found.
+command -v c++ >/dev/null || export CXX=${CXX:-clang++}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 # The fuzz crate is a workspace of its own: give it the kiosk's dependency versions.
