@@ -101,7 +101,8 @@ torture: toolchain venv
 
 # The decoders under libFuzzer + AddressSanitizer for a bounded time per
 # target (stable Rust: scripts/fuzz.sh sets RUSTC_BOOTSTRAP=1 for cargo-fuzz's
-# flags). The first run installs cargo-fuzz and builds for ~10 minutes.
+# flags). The first run installs cargo-fuzz and builds the instrumented
+# crate from scratch (~30 minutes on 2 cores; later runs rebuild only what changed).
 # Crashes land in fuzz/artifacts/; fixed ones are kept in tests/regressions/.
 FUZZ_SECONDS ?= 300
 fuzz: toolchain deps
