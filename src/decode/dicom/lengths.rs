@@ -89,17 +89,8 @@ pub(super) fn check(body: &[u8]) -> Result<(), DecodeError> {
                 None => return Ok(()),
             }
         } else {
-            let Some(letters) = body.get(pos + 4..pos + 6) else {
-                return Ok(());
-            };
-            let len = if SHORT_VRS.iter().any(|s| s.as_slice() == letters) {
-                u16_at(body, pos + 6).map(|l| (u32::from(l), 8))
-            } else {
-                u32_at(body, pos + 8).map(|l| (l, 12))
-            };
-            let vr = VR::from_binary([letters[0], letters[1]]).unwrap_or(VR::UN);
-            match len {
-                Some((len, head)) => (vr, len, head),
+            match explicit_header(body, pos) {
+                Some(h) => h,
                 None => return Ok(()),
             }
         };
@@ -167,18 +158,27 @@ pub(super) fn check(body: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
+/// The explicit VR element header at `pos`: its VR (UN when unknown, as the
+/// parser has it), value length and header size (8 with a 16-bit length, 12
+/// with a 32-bit one).
+fn explicit_header(body: &[u8], pos: usize) -> Option<(VR, u32, usize)> {
+    let letters = body.get(pos + 4..pos + 6)?;
+    let (len, head) = if SHORT_VRS.iter().any(|s| s.as_slice() == letters) {
+        (u32::from(u16_at(body, pos + 6)?), 8)
+    } else {
+        (u32_at(body, pos + 8)?, 12)
+    };
+    let vr = VR::from_binary([letters[0], letters[1]]).unwrap_or(VR::UN);
+    Some((vr, len, head))
+}
+
 /// The value of (0002,0000) when it has 4 bytes, and where the meta group
 /// starts: as the parser reads it, whatever its VR.
 fn group_length(body: &[u8]) -> Option<(u32, usize)> {
     if u32_at(body, 4)? != 0x0000_0002 {
         return None;
     }
-    let vr = body.get(8..10)?;
-    let (len, head) = if SHORT_VRS.iter().any(|s| s.as_slice() == vr) {
-        (u32::from(u16_at(body, 10)?), 8)
-    } else {
-        (u32_at(body, 12)?, 12)
-    };
+    let (_, len, head) = explicit_header(body, 4)?;
     (len == 4).then_some(())?;
     Some((u32_at(body, 4 + head)?, 4 + head + 4))
 }
