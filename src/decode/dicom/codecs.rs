@@ -223,6 +223,16 @@ fn frame_header(s: &[u8]) -> Option<Sof> {
 mod tests {
     use super::*;
 
+    /// The 64-byte RLE header: segment count, then these segment offsets.
+    fn rle_header(offsets: &[u32]) -> Vec<u8> {
+        let mut f = vec![0u8; 64];
+        f[0..4].copy_from_slice(&(offsets.len() as u32).to_le_bytes());
+        for (i, o) in offsets.iter().enumerate() {
+            f[4 + 4 * i..8 + 4 * i].copy_from_slice(&o.to_le_bytes());
+        }
+        f
+    }
+
     #[test]
     fn packbits_runs_and_literals() {
         // literal 3 bytes, repeat 0x07 four times, no-op, literal 1 byte.
@@ -243,10 +253,7 @@ mod tests {
     fn a_tiny_segment_claiming_a_huge_image_is_refused_before_allocating() {
         // One repeat run (128 bytes) cannot fill 50 megapixels: refused by the
         // length walk ("too short"), not after allocating 100 MB per plane.
-        let mut f = vec![0u8; 64];
-        f[0..4].copy_from_slice(&2u32.to_le_bytes());
-        f[4..8].copy_from_slice(&64u32.to_le_bytes());
-        f[8..12].copy_from_slice(&66u32.to_le_bytes());
+        let mut f = rle_header(&[64, 66]);
         f.extend_from_slice(&[0x81, 1, 0x81, 2]);
         assert_eq!(rle(&f, 128, 2).unwrap().len(), 256);
         let e = rle(&f, 50_000_000, 2).unwrap_err();
@@ -256,10 +263,7 @@ mod tests {
     #[test]
     fn rle_puts_the_high_byte_first() {
         // Two 16-bit samples 0x1234, 0x5678: segment 0 = [0x12, 0x56], segment 1 = [0x34, 0x78].
-        let mut f = vec![0u8; 64];
-        f[0..4].copy_from_slice(&2u32.to_le_bytes());
-        f[4..8].copy_from_slice(&64u32.to_le_bytes());
-        f[8..12].copy_from_slice(&67u32.to_le_bytes());
+        let mut f = rle_header(&[64, 67]);
         f.extend_from_slice(&[1, 0x12, 0x56, 1, 0x34, 0x78]);
         assert_eq!(rle(&f, 2, 2).unwrap(), [0x34, 0x12, 0x78, 0x56]);
         assert!(rle(&f, 3, 2).is_err());

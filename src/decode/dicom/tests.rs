@@ -8,16 +8,30 @@ fn el(group: u16, element: u16, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
     if value.len() % 2 == 1 {
         value.push(if vr == b"UI" || vr == b"OB" { 0 } else { b' ' });
     }
-    let mut v = [group.to_le_bytes(), element.to_le_bytes()].concat();
-    v.extend_from_slice(vr);
-    if lengths::SHORT_VRS.contains(&vr) {
-        v.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    let mut v = if lengths::SHORT_VRS.contains(&vr) {
+        let tag = [group.to_le_bytes(), element.to_le_bytes()].concat();
+        [&tag[..], vr, &(value.len() as u16).to_le_bytes()].concat()
     } else {
-        v.extend_from_slice(&[0, 0]);
-        v.extend_from_slice(&(value.len() as u32).to_le_bytes());
-    }
+        long_header(group, element, vr, value.len() as u32)
+    };
     v.extend_from_slice(&value);
     v
+}
+
+/// An explicit VR header with a 32-bit length (`u32::MAX`: undefined), no value.
+fn long_header(group: u16, element: u16, vr: &[u8; 2], len: u32) -> Vec<u8> {
+    let tag = [group.to_le_bytes(), element.to_le_bytes()].concat();
+    [&tag[..], vr, &[0, 0], &len.to_le_bytes()].concat()
+}
+
+/// An item-group header (FFFE,`element`) with this length.
+fn item_header(element: u16, len: u32) -> Vec<u8> {
+    [
+        &0xFFFEu16.to_le_bytes()[..],
+        &element.to_le_bytes(),
+        &len.to_le_bytes(),
+    ]
+    .concat()
 }
 
 fn us(v: u16) -> Vec<u8> {
@@ -261,13 +275,9 @@ fn an_item_tag_that_does_not_exist_is_refused_before_parsing() {
     // bit-flipped item delimiter: the parser would lose its place.
     let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
     let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
-    let mut sq = [0x08u16.to_le_bytes(), 0x1140u16.to_le_bytes()].concat();
-    sq.extend_from_slice(b"SQ\0\0");
-    sq.extend_from_slice(&u32::MAX.to_le_bytes());
+    let mut sq = long_header(0x0008, 0x1140, b"SQ", u32::MAX);
     for (element, len) in [(0xE000u16, u32::MAX), (0xE80D, 0), (0xE0DD, 0)] {
-        sq.extend_from_slice(&0xFFFEu16.to_le_bytes());
-        sq.extend_from_slice(&element.to_le_bytes());
-        sq.extend_from_slice(&len.to_le_bytes());
+        sq.extend(item_header(element, len));
     }
     f.splice(at..at, sq.clone());
     let e = lengths::check(&f[128..]).unwrap_err();
@@ -290,14 +300,10 @@ fn a_length_inside_an_undefined_length_ob_is_checked_too() {
     // sequence of items; a length inside an item must fit the file as well.
     let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
     let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
-    let mut ob = [0x09u16.to_le_bytes(), 0x1010u16.to_le_bytes()].concat();
-    ob.extend_from_slice(b"OB\0\0");
-    ob.extend_from_slice(&u32::MAX.to_le_bytes());
-    ob.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
-    ob.extend_from_slice(&u32::MAX.to_le_bytes());
+    let mut ob = long_header(0x0009, 0x1010, b"OB", u32::MAX);
+    ob.extend(item_header(0xE000, u32::MAX));
     // (0009,1011) UN claiming 0x4000_0000 bytes.
-    ob.extend_from_slice(&[0x09, 0, 0x11, 0x10, b'U', b'N', 0, 0]);
-    ob.extend_from_slice(&0x4000_0000u32.to_le_bytes());
+    ob.extend(long_header(0x0009, 0x1011, b"UN", 0x4000_0000));
     f.splice(at..at, ob);
     assert!(matches!(
         lengths::check(&f[128..]),
