@@ -353,29 +353,14 @@ fn a_thousand_malformed_files_each_get_one_clean_line() {
 
 #[test]
 fn fuzz_regressions_get_a_clean_answer() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     let dir = tempfile::tempdir().unwrap();
     let mut cases = Vec::new();
-    for target in ["decode_image", "dicom"] {
-        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        for p in paths.iter().filter(|p| p.is_file()) {
-            let mut bytes = std::fs::read(p).unwrap();
-            // As the dicom target does: a preamble and DICM in front of what lacks them.
-            if target == "dicom" && !decode::dicom::is_dicom(&bytes) {
-                bytes = [&[0u8; 128][..], b"DICM", &bytes].concat();
-            }
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let copy = dir
-                .path()
-                .join(format!("c{:04}-{target}-{name}", cases.len()));
-            std::fs::write(&copy, bytes).unwrap();
-            cases.push((copy, Error(None)));
-        }
+    for (name, bytes) in common::fuzz_regressions() {
+        let copy = dir
+            .path()
+            .join(format!("c{:04}-{}", cases.len(), name.replace('/', "-")));
+        std::fs::write(&copy, bytes).unwrap();
+        cases.push((copy, Error(None)));
     }
-    assert!(!cases.is_empty(), "no inputs under {}", root.display());
     check_all(&cases, dir.path());
 }

@@ -8,9 +8,10 @@
 //!
 //! One test in this binary, so no other test thread allocates meanwhile.
 
-use onemed::decode::{self, dicom, Limits};
+mod common;
+
+use onemed::decode::{self, Limits};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// Counts the bytes allocated now and the most at any moment.
@@ -72,49 +73,32 @@ fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 #[test]
 fn fuzz_findings_are_refused_without_a_large_allocation() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     let limits = Limits::default();
-    let mut seen = 0;
     let mut problems = Vec::new();
-    for target in ["decode_image", "dicom"] {
-        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
-        paths.sort();
-        for p in paths.iter().filter(|p| p.is_file()) {
-            seen += 1;
-            let mut bytes = std::fs::read(p).unwrap();
-            // As the dicom fuzz target does: a preamble and DICM in front.
-            if target == "dicom" && !dicom::is_dicom(&bytes) {
-                bytes = [&[0u8; 128][..], b"DICM", &bytes].concat();
+    for (name, bytes) in common::fuzz_regressions() {
+        let (prepared, peak) =
+            peak_of(|| onemed::preprocess::prepare(&bytes, &limits, 224).map(|_| ()));
+        let (decoded, peak_decode) = peak_of(|| decode::decode(&bytes, &limits).map(|_| ()));
+        let peak = peak.max(peak_decode);
+        eprintln!(
+            "{name}: {} bytes, peak {} kB, {}",
+            bytes.len(),
+            peak / 1000,
+            match &prepared {
+                Ok(()) => "analysed".to_string(),
+                Err(e) => e.to_string(),
             }
-            let name = format!("{target}/{}", p.file_name().unwrap().to_string_lossy());
-            let (prepared, peak) =
-                peak_of(|| onemed::preprocess::prepare(&bytes, &limits, 224).map(|_| ()));
-            let (decoded, peak_decode) = peak_of(|| decode::decode(&bytes, &limits).map(|_| ()));
-            let peak = peak.max(peak_decode);
-            eprintln!(
-                "{name}: {} bytes, peak {} kB, {}",
-                bytes.len(),
-                peak / 1000,
-                match &prepared {
-                    Ok(()) => "analysed".to_string(),
-                    Err(e) => e.to_string(),
-                }
-            );
-            if prepared.is_ok() || decoded.is_ok() {
-                problems.push(format!("{name}: decoded, but it is not a valid image"));
-            }
-            if peak > BUDGET {
-                problems.push(format!(
-                    "{name}: {:.0} MB allocated at once to refuse {} bytes",
-                    peak as f64 / 1e6,
-                    bytes.len()
-                ));
-            }
+        );
+        if prepared.is_ok() || decoded.is_ok() {
+            problems.push(format!("{name}: decoded, but it is not a valid image"));
+        }
+        if peak > BUDGET {
+            problems.push(format!(
+                "{name}: {:.0} MB allocated at once to refuse {} bytes",
+                peak as f64 / 1e6,
+                bytes.len()
+            ));
         }
     }
-    assert!(seen > 0, "no inputs under {}", root.display());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -149,3 +149,28 @@ pub fn png_claiming(w: u32, h: u32, idat: Option<&[u8]>) -> Vec<u8> {
     }
     v
 }
+
+/// The inputs fuzzing found (`tests/regressions/<target>/`), named
+/// `<target>/<file>`, as the fuzz target saw them: a `dicom` input without a
+/// preamble and `DICM` gets them put in front.
+pub fn fuzz_regressions() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut out = Vec::new();
+    for target in ["decode_image", "dicom"] {
+        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+        paths.sort();
+        for p in paths.iter().filter(|p| p.is_file()) {
+            let mut bytes = std::fs::read(p).unwrap();
+            if target == "dicom" && !onemed::decode::dicom::is_dicom(&bytes) {
+                bytes = [&[0u8; 128][..], b"DICM", &bytes].concat();
+            }
+            let name = format!("{target}/{}", p.file_name().unwrap().to_string_lossy());
+            out.push((name, bytes));
+        }
+    }
+    assert!(!out.is_empty(), "no inputs under {}", root.display());
+    out
+}
