@@ -26,5 +26,6 @@ pub mod notify;
 pub mod preprocess;
 pub mod quality;
 pub mod records;
+pub mod screening;
 pub mod serial;
 pub mod settings;

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 /// Where the settings file is looked for when none is named.
 pub const SYSTEM_CONFIG: &str = "/etc/onemed/kiosk.toml";
 
+/// Default number of unusable pictures before "Could not assess".
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
@@ -141,7 +144,7 @@ impl Default for Settings {
             gate_margin: BTreeMap::new(),
             camera: "auto".into(),
             import_paths: Vec::new(),
-            max_attempts: crate::kiosk::flow::DEFAULT_MAX_ATTEMPTS,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
             job_deadline_s: 60,
             data_dir: default_data_dir(),
             kiosk_id: default_kiosk_id(),

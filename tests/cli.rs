@@ -334,3 +334,252 @@ fn gpu_asked_for_but_absent_falls_back_to_cpu_and_says_so() {
     assert_eq!(v["device"], "CPU");
     assert_eq!(v["precision"], "f32");
 }
+
+/// `onemed screen` into a private data folder.
+fn screen(data: &Path, args: &[&str]) -> Output {
+    let data = data.display().to_string();
+    let mut all = vec!["screen", "--data", data.as_str()];
+    all.extend_from_slice(args);
+    let o = onemed(&all);
+    assert_no_panic(&o);
+    o
+}
+
+#[test]
+fn screen_one_eye_then_finish_never_says_no_referral() {
+    let d = tempfile::tempdir().unwrap();
+    let photo = sample("eye/no-diabetic-retinopathy/01_h.jpg");
+    let o = screen(
+        d.path(),
+        &[
+            "--patient",
+            "PAT-7",
+            "--tool",
+            "diabetic-retinopathy",
+            "--eye",
+            "right",
+            &photo,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["file"], photo.as_str());
+    assert_eq!(line["record_id"], 1);
+    assert_eq!(line["tool"], "diabetic-retinopathy");
+    assert!(line["input_sha256"].as_str().is_some_and(|s| s.len() == 64));
+    // Saved as the kiosk saves it: the original bytes, hashed.
+    let store = onemed::records::Store::open(d.path()).unwrap();
+    let rec = store.record(1).unwrap().unwrap();
+    assert_eq!(rec.eye, Some(onemed::records::Eye::Right));
+    assert_eq!(rec.patient_id, "PAT-7");
+    assert_eq!(rec.shown_kind, line["shown"].as_str().unwrap());
+    let saved = std::fs::read(store.image_path(&rec)).unwrap();
+    assert_eq!(saved, std::fs::read(&photo).unwrap());
+    drop(store);
+
+    let o = screen(d.path(), &["--patient", "PAT-7", "--finish"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let f: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    assert_eq!(f["patient"], "PAT-7");
+    assert_eq!(f["visit_id"], 1);
+    assert_eq!(f["records"], 1);
+    let expected = if line["shown"] == "refer" {
+        "refer"
+    } else {
+        "refer-incomplete"
+    };
+    assert_eq!(f["decision"], expected, "{f}");
+    assert_eq!(
+        f["not_screened"],
+        serde_json::json!([{"tool": "diabetic-retinopathy", "eye": "left"}])
+    );
+    // Stored as a code with its parts.
+    let store = onemed::records::Store::open(d.path()).unwrap();
+    let v = store.visit_summary(1).unwrap().unwrap();
+    assert_eq!(v.decision.unwrap().decision.code(), expected);
+    // The visit is closed: finishing again has nothing to finish.
+    let o = screen(d.path(), &["--patient", "PAT-7", "--finish"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("no open visit"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn screen_both_eyes_and_a_marked_tool_in_one_visit() {
+    let d = tempfile::tempdir().unwrap();
+    let mut shown = Vec::new();
+    for (eye, photo) in [
+        ("right", "eye/no-diabetic-retinopathy/01_h.jpg"),
+        ("left", "eye/no-diabetic-retinopathy/03_h.jpg"),
+    ] {
+        let o = screen(
+            d.path(),
+            &[
+                "--patient",
+                "P-1",
+                "--tool",
+                "diabetic-retinopathy",
+                "--eye",
+                eye,
+                &sample(photo),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let l = &json_lines(&o)[0];
+        assert_eq!(l["visit_id"], 1, "the same open visit");
+        shown.push(l["shown"].as_str().unwrap().to_string());
+    }
+    let o = screen(
+        d.path(),
+        &[
+            "--patient",
+            "P-1",
+            "--finish",
+            "--cannot-screen",
+            "skin-lesion::Patient refused",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let f: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    assert_eq!(
+        f["not_screened"],
+        serde_json::json!([{"tool": "skin-lesion", "eye": null, "reason": "Patient refused"}])
+    );
+    let refer = shown.iter().any(|s| s == "refer");
+    assert_eq!(
+        f["decision"],
+        if refer { "refer" } else { "refer-incomplete" }
+    );
+    assert!(f["line"]
+        .as_str()
+        .unwrap()
+        .contains("Skin lesion cannot be screened"));
+    // Without the marked tool, two clear eyes need no referral.
+    if shown.iter().all(|s| s == "clear") {
+        let d2 = tempfile::tempdir().unwrap();
+        for (eye, photo) in [
+            ("right", "eye/no-diabetic-retinopathy/01_h.jpg"),
+            ("left", "eye/no-diabetic-retinopathy/03_h.jpg"),
+        ] {
+            let o = screen(
+                d2.path(),
+                &[
+                    "--patient",
+                    "P-2",
+                    "--tool",
+                    "diabetic-retinopathy",
+                    "--eye",
+                    eye,
+                    &sample(photo),
+                ],
+            );
+            assert_eq!(o.status.code(), Some(0));
+        }
+        let o = screen(d2.path(), &["--patient", "P-2", "--finish"]);
+        let f: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+        assert_eq!(f["decision"], "no-referral", "{f}");
+    }
+}
+
+#[test]
+fn screen_refuses_bad_input_file_by_file_and_records_the_rest() {
+    let d = tempfile::tempdir().unwrap();
+    // An eye tool needs the eye; an unknown tool and a bad mark stop at once.
+    let o = screen(
+        d.path(),
+        &[
+            "--patient",
+            "P-3",
+            "--tool",
+            "cataract",
+            &sample("eye/cataract/C_(1).jpg"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--eye"), "{}", text(&o.stderr));
+    let o = screen(
+        d.path(),
+        &[
+            "--patient",
+            "P-3",
+            "--tool",
+            "skin-lesion",
+            "--eye",
+            "left",
+            &sample("skin-lesion/benign/25.jpg"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = screen(
+        d.path(),
+        &[
+            "--patient",
+            "bad id!",
+            "--tool",
+            "skin-lesion",
+            &sample("skin-lesion/benign/25.jpg"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+
+    // CT: a slice is recorded; an MR file and an eye photo are refused, not recorded.
+    let bad = d.path().join("broken.png");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\nbroken").unwrap();
+    let slice = sample("covid-ct/non-covid/0.jpg");
+    let mr = sample("dicom/MR_small.dcm");
+    let eye = sample("eye/cataract/C_(1).jpg");
+    let data = d.path().join("register");
+    let o = screen(
+        &data,
+        &[
+            "--patient",
+            "P-3",
+            "--tool",
+            "covid-ct",
+            &slice,
+            &mr,
+            &eye,
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 4, "one line per file");
+    assert_eq!(lines[0]["record_id"], 1);
+    for l in &lines[1..] {
+        assert!(l["record_id"].is_null(), "{l}");
+        assert!(l["error"].as_str().is_some_and(|e| !e.is_empty()), "{l}");
+    }
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("MRI scan (MR), not CT"));
+    assert!(lines[2]["error"].as_str().unwrap().contains("not recorded"));
+    assert_eq!(
+        text(&o.stderr)
+            .lines()
+            .filter(|l| l.contains("onemed:"))
+            .count(),
+        4
+    );
+    let store = onemed::records::Store::open(&data).unwrap();
+    assert_eq!(store.records_since(None).unwrap().len(), 1);
+    // A bad --cannot-screen is refused before anything changes.
+    let o = screen(
+        &data,
+        &[
+            "--patient",
+            "P-3",
+            "--finish",
+            "--cannot-screen",
+            "cataract::x",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(store.open_visit_of("P-3").unwrap().is_some());
+}

@@ -110,8 +110,11 @@ fn other_modalities_are_refused_naming_the_modality() {
         let e = decode::decode(&bytes, &Limits::default()).unwrap_err();
         assert_eq!(e, want, "{name}");
         let text = e.to_string();
-        assert!(text.contains(&format!("an {modality} scan")), "{text}");
-        assert!(text.contains("not a CT slice"), "{text}");
+        assert!(text.contains(&format!("({modality}), not CT")), "{text}");
+        assert!(
+            !text.contains(" scan, "),
+            "the kind is said in words: {text}"
+        );
         assert_eq!(text.lines().count(), 1);
     }
 }
@@ -272,11 +275,13 @@ fn the_command_refuses_mr_and_nm_with_one_line_each() {
     );
     let lines: Vec<&str> = err.lines().filter(|l| l.contains(".dcm:")).collect();
     assert_eq!(lines.len(), 3, "{err}");
-    for ((line, file), modality) in lines.iter().zip(files).zip(["MR", "MR", "NM"]) {
+    let kinds = [
+        "an MRI scan (MR)",
+        "an MRI scan (MR)",
+        "a nuclear medicine scan (NM)",
+    ];
+    for ((line, file), kind) in lines.iter().zip(files).zip(kinds) {
         assert!(line.contains(file), "{line}");
-        assert!(
-            line.contains(&format!("is an {modality} scan, not a CT slice")),
-            "{line}"
-        );
+        assert!(line.contains(&format!("is {kind}, not CT")), "{line}");
     }
 }

@@ -243,74 +243,80 @@ fn failed() -> Result<Analysis, String> {
 
 #[test]
 fn any_referring_slice_refers_the_study() {
-    let s = summarise(&[
-        covid(),
-        covid(),
-        clear(),
-        covid(),
-        unsure(),
-        covid(),
-        covid(),
-        clear(),
-    ]);
+    let s = summarise(
+        &[
+            covid(),
+            covid(),
+            clear(),
+            covid(),
+            unsure(),
+            covid(),
+            covid(),
+            clear(),
+        ],
+        0,
+    );
     assert_eq!(s.verdict, StudyVerdict::Refer);
     assert_eq!(
         s.sentence,
-        "COVID pattern on 5 of 8 slices — refer to a doctor"
+        "COVID pattern on 5 of 7 assessable slices; 1 file could not be assessed — refer to a doctor"
     );
     assert_eq!((s.total, s.refer, s.decided(), s.unusable()), (8, 5, 7, 1));
     assert_eq!(s.findings.get("covid"), Some(&5));
     assert_eq!(s.findings.get("non-covid"), Some(&2));
     // One is enough, whatever the rest.
-    let s = summarise(&[covid(), rejected(), rejected(), failed()]);
+    let s = summarise(&[covid(), rejected(), rejected(), failed()], 4);
     assert_eq!(s.verdict, StudyVerdict::Refer);
     assert_eq!(
         s.sentence,
-        "COVID pattern on 1 of 4 slices — refer to a doctor"
+        "COVID pattern on 1 of 1 assessable slice; 7 files could not be assessed — refer to a doctor"
     );
 }
 
 #[test]
 fn clear_slices_give_no_finding() {
-    let s = summarise(&vec![clear(); 8]);
+    let s = summarise(&vec![clear(); 8], 0);
     assert_eq!(s.verdict, StudyVerdict::NoFinding);
-    assert_eq!(s.sentence, "No COVID pattern found on 8 slices");
-    let s = summarise(&[clear()]);
-    assert_eq!(s.sentence, "No COVID pattern found on 1 slice");
+    assert_eq!(s.sentence, "No COVID pattern found on 8 assessable slices");
+    let s = summarise(&[clear()], 0);
+    assert_eq!(s.sentence, "No COVID pattern found on 1 assessable slice");
     // Half decided is enough, and the rest is counted in the sentence.
-    let s = summarise(&[clear(), clear(), unsure(), failed()]);
+    let s = summarise(&[clear(), clear(), unsure(), failed()], 0);
     assert_eq!(s.verdict, StudyVerdict::NoFinding);
     assert_eq!(
         s.sentence,
-        "No COVID pattern found on 2 of 4 slices (2 could not be assessed)"
+        "No COVID pattern found on 2 assessable slices; 2 files could not be assessed"
     );
 }
 
 #[test]
 fn mostly_unusable_slices_cannot_be_assessed() {
-    let s = summarise(&[
-        clear(),
-        clear(),
-        rejected(),
-        rejected(),
-        unsure(),
-        unsure(),
-        failed(),
-        rejected(),
-    ]);
+    let s = summarise(
+        &[
+            clear(),
+            clear(),
+            rejected(),
+            rejected(),
+            unsure(),
+            unsure(),
+            failed(),
+            rejected(),
+        ],
+        0,
+    );
     assert_eq!(s.verdict, StudyVerdict::CouldNotAssess);
     assert_eq!(
         s.sentence,
-        "Could not assess: 6 of 8 slices unusable — re-import clearer slices"
+        "Could not assess: only 2 of 7 analysed slices assessable; 6 files could not be assessed — re-import clearer slices"
     );
     assert_eq!((s.inconclusive, s.rejected, s.failed), (2, 3, 1));
-    let s = summarise(&[failed()]);
+    let s = summarise(&[failed()], 0);
     assert_eq!(s.verdict, StudyVerdict::CouldNotAssess);
     assert_eq!(
         s.sentence,
-        "Could not assess: 1 of 1 slice unusable — re-import clearer slices"
+        "Could not assess: no slice was clear enough; 1 file could not be assessed — re-import clearer slices"
     );
-    let s = summarise(&[]);
+    let s = summarise(&[], 0);
     assert_eq!(s.verdict, StudyVerdict::Empty);
     assert!(
         s.sentence.starts_with("No slices analysed"),

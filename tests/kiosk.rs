@@ -112,7 +112,14 @@ fn capture_analyse_and_read_the_finding() {
     );
     assert!(g(&k).get_next_eye_pending(), "the left eye is offered next");
 
+    // The left eye was not screened: the kiosk asks before finishing.
     tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
+    let rows = finish_rows(&k);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].line, "Left eye not screened");
+    shot(&k, "15-finish-check");
+    tap(&k, "Finish and refer");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
     let line = g(&k).get_referral_line().to_string();
     if expected.refer {
@@ -120,12 +127,30 @@ fn capture_analyse_and_read_the_finding() {
             line.starts_with("REFER to a doctor: Diabetic retinopathy, right eye"),
             "{line}"
         );
+        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::Refer);
     } else {
-        // The left eye was not screened, so the visit refers as not assessed.
-        assert!(line.contains("could not assess"), "{line}");
+        // Never "no referral" for what was not screened.
+        assert!(line.starts_with("REFER — not fully screened"), "{line}");
+        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::CouldNotAssess);
     }
-    assert!(g(&k).get_slip_text().contains("Patient: PAT-0042"));
+    assert!(line.contains("left eye not screened"), "{line}");
+    let slip = g(&k).get_slip_text().to_string();
+    assert!(slip.contains("Patient: PAT-0042"), "{slip}");
+    assert!(slip.contains("Diabetic retinopathy, left eye:"), "{slip}");
+    assert!(slip.contains("Not screened"), "{slip}");
+    assert!(!slip.contains("No referral"), "{slip}");
     shot(&k, "14-visit-summary");
+    // No printer: the button says why instead of going grey.
+    assert!(enabled(&k, "Print slip"));
+    tap(&k, "Print slip");
+    assert!(
+        g(&k).get_message().contains("No receipt printer"),
+        "{}",
+        g(&k).get_message()
+    );
+    assert!(g(&k).get_print_status().contains("Admin"));
+    shot(&k, "19-no-printer");
+    tap(&k, "OK");
     tap(&k, "Next patient");
     assert_eq!(g(&k).get_screen(), Screen::Home);
     assert!(!g(&k).get_in_visit());
@@ -210,7 +235,29 @@ fn no_camera_shows_it_and_offers_import() {
         slint::Model::row_count(&g(k).get_ct_slices()) == 2
     });
     tap(&k, "6.jpg");
+    // Reviewed like a camera still: nothing is analysed or saved yet.
+    wait(&k, "the review screen", |k| {
+        g(k).get_screen() == Screen::Review
+    });
+    assert!(g(&k).get_review_imported());
+    assert!(
+        k.latencies_ms().is_empty(),
+        "nothing analysed on the first tap"
+    );
+    shot(&k, "16-import-review");
+    tap(&k, "Choose another");
+    assert_eq!(g(&k).get_screen(), Screen::CtImport);
+    tap(&k, "6.jpg");
+    wait(&k, "the review screen", |k| {
+        g(k).get_screen() == Screen::Review
+    });
+    tap(&k, "Analyse");
     wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
+    assert!(
+        g(&k).get_trace().contains("record 1"),
+        "{}",
+        g(&k).get_trace()
+    );
     assert_eq!(
         g(&k).get_outcome(),
         OutcomeKind::Refer,
@@ -224,50 +271,134 @@ fn no_camera_shows_it_and_offers_import() {
 }
 
 #[test]
-fn ct_study_of_several_slices_and_dicom() {
+fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
     let slices = folder_of(&[
         "covid-ct/covid/2020.01.24.919183-p27-132.png",
         "covid-ct/covid/2020.01.24.919183-p27-133.png",
         "covid-ct/non-covid/0.jpg",
         "dicom/CT_small.dcm",
         "dicom/MR_small.dcm",
+        "eye/cataract/C_(1).jpg",
     ]);
     let k = start("none", vec![slices.path().to_path_buf()]);
     begin_visit(&k, "COVID CT", "PAT-0045");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
-    tap(&k, &slices.path().display().to_string());
-    wait(&k, "five slices listed", |k| {
-        slint::Model::row_count(&g(k).get_ct_slices()) == 5
+    wait(&k, "six files listed", |k| {
+        slint::Model::row_count(&g(k).get_ct_slices()) == 6
     });
-    assert_eq!(g(&k).get_ct_selected_count(), 5);
-    wait(&k, "thumbnails", |k| {
-        let m = g(k).get_ct_slices();
-        (0..3).all(|i| slint::Model::row_data(&m, i).is_some_and(|c| c.thumb.size().width > 0))
+    assert_eq!(
+        g(&k).get_ct_selected_count(),
+        0,
+        "nothing selected before it is checked"
+    );
+    wait(&k, "every file checked", |k| {
+        let cards = ct_cards(k);
+        cards.iter().filter(|c| c.refused).count() as i32 + g(k).get_ct_candidate_count() == 6
     });
+    let cards = ct_cards(&k);
+    // What is refused is what the analysis itself would refuse, with its reason.
+    let ct = onemed::catalog::Catalog::builtin()
+        .unwrap()
+        .tool("covid-ct")
+        .unwrap()
+        .clone();
+    for c in &cards {
+        let checked = onemed::import::check_file(
+            &slices.path().join(c.name.as_str()),
+            &ct,
+            &onemed::decode::Limits::default(),
+            16,
+        );
+        assert_eq!(c.refused, checked.verdict.is_err(), "{}", c.name);
+        assert_eq!(
+            c.selected, !c.refused,
+            "{}: only slices are pre-selected",
+            c.name
+        );
+    }
+    let card = |name: &str| cards.iter().find(|c| c.name == name).unwrap().clone();
+    let mr = card("MR_small.dcm");
+    assert!(mr.refused);
+    assert!(
+        mr.reason.contains("an MRI scan (MR), not CT"),
+        "{}",
+        mr.reason
+    );
+    let eye = card("C_(1).jpg");
+    assert!(eye.refused);
+    assert!(eye.reason.contains("not a CT slice"), "{}", eye.reason);
+    for name in [
+        "2020.01.24.919183-p27-132.png",
+        "2020.01.24.919183-p27-133.png",
+        "0.jpg",
+    ] {
+        assert!(!card(name).refused, "{name}: {}", card(name).reason);
+    }
+    let candidates = g(&k).get_ct_candidate_count();
+    assert_eq!(g(&k).get_ct_selected_count(), candidates);
     shot(&k, "08-ct-import");
-    tap(&k, "0.jpg"); // deselect one
-    assert_eq!(g(&k).get_ct_selected_count(), 4);
-    tap(&k, "Analyse 4 slices");
+    // A refused file cannot be selected; a slice can be left out and put back.
+    tap(&k, "MR_small.dcm");
+    assert!(
+        g(&k).get_message().contains("cannot be analysed"),
+        "{}",
+        g(&k).get_message()
+    );
+    tap(&k, "OK");
+    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    tap(&k, "0.jpg");
+    assert_eq!(g(&k).get_ct_selected_count(), candidates - 1);
+    tap(&k, "Select all CT slices");
+    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    tap(&k, &format!("Analyse {candidates} slices"));
     wait(&k, "the study summary", |k| {
         g(k).get_screen() == Screen::CtSummary
     });
     shot(&k, "09-ct-summary");
     let summary = g(&k).get_ct_summary().to_string();
+    assert!(summary.contains("assessable slice"), "{summary}");
+    let refused = cards.iter().filter(|c| c.refused).count();
     assert!(
-        summary.contains("of 4") || summary.contains("4 slices"),
-        "{summary}"
+        summary.contains("could not be assessed"),
+        "{refused} files were refused: {summary}"
     );
     assert_eq!(g(&k).get_ct_outcome(), OutcomeKind::Refer, "{summary}");
-    let cards = g(&k).get_ct_slices();
-    let mr = (0..slint::Model::row_count(&cards))
-        .filter_map(|i| slint::Model::row_data(&cards, i))
-        .find(|c| c.name == "MR_small.dcm")
-        .expect("MR slice listed");
-    assert!(
-        mr.outcome.to_lowercase().contains("not a ct") || mr.outcome.contains("MR"),
-        "{}",
-        mr.outcome
+    // Only analysed slices are listed, each with its outcome in words.
+    let analysed = ct_cards(&k);
+    assert_eq!(analysed.len() as i32, candidates);
+    assert!(analysed.iter().all(|c| !c.outcome.is_empty()));
+    // Import more from the result screen.
+    tap(&k, "Import more slices");
+    assert_eq!(g(&k).get_screen(), Screen::CtImport);
+    tap(&k, "‹ Back");
+    tap(&k, "Finish visit");
+    assert_eq!(
+        g(&k).get_screen(),
+        Screen::VisitSummary,
+        "a CT study with an assessable slice is complete"
     );
+    assert!(g(&k)
+        .get_referral_line()
+        .starts_with("REFER to a doctor: COVID CT"));
+}
+
+/// The CT import screen's cards.
+fn ct_cards(k: &Kiosk) -> Vec<onemed::kiosk::ui::SliceCard> {
+    let m = g(k).get_ct_slices();
+    (0..slint::Model::row_count(&m))
+        .filter_map(|i| slint::Model::row_data(&m, i))
+        .collect()
+}
+
+/// The "not everything was screened" rows.
+fn finish_rows(k: &Kiosk) -> Vec<onemed::kiosk::ui::FinishRow> {
+    let m = k
+        .window()
+        .global::<onemed::kiosk::ui::FinishCheck>()
+        .get_rows();
+    (0..slint::Model::row_count(&m))
+        .filter_map(|i| slint::Model::row_data(&m, i))
+        .collect()
 }
 
 #[test]
@@ -317,4 +448,73 @@ fn a_missing_runtime_says_what_to_install_and_no_tool_can_be_used() {
         "no tool can be started without the engine"
     );
     shot(&k, "12-error-no-runtime");
+}
+
+#[test]
+fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refers() {
+    let replay = folder_of(&["eye/no-diabetic-retinopathy/01_h.jpg"]);
+    let s = settings(
+        &format!("replay:{}?fps=30", replay.path().display()),
+        vec![],
+        common::models_dir(),
+    );
+    let k = start_settings(&s);
+    begin_visit(&k, "Diabetic retinopathy", "PAT-0046");
+    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    tap(&k, "Capture");
+    wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
+    tap(&k, "Analyse");
+    wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
+    let right = g(&k).get_outcome();
+
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
+    // "Screen now" goes to that eye; back again to the question.
+    tap(&k, "Screen now");
+    assert_eq!(g(&k).get_screen(), Screen::Capture);
+    assert!(g(&k).get_eye_left(), "the missing eye is chosen");
+    tap(&k, "‹ Back");
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
+    tap(&k, "Cannot be screened");
+    tap(&k, "Prosthetic or no eye");
+    let rows = finish_rows(&k);
+    assert!(
+        rows[0].marked && rows[0].reason == "Prosthetic or no eye",
+        "{rows:?}"
+    );
+    shot(&k, "17-finish-check-marked");
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
+    let line = g(&k).get_referral_line().to_string();
+    assert!(
+        line.contains("Diabetic retinopathy, left eye cannot be screened (prosthetic or no eye)"),
+        "{line}"
+    );
+    if right != OutcomeKind::Refer {
+        assert!(line.starts_with("REFER — not fully screened"), "{line}");
+    }
+    assert!(g(&k)
+        .get_slip_text()
+        .contains("Cannot be screened: Prosthetic or no eye"));
+    shot(&k, "18-visit-summary-incomplete");
+
+    // The register holds the decision as a code with its parts.
+    wait(&k, "the decision saved", |_| {
+        let store = onemed::records::Store::open(&s.data_dir).unwrap();
+        let v = store.search_patient("PAT-0046").unwrap();
+        v.first().is_some_and(|v| v.decision.is_some())
+    });
+    let store = onemed::records::Store::open(&s.data_dir).unwrap();
+    let v = store.search_patient("PAT-0046").unwrap().remove(0);
+    let d = v.decision.unwrap();
+    assert_eq!(
+        d.not_screened,
+        vec![onemed::screening::NotScreened {
+            tool: "diabetic-retinopathy".into(),
+            eye: Some(onemed::records::Eye::Left),
+            reason: Some("Prosthetic or no eye".into()),
+        }]
+    );
+    assert!(d.decision.refers());
 }

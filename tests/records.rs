@@ -146,7 +146,7 @@ fn bad_requests_leave_nothing_behind() {
     };
     assert!(matches!(store.save(&bad), Err(RecordsError::Invalid(_))));
     assert!(matches!(
-        store.finish_visit(999, "refer"),
+        store.finish_visit(999, &no_referral(), "No referral"),
         Err(RecordsError::NotFound)
     ));
     assert!(files_under(&d.path().join("images")).is_empty());
@@ -241,11 +241,26 @@ fn visits_are_found_by_day_and_by_patient_newest_first() {
         .unwrap()
         .is_empty());
 
-    store.finish_visit(b, "Refer to a doctor").unwrap();
+    assert_eq!(store.open_visit_of("xy-1").unwrap().map(|v| v.id), Some(b));
+    let decision = onemed::screening::VisitDecision {
+        decision: onemed::screening::Decision::ReferIncomplete,
+        refer: vec![],
+        not_screened: vec![onemed::screening::NotScreened {
+            tool: "cataract".into(),
+            eye: Some(onemed::records::Eye::Left),
+            reason: Some("Patient refused".into()),
+        }],
+        not_assessed: vec![],
+    };
+    store
+        .finish_visit(b, &decision, "REFER — not fully screened")
+        .unwrap();
+    assert_eq!(store.open_visit_of("xy-1").unwrap(), None);
     store.set_printed(b, "slip one").unwrap();
     store.set_printed(b, "slip two").unwrap();
     let s = store.visit(b).unwrap().unwrap().visit;
-    assert_eq!(s.referral.as_deref(), Some("Refer to a doctor"));
+    assert_eq!(s.decision.as_ref(), Some(&decision));
+    assert_eq!(s.referral.as_deref(), Some("REFER — not fully screened"));
     assert_eq!(
         (s.printed_text.as_deref(), s.printed_count),
         (Some("slip two"), 2)

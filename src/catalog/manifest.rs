@@ -28,12 +28,27 @@ pub struct Manifest {
     pub image_kind: ImageKind,
     /// What the nurse should frame when capturing.
     pub framing_hint: String,
+    /// What a complete screening with this tool is (the visit refers as
+    /// "not fully screened" while a part is missing).
+    pub coverage: Coverage,
     pub model: ModelSpec,
     pub preprocess: PreprocessSpec,
     pub gate: GateSpec,
     pub quality: QualityThresholds,
     /// Output classes in model output-index order.
     pub classes: Vec<ClassSpec>,
+}
+
+/// What a complete screening with a tool is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Coverage {
+    /// One result for each eye (right and left).
+    BothEyes,
+    /// One assessable picture.
+    OneImage,
+    /// A CT study: at least one assessable slice (every slice counts).
+    CtStudy,
 }
 
 /// The model file and the interface the manifest expects of it.
@@ -164,6 +179,18 @@ impl Manifest {
         }
         if let Err(problem) = self.quality.validate() {
             return bad(format!("quality: {problem}"));
+        }
+        let fits = match self.coverage {
+            Coverage::BothEyes => self.image_kind.is_eye(),
+            Coverage::CtStudy => self.image_kind == ImageKind::CtSlice,
+            Coverage::OneImage => !self.image_kind.is_eye(),
+        };
+        if !fits {
+            return bad(format!(
+                "coverage {:?} does not suit {} images",
+                self.coverage,
+                self.image_kind.label()
+            ));
         }
         if !self.model.path.ends_with(".xml") {
             return bad("model path must name an OpenVINO IR .xml file".into());

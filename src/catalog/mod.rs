@@ -7,7 +7,9 @@
 
 pub mod manifest;
 
-pub use manifest::{ClassSpec, GateSpec, Manifest, ManifestError, ModelSpec, PreprocessSpec};
+pub use manifest::{
+    ClassSpec, Coverage, GateSpec, Manifest, ManifestError, ModelSpec, PreprocessSpec,
+};
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ mod bench;
 mod eval;
 mod export;
 mod models;
+mod screen;
 mod torture;
 
 use crate::settings::Settings;
@@ -54,6 +55,9 @@ enum Command {
     Kiosk(KioskArgs),
     /// Export the register (CSV, JSON, images) into a new folder in DIR.
     Export(export::Args),
+    /// Screen a patient without the touchscreen: record pictures in the
+    /// patient's open visit, or finish it with its referral decision.
+    Screen(screen::Args),
     /// Save records in a loop until killed (the durability test's worker).
     #[command(hide = true)]
     RecordsTorture(torture::Args),
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(&settings, a),
         Command::Models => models::run(&settings),
         Command::Export(a) => export::run(&settings, a),
+        Command::Screen(a) => screen::run(&settings, a),
         Command::RecordsTorture(a) => torture::run(a),
         Command::Kiosk(k) => {
             let mut settings = settings;

@@ -66,16 +66,27 @@ pub fn is_dicom(bytes: &[u8]) -> bool {
     bytes.get(128..132) == Some(b"DICM")
 }
 
-/// The sentence for a file that is not a CT slice.
+/// The sentence for a file that is not a CT slice, naming the kind of scan
+/// in plain words ("a nuclear medicine scan (NM), not CT").
 pub(crate) fn not_ct_message(modality: &str) -> String {
-    const TAIL: &str = "not a CT slice — import CT slices for the COVID CT tool";
-    if modality.is_empty() {
-        return format!("this DICOM file does not say what kind of scan it is, so it is {TAIL}");
-    }
-    // "an MR", "an NM", "a US": the article follows how the first letter is said.
-    let an = modality.starts_with(['A', 'E', 'F', 'H', 'I', 'L', 'M', 'N', 'O', 'R', 'S', 'X']);
-    let article = if an { "an" } else { "a" };
-    format!("this DICOM file is {article} {modality} scan, {TAIL}")
+    const TAIL: &str = "not CT — import CT slices for the COVID CT tool";
+    let words = match modality {
+        "" => {
+            return format!("this DICOM file does not say what kind of scan it is, so it is {TAIL}")
+        }
+        "MR" => "an MRI scan",
+        "NM" => "a nuclear medicine scan",
+        "PT" => "a PET scan",
+        "US" => "an ultrasound image",
+        "CR" | "DX" | "RF" => "an X-ray",
+        "XA" => "an angiography X-ray",
+        "MG" => "a mammogram",
+        "OP" | "XC" => "a photo",
+        "SC" | "OT" => "a picture saved as DICOM",
+        "SR" => "a report",
+        _ => "another kind of scan",
+    };
+    format!("this DICOM file is {words} ({modality}), {TAIL}")
 }
 
 /// Reads the header (not the pixel data) and refuses what is not a single

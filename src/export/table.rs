@@ -2,6 +2,7 @@
 //! visit, as text. Pure: records in, CSV bytes out.
 
 use crate::records::{self, StoredRecord, VisitDetail, VisitSummary};
+use crate::screening::Part;
 
 /// The columns of `records.csv`, one row per analysis (stable names).
 pub const CSV_COLUMNS: &[&str] = &[
@@ -66,11 +67,30 @@ pub const VISIT_CSV_COLUMNS: &[&str] = &[
     "patient_id",
     "age",
     "sex",
+    "decision",
+    "refer",
+    "not_screened",
+    "not_assessed",
     "referral",
     "record_count",
     "printed_count",
     "printed_text",
 ];
+
+/// A part as a code: `diabetic-retinopathy:left`, `skin-lesion`.
+fn part_code(p: &Part) -> String {
+    match p.eye {
+        Some(e) => format!("{}:{}", p.tool, e.as_str()),
+        None => p.tool.clone(),
+    }
+}
+
+/// Parts joined by "; " (empty when the visit has no decision yet).
+fn parts_cell(parts: Option<impl Iterator<Item = String>>) -> String {
+    parts
+        .map(|i| i.collect::<Vec<_>>().join("; "))
+        .unwrap_or_default()
+}
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -166,6 +186,22 @@ pub fn visits_csv(visits: &[VisitDetail]) -> Result<Vec<u8>, csv::Error> {
             v.patient_id.clone(),
             opt(&v.age),
             opt(&v.sex.map(|s| s.as_str())),
+            opt(&v.decision.as_ref().map(|d| d.decision.code())),
+            parts_cell(v.decision.as_ref().map(|d| d.refer.iter().map(part_code))),
+            parts_cell(v.decision.as_ref().map(|d| {
+                d.not_screened.iter().map(|n| {
+                    let code = part_code(&Part::new(&n.tool, n.eye));
+                    match &n.reason {
+                        Some(r) => format!("{code} ({r})"),
+                        None => code,
+                    }
+                })
+            })),
+            parts_cell(
+                v.decision
+                    .as_ref()
+                    .map(|d| d.not_assessed.iter().map(part_code)),
+            ),
             opt(&v.referral),
             v.record_count.to_string(),
             v.printed_count.to_string(),

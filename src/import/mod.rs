@@ -5,11 +5,13 @@
 //! for a study of analysed slices ([`summarise`]).
 
 mod listing;
+mod precheck;
 mod roots;
 mod summary;
 mod thumbnail;
 
 pub use listing::{list_slices, natural_cmp, Listing, SliceEntry, MAX_LISTED};
+pub use precheck::{check_file, Checked};
 pub use roots::{import_roots, roots_from_mounts};
 pub use summary::{summarise, StudySummary, StudyVerdict};
 pub use thumbnail::{downscale, thumbnail};

@@ -1,18 +1,20 @@
 //! One sentence for a CT study: the per-slice results of the COVID CT tool
 //! summed up for the nurse.
 //!
-//! The rule (screening errs towards referral, and never guesses):
-//! 1. any slice with a finding that refers → **refer** (however few);
-//! 2. otherwise, a clear answer needs at least half the slices to be decided
-//!    (a finding, i.e. the model was clearly sure) → **no finding**, saying how
-//!    many could not be assessed if any;
-//! 3. otherwise → **could not assess**: re-import clearer slices.
+//! The verdict is the screening core's study rule
+//! ([`crate::screening::visit::SliceCounts::kind`]), so the screen and the
+//! visit decision never disagree: any slice that refers → **refer**; a clear
+//! answer needs at least half the analysed slices assessable (the model was
+//! clearly sure) → **no finding**; otherwise → **could not assess**.
 //!
-//! Unusable = inconclusive (the model was not sure), rejected (quality or kind
-//! checks) or failed (the file could not be analysed). All the words are in
-//! [`words`].
+//! Analysed slices that are unusable (inconclusive, rejected) count in the
+//! rule; files that could not be analysed at all (failed) or were refused
+//! before analysis do not, but the sentence says how many files could not be
+//! assessed. All the words are in [`words`].
 
 use crate::analysis::{Analysis, Outcome};
+use crate::screening::visit::SliceCounts;
+use crate::screening::ResultKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -44,6 +46,8 @@ pub struct StudySummary {
     pub rejected: usize,
     /// Slices that could not be analysed at all (an error).
     pub failed: usize,
+    /// Files refused before analysis (not CT, wrong kind, unreadable).
+    pub refused: usize,
     /// The sentence the summary screen shows.
     pub sentence: String,
 }
@@ -58,11 +62,26 @@ impl StudySummary {
     pub fn unusable(&self) -> usize {
         self.inconclusive + self.rejected + self.failed
     }
+
+    /// Every file of the study that could not be assessed, refused ones too.
+    pub fn not_assessable(&self) -> usize {
+        self.unusable() + self.refused
+    }
+
+    /// The counts the study rule reads: analysed slices only.
+    pub fn counts(&self) -> SliceCounts {
+        SliceCounts {
+            refer: self.refer,
+            clear: self.decided() - self.refer,
+            unusable: self.inconclusive + self.rejected,
+        }
+    }
 }
 
 /// Sums up per-slice results (`Err` = the slice could not be analysed; the
-/// text is the reason, already shown on its card).
-pub fn summarise(slices: &[Result<Analysis, String>]) -> StudySummary {
+/// text is the reason, already shown on its card) and the number of files
+/// refused before analysis.
+pub fn summarise(slices: &[Result<Analysis, String>], refused: usize) -> StudySummary {
     let mut s = StudySummary {
         verdict: StudyVerdict::Empty,
         total: slices.len(),
@@ -71,6 +90,7 @@ pub fn summarise(slices: &[Result<Analysis, String>]) -> StudySummary {
         inconclusive: 0,
         rejected: 0,
         failed: 0,
+        refused,
         sentence: String::new(),
     };
     for slice in slices {
@@ -89,14 +109,11 @@ pub fn summarise(slices: &[Result<Analysis, String>]) -> StudySummary {
             },
         }
     }
-    s.verdict = if s.total == 0 {
-        StudyVerdict::Empty
-    } else if s.refer > 0 {
-        StudyVerdict::Refer
-    } else if s.decided() > 0 && 2 * s.decided() >= s.total {
-        StudyVerdict::NoFinding
-    } else {
-        StudyVerdict::CouldNotAssess
+    s.verdict = match s.counts().kind() {
+        None if s.total == 0 => StudyVerdict::Empty,
+        Some(ResultKind::Refer) => StudyVerdict::Refer,
+        Some(ResultKind::Clear) => StudyVerdict::NoFinding,
+        _ => StudyVerdict::CouldNotAssess,
     };
     s.sentence = words::sentence(&s);
     s
@@ -108,33 +125,47 @@ pub mod words {
 
     fn slices(n: usize) -> String {
         if n == 1 {
-            "1 slice".into()
+            "1 assessable slice".into()
         } else {
-            format!("{n} slices")
+            format!("{n} assessable slices")
+        }
+    }
+
+    /// "; 4 files could not be assessed", or nothing.
+    fn rest(s: &StudySummary) -> String {
+        match s.not_assessable() {
+            0 => String::new(),
+            1 => "; 1 file could not be assessed".into(),
+            n => format!("; {n} files could not be assessed"),
         }
     }
 
     /// The sentence for a summary whose counts and verdict are set.
     pub fn sentence(s: &StudySummary) -> String {
-        let (n, unusable) = (s.total, s.unusable());
+        let c = s.counts();
         match s.verdict {
-            StudyVerdict::Empty => "No slices analysed — choose the slices to import".into(),
-            StudyVerdict::Refer => format!(
-                "COVID pattern on {} of {} — refer to a doctor",
-                s.refer,
-                slices(n)
+            StudyVerdict::Empty => format!(
+                "No slices analysed — choose the slices to import{}",
+                rest(s)
             ),
-            StudyVerdict::NoFinding if unusable == 0 => {
-                format!("No COVID pattern found on {}", slices(n))
+            StudyVerdict::Refer => format!(
+                "COVID pattern on {} of {}{} — refer to a doctor",
+                s.refer,
+                slices(c.assessable()),
+                rest(s)
+            ),
+            StudyVerdict::NoFinding => {
+                format!("No COVID pattern found on {}{}", slices(c.assessable()), rest(s))
             }
-            StudyVerdict::NoFinding => format!(
-                "No COVID pattern found on {} of {} ({unusable} could not be assessed)",
-                s.decided(),
-                slices(n)
+            StudyVerdict::CouldNotAssess if c.assessable() == 0 => format!(
+                "Could not assess: no slice was clear enough{} — re-import clearer slices",
+                rest(s)
             ),
             StudyVerdict::CouldNotAssess => format!(
-                "Could not assess: {unusable} of {} unusable — re-import clearer slices",
-                slices(n)
+                "Could not assess: only {} of {} analysed slices assessable{} — re-import clearer slices",
+                c.assessable(),
+                c.total(),
+                rest(s)
             ),
         }
     }

@@ -368,8 +368,6 @@ impl Kiosk {
         if old.serial != new.serial {
             *self.serial.borrow_mut() = Self::start_serial(&new, &self.tx, &self.waker);
             self.state.borrow_mut().devices.clear();
-            self.g()
-                .set_printer_configured(new.serial.printer.is_some());
             self.refresh_devices();
             restarted.push("serial devices");
         }

@@ -9,7 +9,6 @@
 //! result), `ct` (CT import), `patient` (visits, saving, summary, slip),
 //! `history`, `admin_screen`, and `register` (the store worker's replies).
 
-use super::flow::ResultView;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
 use super::state::{CtState, Pending, State};
@@ -18,6 +17,7 @@ use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
 use crate::quality::ImageKind;
 use crate::records::worker::{StoreEvent, StoreWorker};
+use crate::screening::flow::ResultView;
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
@@ -32,10 +32,13 @@ use std::time::Instant;
 pub enum Msg {
     Infer(InferEvent),
     Camera(CameraMsg),
-    Thumbs {
+    /// Files of an import folder checked (and previewed) off the UI thread.
+    Checked {
         folder: PathBuf,
-        thumbs: Vec<(usize, SharedPixelBuffer<Rgb8Pixel>)>,
+        checked: Vec<super::ct::CheckedFile>,
     },
+    /// A single imported picture, read and decoded for the Review screen.
+    ImportStill(Result<super::ct::ImportedStill, String>),
     Store(StoreEvent),
     Serial(SerialEvent),
     /// A camera still encoded as PNG for the register, off the UI thread,
@@ -205,7 +208,6 @@ impl Kiosk {
         g.set_kiosk_name(format!("OneMed Kiosk {}", self.settings.borrow().kiosk_id).into());
         g.set_register_ok(true);
         g.set_status_register("Register: opening…".into());
-        g.set_printer_configured(self.settings.borrow().serial.printer.is_some());
         self.refresh_devices();
         self.refresh_tools();
         let warnings = self.settings.borrow().warnings.clone();
@@ -237,6 +239,8 @@ impl Kiosk {
         on!(on_open_folder, |k, p| k.open_folder(Path::new(p.as_str())));
         on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
         on!(on_analyse_slices, |k| k.analyse_slices());
+        on!(on_select_all_slices, |k| k.select_all_slices());
+        on!(on_reimport, |k| k.open_import(false));
         on!(on_dismiss_message, |k| k
             .g()
             .set_message(SharedString::new()));
@@ -266,6 +270,7 @@ impl Kiosk {
             .admin_export(Path::new(root.as_str())));
         on!(on_admin_purge, |k| k.admin_purge());
         on!(on_admin_change_pin, |k| k.admin_change_pin());
+        self.wire_finish();
     }
 
     /// Applies every message the workers have sent. Runs on the UI thread.
@@ -274,7 +279,8 @@ impl Kiosk {
             match msg {
                 Msg::Infer(e) => self.on_infer(e),
                 Msg::Camera(m) => self.on_camera(m),
-                Msg::Thumbs { folder, thumbs } => self.on_thumbs(&folder, thumbs),
+                Msg::Checked { folder, checked } => self.on_checked(&folder, checked),
+                Msg::ImportStill(still) => self.on_import_still(still),
                 Msg::Store(e) => self.on_store(e),
                 Msg::Serial(e) => self.on_serial(e),
                 Msg::DetailImage { record, image } => self.on_detail_image(record, image),
@@ -424,6 +430,7 @@ impl Kiosk {
                     st.still_png = None;
                 }
                 self.encode_still(frame);
+                g.set_review_imported(false);
                 g.set_screen(Screen::Review);
             }
             CameraMsg::Error(text) => self.say(text),
@@ -485,9 +492,13 @@ impl Kiosk {
         {
             let mut st = self.state.borrow_mut();
             st.attempts.reset();
+            // Its parts now belong to the visit, screened or not.
+            st.visit.screened.open_tool(&tool.id, tool.coverage);
             st.visit.eye = if eye_tool {
                 Some(
-                    super::visit::next_eye(&st.visit.captures, &tool.id)
+                    st.visit
+                        .screened
+                        .next_eye(&tool.id)
                         .unwrap_or(crate::records::Eye::Right),
                 )
             } else {
@@ -512,6 +523,7 @@ impl Kiosk {
             (st.ct.single, st.entry.field)
         };
         let to = match g.get_screen() {
+            Screen::Review if g.get_review_imported() => Screen::CtImport,
             Screen::Review => Screen::Capture,
             Screen::CtImport if single => Screen::Capture,
             Screen::VisitDetail => Screen::History,
@@ -534,6 +546,11 @@ impl Kiosk {
     }
 
     fn retake(&self) {
+        if self.g().get_review_imported() {
+            // "Choose another": back to the pictures on the stick.
+            self.state.borrow_mut().still = None;
+            return self.g().set_screen(Screen::CtImport);
+        }
         let attempt = {
             let mut st = self.state.borrow_mut();
             st.still = None;

@@ -2,11 +2,12 @@
 //! records (saved picture, result, trace) and its printed slip, and reprint.
 
 use super::app::{Kiosk, Msg};
-use super::flow::ViewKind;
 use super::state::StoreReq;
 use super::ui::{self, RecordRow, Screen, VisitRow};
-use super::visit::{self, Capture, SlipInfo};
 use crate::records::{self, StoredRecord, VisitDetail, VisitSummary};
+use crate::screening::slip::{slip, SlipInfo};
+use crate::screening::ResultKind;
+use crate::screening::{words, Screened, Visit};
 use crate::serial::PrintLine;
 use slint::{ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
@@ -38,19 +39,13 @@ impl Kiosk {
         let n = visits.len();
         let rows: Vec<VisitRow> = visits
             .iter()
-            .map(|v| {
-                let referral = v
-                    .referral
-                    .clone()
-                    .unwrap_or_else(|| "Visit not finished".into());
-                VisitRow {
-                    id: v.id as i32,
-                    time: short_time(&v.started_local, !query.is_empty()).into(),
-                    patient: v.patient_id.clone().into(),
-                    kind: ui::outcome_kind(referral_kind(v.referral.as_deref())),
-                    referral: referral.into(),
-                    count: v.record_count as i32,
-                }
+            .map(|v| VisitRow {
+                id: v.id as i32,
+                time: short_time(&v.started_local, !query.is_empty()).into(),
+                patient: v.patient_id.clone().into(),
+                kind: decision_kind(v),
+                referral: self.decision_words(v).into(),
+                count: v.record_count as i32,
             })
             .collect();
         let what = if query.is_empty() {
@@ -80,13 +75,7 @@ impl Kiosk {
             )
             .into(),
         );
-        g.set_detail_referral(
-            d.visit
-                .referral
-                .clone()
-                .unwrap_or_else(|| "Visit not finished".into())
-                .into(),
-        );
+        g.set_detail_referral(self.decision_words(&d.visit).into());
         g.set_detail_slip(
             d.visit
                 .printed_text
@@ -102,7 +91,7 @@ impl Kiosk {
                 id: r.id as i32,
                 time: short_time(&r.time_local, false).into(),
                 label: self.record_label(r).into(),
-                kind: ui::outcome_kind(ViewKind::from_code(&r.shown_kind)),
+                kind: ui::outcome_kind(ResultKind::from_code(&r.shown_kind)),
                 headline: r.headline.clone().into(),
             })
             .collect();
@@ -121,6 +110,18 @@ impl Kiosk {
             g.set_detail_image(Default::default());
         } else {
             self.open_record(0);
+        }
+    }
+
+    /// A visit's decision in words, from its code and parts.
+    fn decision_words(&self, v: &VisitSummary) -> String {
+        match &v.decision {
+            Some(d) => words::decision_line(&self.state.borrow().catalog, d),
+            // Finished before decisions were stored as codes: its words as shown then.
+            None => v
+                .referral
+                .clone()
+                .unwrap_or_else(|| "Visit not finished".into()),
         }
     }
 
@@ -158,7 +159,7 @@ impl Kiosk {
         };
         let g = self.g();
         g.set_detail_index(i as i32);
-        g.set_detail_kind(ui::outcome_kind(ViewKind::from_code(&rec.shown_kind)));
+        g.set_detail_kind(ui::outcome_kind(ResultKind::from_code(&rec.shown_kind)));
         g.set_detail_headline(rec.headline.clone().into());
         g.set_detail_advice(rec.advice.clone().into());
         g.set_detail_trace(
@@ -221,30 +222,24 @@ impl Kiosk {
             match &d.visit.printed_text {
                 Some(text) => Some((d.visit.id, copy_lines(text))),
                 None => {
-                    let captures: Vec<Capture> = d
-                        .records
-                        .iter()
-                        .map(|r| Capture {
-                            tool_id: r.tool.clone(),
-                            tool_name: st
-                                .catalog
-                                .tool(&r.tool)
-                                .map(|t| t.name.clone())
-                                .unwrap_or_else(|_| r.tool.clone()),
-                            eye: r.eye,
-                            kind: ViewKind::from_code(&r.shown_kind),
-                            headline: r.headline.clone(),
-                        })
-                        .collect();
-                    let kiosk = d.visit.kiosk_id.clone();
+                    let results = d.records.iter().map(|r| Screened {
+                        tool: r.tool.clone(),
+                        eye: r.eye,
+                        kind: ResultKind::from_code(&r.shown_kind),
+                        headline: r.headline.clone(),
+                    });
+                    let v = Visit::rebuild(&st.catalog, results, d.visit.decision.as_ref());
+                    let decision = v.decide();
                     let when = short_time(&d.visit.started_local, true);
                     Some((
                         d.visit.id,
-                        visit::slip(&SlipInfo {
-                            kiosk_id: &kiosk,
+                        slip(&SlipInfo {
+                            kiosk_id: &d.visit.kiosk_id,
                             when: &when,
                             patient_id: &d.visit.patient_id,
-                            captures: &captures,
+                            parts: &v.parts(),
+                            decision: &decision,
+                            catalog: &st.catalog,
                         }),
                     ))
                 }
@@ -284,14 +279,13 @@ fn short_time(rfc3339: &str, with_date: bool) -> String {
     }
 }
 
-/// How a stored referral line is coloured.
-fn referral_kind(referral: Option<&str>) -> ViewKind {
-    match referral {
-        Some(r) if r.starts_with("REFER to a doctor —") => ViewKind::CouldNotAssess,
-        Some(r) if r.starts_with("REFER") => ViewKind::Refer,
-        Some(r) if r.starts_with("No referral") => ViewKind::Clear,
-        _ => ViewKind::CouldNotAssess,
-    }
+/// How a visit's decision is coloured: from its code; a visit without one
+/// (not finished) is grey.
+fn decision_kind(v: &VisitSummary) -> ui::OutcomeKind {
+    v.decision
+        .as_ref()
+        .map(|d| ui::decision_kind(d.decision))
+        .unwrap_or(ui::OutcomeKind::CouldNotAssess)
 }
 
 #[cfg(test)]
@@ -304,18 +298,6 @@ mod tests {
         assert_eq!(
             short_time("2026-11-27T09:42:10.123+01:00", true),
             "2026-11-27 09:42"
-        );
-        assert_eq!(
-            referral_kind(Some("REFER to a doctor: Cataract, left eye")),
-            ViewKind::Refer
-        );
-        assert_eq!(
-            referral_kind(Some("REFER to a doctor — could not assess: Skin lesion")),
-            ViewKind::CouldNotAssess
-        );
-        assert_eq!(
-            referral_kind(Some("No referral needed from this screening")),
-            ViewKind::Clear
         );
         assert_eq!(copy_lines("a\nb").len(), 3);
     }

@@ -9,7 +9,7 @@ mod admin_screen;
 pub mod app;
 pub mod bench;
 mod ct;
-pub mod flow;
+mod finish;
 mod history;
 pub mod inference;
 mod liveness;
@@ -18,7 +18,6 @@ pub mod preview;
 mod register;
 mod state;
 pub mod ui;
-pub mod visit;
 
 pub use app::{Kiosk, Waker};
 

@@ -3,14 +3,14 @@
 //! shown, the visit summary with its one referral decision, and the slip.
 
 use super::app::Kiosk;
-use super::flow::{self, ViewKind};
 use super::state::StoreReq;
-use super::ui::{self, Screen, VisitLine};
-use super::visit::{self, Capture, SlipInfo};
+use super::ui::Screen;
 use crate::analysis::Analysis;
 use crate::records::{self, Eye, ImageData, NewRecord, NewVisit, Sex, Shown};
+use crate::screening::Screened;
+use crate::screening::{flow, ResultKind};
 use crate::serial::{escpos, scanner, DeviceKind, SerialEvent};
-use slint::{ModelRc, SharedString, VecModel};
+use slint::SharedString;
 use std::time::Instant;
 
 /// Longest patient ID, search or operator name typed on the keys.
@@ -172,7 +172,7 @@ impl Kiosk {
         if let Some(s) = v.sex {
             parts.push(s.as_str().to_string());
         }
-        let n = visit::latest(&v.captures).len();
+        let n = v.screened.result_count();
         parts.push(match n {
             0 => "no results yet".into(),
             1 => "1 result".into(),
@@ -200,7 +200,7 @@ impl Kiosk {
             .tool
             .as_ref()
             .filter(|_| eye.is_some())
-            .and_then(|t| visit::next_eye(&st.visit.captures, &t.id))
+            .and_then(|t| st.visit.screened.next_eye(&t.id))
             .filter(|n| Some(*n) != eye);
         g.set_next_eye_pending(next.is_some());
         g.set_next_eye_label(
@@ -216,7 +216,7 @@ impl Kiosk {
             let st = self.state.borrow();
             st.tool
                 .as_ref()
-                .and_then(|t| visit::next_eye(&st.visit.captures, &t.id))
+                .and_then(|t| st.visit.screened.next_eye(&t.id))
         };
         {
             let mut st = self.state.borrow_mut();
@@ -255,12 +255,8 @@ impl Kiosk {
             let st = self.state.borrow();
             let mut attempts = st.attempts;
             let view = attempts.record(&a);
-            let tool = st.tool.as_ref();
-            let capture = Capture {
-                tool_id: a.tool.clone(),
-                tool_name: tool
-                    .map(|t| t.name.clone())
-                    .unwrap_or_else(|| a.tool.clone()),
+            let screened = Screened {
+                tool: a.tool.clone(),
                 eye: st.visit.eye,
                 kind: view.kind,
                 headline: view.headline.clone(),
@@ -290,10 +286,10 @@ impl Kiosk {
                         advice: view.advice.clone(),
                     },
                 };
-                (record, view, attempts, capture)
+                (record, view, attempts, screened)
             })
         };
-        let Some((record, view, attempts, capture)) = prepared else {
+        let Some((record, view, attempts, screened)) = prepared else {
             let attempt = self.state.borrow().attempts.current();
             return self.apply_view(
                 &flow::error_view(
@@ -308,7 +304,7 @@ impl Kiosk {
             StoreReq::SaveStill {
                 view,
                 attempts,
-                capture,
+                screened,
                 tapped,
             },
             |req| records::Job::Save { req, record },
@@ -320,7 +316,7 @@ impl Kiosk {
         let StoreReq::SaveStill {
             mut view,
             attempts,
-            capture,
+            screened,
             tapped,
         } = req
         else {
@@ -331,7 +327,8 @@ impl Kiosk {
                 {
                     let mut st = self.state.borrow_mut();
                     st.attempts = attempts;
-                    st.visit.captures.push(capture);
+                    let coverage = st.coverage(&screened.tool);
+                    st.visit.screened.add(coverage, screened);
                 }
                 view.trace = format!("{} · record {}", view.trace, rec.id);
                 self.apply_view(&view, attempts.current());
@@ -408,74 +405,29 @@ impl Kiosk {
             return;
         };
         match saved {
-            Ok(_) => self.slice_done(index, Ok(*analysis)),
+            Ok(_) => {
+                let view = flow::result_view(&analysis);
+                {
+                    let mut st = self.state.borrow_mut();
+                    let coverage = st.coverage(&analysis.tool);
+                    st.visit.screened.add(
+                        coverage,
+                        Screened {
+                            tool: analysis.tool.clone(),
+                            eye: None,
+                            kind: view.kind,
+                            headline: view.headline,
+                        },
+                    );
+                }
+                self.refresh_visit_line();
+                self.slice_done(index, Ok(*analysis))
+            }
             Err(e) => {
                 self.register_fault(&e);
                 self.slice_done(index, Err(format!("Not recorded, so not shown: {e}")));
             }
         }
-    }
-
-    /// The CT study's summary joins the visit's results.
-    pub(super) fn study_done(&self, kind: ViewKind, sentence: &str) {
-        {
-            let mut st = self.state.borrow_mut();
-            let (tool_id, tool_name) = st
-                .tool
-                .as_ref()
-                .map(|t| (t.id.clone(), t.name.clone()))
-                .unwrap_or_default();
-            st.visit.captures.push(Capture {
-                tool_id,
-                tool_name,
-                eye: None,
-                kind,
-                headline: sentence.to_string(),
-            });
-        }
-        self.refresh_visit_line();
-    }
-
-    /// "Finish visit": one decision across every result, the slip, saved.
-    pub(super) fn finish_visit(&self) {
-        let (visit_id, lines, decision, summary) = {
-            let st = self.state.borrow();
-            let v = &st.visit;
-            let kiosk = self.settings.borrow().kiosk_id.clone();
-            let lines = visit::slip(&SlipInfo {
-                kiosk_id: &kiosk,
-                when: &v.started,
-                patient_id: &v.patient_id,
-                captures: &v.captures,
-            });
-            let summary: Vec<VisitLine> = visit::latest(&v.captures)
-                .into_iter()
-                .map(|c| VisitLine {
-                    label: visit::label(c).into(),
-                    kind: ui::outcome_kind(c.kind),
-                    headline: c.headline.clone().into(),
-                })
-                .collect();
-            (v.id, lines, visit::decide(&v.captures), summary)
-        };
-        let Some(visit_id) = visit_id else {
-            return self.next_patient();
-        };
-        let text = escpos::plain_text(&lines, self.slip_width());
-        self.state.borrow_mut().visit.slip = lines;
-        let g = self.g();
-        g.set_visit_lines(ModelRc::new(VecModel::from(summary)));
-        g.set_referral_line(decision.line.clone().into());
-        g.set_referral_kind(ui::outcome_kind(decision.referral.view_kind()));
-        g.set_slip_text(text.into());
-        g.set_print_status(SharedString::new());
-        g.set_screen(Screen::VisitSummary);
-        let referral = decision.line;
-        self.store_job(StoreReq::FinishVisit, |req| records::Job::FinishVisit {
-            req,
-            visit: visit_id,
-            referral,
-        });
     }
 
     pub(super) fn slip_width(&self) -> u32 {
@@ -500,8 +452,13 @@ impl Kiosk {
     }
 
     /// Sends a slip to the printer; the register learns what was printed
-    /// once the printer has it.
+    /// once the printer has it. With no printer, says why instead.
     pub(super) fn print(&self, visit: records::VisitId, lines: Vec<crate::serial::PrintLine>) {
+        let g = self.g();
+        if let Some(why) = self.no_printer() {
+            g.set_print_status(why.into());
+            return self.say(why);
+        }
         let text = escpos::plain_text(&lines, self.slip_width());
         let job = {
             let mut st = self.state.borrow_mut();
@@ -510,13 +467,28 @@ impl Kiosk {
             st.prints.insert(job, (visit, text));
             job
         };
-        let g = self.g();
         if self.serial.borrow().print(job, lines) {
             g.set_print_status("Printing…".into());
         } else {
             self.state.borrow_mut().prints.remove(&job);
-            g.set_print_status("No receipt printer is set up (Admin → Receipt printer).".into());
+            let why = "No receipt printer is set up — set it up in Admin.";
+            g.set_print_status(why.into());
+            self.say(why);
         }
+    }
+
+    /// Why a slip cannot be printed now, if it cannot.
+    fn no_printer(&self) -> Option<&'static str> {
+        if !self.serial.borrow().has(DeviceKind::Printer) {
+            return Some("No receipt printer is set up — set it up in Admin.");
+        }
+        let connected = self
+            .state
+            .borrow()
+            .devices
+            .get(&DeviceKind::Printer)
+            .is_some_and(|(c, _)| *c);
+        (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
     }
 
     /// What a serial device said.
@@ -613,7 +585,7 @@ fn id_char(c: char) -> bool {
 /// The result screen when the register could not save: no result is shown.
 fn not_recorded_view(error: &str) -> flow::ResultView {
     flow::ResultView {
-        kind: ViewKind::Error,
+        kind: ResultKind::Error,
         headline: "Not recorded — result not shown".into(),
         advice: error.to_string(),
         confidence: None,

@@ -2,9 +2,7 @@
 //! waiting for a worker, the visit in progress, the admin draft. Plain data;
 //! the controller's methods change it.
 
-use super::flow::{Attempts, ResultView};
 use super::liveness::Liveness;
-use super::visit::Capture;
 use crate::admin::Lockout;
 use crate::analysis::Analysis;
 use crate::catalog::{Catalog, Manifest};
@@ -12,6 +10,8 @@ use crate::engine::Device;
 use crate::frame::RgbFrame;
 use crate::import;
 use crate::records::{Eye, RecordId, Sex, VisitDetail, VisitId};
+use crate::screening::flow::{Attempts, ResultView};
+use crate::screening::{self, Part, Screened};
 use crate::serial::DeviceKind;
 use crate::settings::{SerialSettings, Settings};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
@@ -35,7 +35,7 @@ pub enum StoreReq {
     SaveStill {
         view: ResultView,
         attempts: Attempts,
-        capture: Capture,
+        screened: Screened,
         tapped: Instant,
     },
     /// A CT slice's result waiting to be recorded before it counts.
@@ -66,15 +66,39 @@ impl StoreReq {
     }
 }
 
+/// A file's standing on the CT import screen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Candidate {
+    /// Not checked yet (the check runs beside the thumbnails).
+    #[default]
+    Checking,
+    /// A CT slice the tool can analyse.
+    Slice,
+    /// Refused before analysis, with the reason in words.
+    Refused(String),
+}
+
 #[derive(Default)]
 pub struct CtState {
     pub folder: PathBuf,
     pub entries: Vec<import::SliceEntry>,
+    /// Whether each entry is a CT slice the tool can analyse.
+    pub candidates: Vec<Candidate>,
     pub selected: Vec<bool>,
     pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
     pub results: Vec<Option<Result<Analysis, String>>>,
     pub outstanding: usize,
     pub single: bool,
+    /// Files of the folder refused before analysis (counted in the headline).
+    pub refused: usize,
+}
+
+/// The "finish anyway?" question: the parts left unfinished or marked.
+#[derive(Default)]
+pub struct FinishState {
+    pub rows: Vec<Part>,
+    /// The row whose "cannot be screened" reasons are open.
+    pub choosing: Option<usize>,
 }
 
 /// The visit in progress.
@@ -86,7 +110,8 @@ pub struct VisitState {
     pub sex: Option<Sex>,
     /// Local date and time it started, as the slip prints it.
     pub started: String,
-    pub captures: Vec<Capture>,
+    /// The visit's tools, results and marks: the screening core decides it.
+    pub screened: screening::Visit,
     /// The eye being screened with the current tool.
     pub eye: Option<Eye>,
     /// The tool to open once the visit has started.
@@ -171,6 +196,7 @@ pub struct State {
     /// Milliseconds from the Analyse tap to the result on screen, latest first.
     pub latencies_ms: Vec<f64>,
     pub visit: VisitState,
+    pub finish: FinishState,
     pub entry: Entry,
     pub history: HistoryState,
     pub admin: AdminState,
@@ -204,6 +230,7 @@ impl State {
             import_paths: settings.import_paths.clone(),
             latencies_ms: Vec::new(),
             visit: VisitState::default(),
+            finish: FinishState::default(),
             entry: Entry {
                 field: 0,
                 ..Default::default()
@@ -215,6 +242,15 @@ impl State {
             next_print: 1,
             prints: BTreeMap::new(),
         }
+    }
+
+    /// What a complete screening with a tool is (one picture when the
+    /// catalogue does not know the tool).
+    pub fn coverage(&self, tool: &str) -> crate::catalog::Coverage {
+        self.catalog
+            .tool(tool)
+            .map(|t| t.coverage)
+            .unwrap_or(crate::catalog::Coverage::OneImage)
     }
 
     /// A new request ID (shared by inference and store requests).

@@ -4,9 +4,9 @@
 #![allow(clippy::all)]
 slint::include_modules!();
 
-use super::flow::ViewKind;
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
+use crate::screening::{Decision, ResultKind};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
 /// Largest picture handed to the renderer (display only; the model sees the
@@ -43,13 +43,23 @@ pub fn image(buf: SharedPixelBuffer<Rgb8Pixel>) -> slint::Image {
     slint::Image::from_rgb8(buf)
 }
 
-pub fn outcome_kind(k: ViewKind) -> OutcomeKind {
+pub fn outcome_kind(k: ResultKind) -> OutcomeKind {
     match k {
-        ViewKind::Refer => OutcomeKind::Refer,
-        ViewKind::Clear => OutcomeKind::Clear,
-        ViewKind::Retake => OutcomeKind::Retake,
-        ViewKind::CouldNotAssess => OutcomeKind::CouldNotAssess,
-        ViewKind::Error => OutcomeKind::Error,
+        ResultKind::Refer => OutcomeKind::Refer,
+        ResultKind::Clear => OutcomeKind::Clear,
+        ResultKind::Retake => OutcomeKind::Retake,
+        ResultKind::CouldNotAssess => OutcomeKind::CouldNotAssess,
+        ResultKind::Error => OutcomeKind::Error,
+    }
+}
+
+/// How a visit decision is shown: refer red, refer-incomplete grey (could
+/// not assess: it refers), no referral green.
+pub fn decision_kind(d: Decision) -> OutcomeKind {
+    match d {
+        Decision::Refer => OutcomeKind::Refer,
+        Decision::ReferIncomplete => OutcomeKind::CouldNotAssess,
+        Decision::NoReferral => OutcomeKind::Clear,
     }
 }
 

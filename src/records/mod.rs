@@ -26,8 +26,11 @@ pub use rows::outcome_text;
 pub use store::{utc_text, Store, DB_FILE, SEARCH_LIMIT};
 pub use worker::{Job, Reply, StoreEvent, StoreWorker};
 
+pub use crate::screening::Eye;
+
 use crate::analysis::{Analysis, Outcome, Timings};
 use crate::quality::Metrics;
+use crate::screening::VisitDecision;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -35,40 +38,6 @@ use std::sync::Arc;
 pub type VisitId = i64;
 /// An analysis record's row ID.
 pub type RecordId = i64;
-
-/// The eye an image shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Eye {
-    Left,
-    Right,
-}
-
-impl Eye {
-    /// "Left eye" / "Right eye".
-    pub fn label(self) -> &'static str {
-        match self {
-            Eye::Left => "Left eye",
-            Eye::Right => "Right eye",
-        }
-    }
-
-    /// The database text: "left" / "right".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Eye::Left => "left",
-            Eye::Right => "right",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Eye> {
-        match s {
-            "left" => Some(Eye::Left),
-            "right" => Some(Eye::Right),
-            _ => None,
-        }
-    }
-}
 
 /// The patient's sex, as the nurse entered it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -195,8 +164,11 @@ pub struct VisitSummary {
     pub patient_id: String,
     pub age: Option<u32>,
     pub sex: Option<Sex>,
-    /// The visit's referral decision, once finished.
+    /// The visit's referral decision as first shown, in English (kept for
+    /// people reading exports; nothing reads a decision back from it).
     pub referral: Option<String>,
+    /// The visit's decision with its parts, once finished.
+    pub decision: Option<VisitDecision>,
     pub record_count: u32,
     /// The last slip printed for it.
     pub printed_text: Option<String>,

@@ -4,6 +4,7 @@
 
 use super::{Eye, Sex, StoredRecord, VisitSummary};
 use crate::analysis::Outcome;
+use crate::screening::VisitDecision;
 use rusqlite::types::Type;
 use rusqlite::Row;
 
@@ -18,7 +19,8 @@ pub const RECORD_COLUMNS: &str = "r.id, r.visit, r.time_utc, r.time_local, r.kio
 /// The columns [`visit_from_row`] reads, in order (table alias `v`).
 pub const VISIT_COLUMNS: &str = "v.id, v.started_utc, v.started_local, v.kiosk_id, \
     v.operator, v.patient_id, v.age, v.sex, v.referral, \
-    (SELECT count(*) FROM records c WHERE c.visit = v.id), v.printed_text, v.printed_count";
+    (SELECT count(*) FROM records c WHERE c.visit = v.id), v.printed_text, v.printed_count, \
+    v.decision, v.decision_parts";
 
 fn bad(col: usize, what: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, Type::Text, what.into().into())
@@ -108,6 +110,19 @@ pub fn record_from_row(row: &Row) -> rusqlite::Result<StoredRecord> {
     })
 }
 
+/// The stored decision: its code and its parts (both or neither).
+fn decision(row: &Row, code: usize, parts: usize) -> rusqlite::Result<Option<VisitDecision>> {
+    match (
+        row.get::<_, Option<String>>(code)?,
+        row.get::<_, Option<String>>(parts)?,
+    ) {
+        (None, _) => Ok(None),
+        (Some(c), p) => VisitDecision::from_stored(&c, p.as_deref().unwrap_or("{}"))
+            .map(Some)
+            .ok_or_else(|| bad(code, format!("bad decision {c:?}"))),
+    }
+}
+
 /// One visit row, selected with [`VISIT_COLUMNS`].
 pub fn visit_from_row(row: &Row) -> rusqlite::Result<VisitSummary> {
     let sex = match row.get::<_, Option<String>>(7)? {
@@ -131,6 +146,7 @@ pub fn visit_from_row(row: &Row) -> rusqlite::Result<VisitSummary> {
         record_count: count(row, 9)?,
         printed_text: row.get(10)?,
         printed_count: count(row, 11)?,
+        decision: decision(row, 12, 13)?,
     })
 }
 
@@ -153,6 +169,6 @@ mod tests {
     #[test]
     fn column_lists_match_the_readers() {
         assert_eq!(RECORD_COLUMNS.split(", ").count(), 35);
-        assert_eq!(VISIT_COLUMNS.matches("v.").count(), 12);
+        assert_eq!(VISIT_COLUMNS.matches("v.").count(), 14);
     }
 }

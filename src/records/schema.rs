@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX visits_by_patient ON visits(patient_id);
     CREATE INDEX records_by_visit ON records(visit);
     CREATE INDEX records_by_time ON records(time_utc);",
+    // 3: the visit decision as a code, with the parts behind it as JSON
+    // (refer, not screened with the nurse's reason, not assessed).
+    "ALTER TABLE visits ADD COLUMN decision TEXT
+        CHECK (decision IN ('refer', 'refer-incomplete', 'no-referral'));
+    ALTER TABLE visits ADD COLUMN decision_parts TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ use super::{
     NewRecord, NewVisit, PurgeSummary, RecordId, RecordsError, StoredRecord, VisitDetail, VisitId,
     VisitSummary,
 };
+use crate::screening::VisitDecision;
 use chrono::{DateTime, Local, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashSet;
@@ -258,13 +259,38 @@ impl Store {
         Ok(())
     }
 
-    /// Records the visit's referral decision and when it ended.
-    pub fn finish_visit(&mut self, visit: VisitId, referral: &str) -> Result<(), RecordsError> {
+    /// Records the visit's decision (its code and parts, and the line as
+    /// shown in English) and when it ended.
+    pub fn finish_visit(
+        &mut self,
+        visit: VisitId,
+        decision: &VisitDecision,
+        line: &str,
+    ) -> Result<(), RecordsError> {
         let (_, _, utc_s, _) = now();
         self.update_visit(
-            "UPDATE visits SET referral = ?1, finished_utc = ?2 WHERE id = ?3",
-            &[&referral, &utc_s, &visit],
+            "UPDATE visits SET referral = ?1, decision = ?2, decision_parts = ?3,
+                finished_utc = ?4 WHERE id = ?5",
+            &[
+                &line,
+                &decision.decision.code(),
+                &decision.parts_json(),
+                &utc_s,
+                &visit,
+            ],
         )
+    }
+
+    /// The patient's latest visit that has not been finished, if any.
+    pub fn open_visit_of(&self, patient_id: &str) -> Result<Option<VisitSummary>, RecordsError> {
+        Ok(self
+            .visits_where(
+                "WHERE v.patient_id = ?1 AND v.finished_utc IS NULL
+                 ORDER BY v.id DESC LIMIT 1",
+                &[&patient_id],
+            )?
+            .into_iter()
+            .next())
     }
 
     /// Records what was printed on the visit's slip, counting the prints.

@@ -10,6 +10,7 @@ use super::{
     VisitSummary,
 };
 use crate::export::{self, ExportSummary};
+use crate::screening::VisitDecision;
 use chrono::{DateTime, Local, Utc};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -29,7 +30,9 @@ pub enum Job {
     FinishVisit {
         req: u64,
         visit: VisitId,
-        referral: String,
+        decision: Box<VisitDecision>,
+        /// The decision as shown, in English.
+        line: String,
     },
     SetPrinted {
         req: u64,
@@ -181,9 +184,12 @@ fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
             .map(|r| Reply::Saved(Box::new(r)))
             .map_err(text),
         Job::FinishVisit {
-            visit, referral, ..
+            visit,
+            decision,
+            line,
+            ..
         } => store
-            .finish_visit(visit, &referral)
+            .finish_visit(visit, &decision, &line)
             .map(|()| Reply::Ok)
             .map_err(text),
         Job::SetPrinted { visit, text: t, .. } => store

@@ -97,7 +97,9 @@ fn a_read_only_disk_shows_history_and_refuses_saves() {
         let mut store = Store::open(&data).unwrap();
         let v = store.start_visit(&new_visit("RO-1")).unwrap();
         let r = store.save(&jpeg_record(v, jpeg.clone())).unwrap();
-        store.finish_visit(v, "No referral").unwrap();
+        store
+            .finish_visit(v, &no_referral(), "No referral")
+            .unwrap();
         vec![r]
     };
     fs.remount("ro");

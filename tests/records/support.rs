@@ -43,6 +43,16 @@ pub fn analysis() -> Analysis {
     .clone()
 }
 
+/// A decision to finish a visit with: every part screened, none refers.
+pub fn no_referral() -> onemed::screening::VisitDecision {
+    onemed::screening::VisitDecision {
+        decision: onemed::screening::Decision::NoReferral,
+        refer: vec![],
+        not_screened: vec![],
+        not_assessed: vec![],
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()

@@ -195,11 +195,18 @@ fn other_modalities_are_refused_in_words() {
     );
     assert_eq!(
         e.to_string(),
-        "this DICOM file is an MR scan, not a CT slice — import CT slices for the COVID CT tool"
+        "this DICOM file is an MRI scan (MR), not CT — import CT slices for the COVID CT tool"
     );
     let e = decode(&ct("US", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
     assert!(
-        e.to_string().starts_with("this DICOM file is a US scan"),
+        e.to_string()
+            .starts_with("this DICOM file is an ultrasound image (US), not CT"),
+        "{e}"
+    );
+    let e = decode(&ct("NM", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("this DICOM file is a nuclear medicine scan (NM), not CT"),
         "{e}"
     );
     let e = decode(&ct("", "MONOCHROME2", 2, 2, &[0; 4]), &l).unwrap_err();

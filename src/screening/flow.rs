@@ -2,51 +2,13 @@
 //! result screen, and the retake loop with an exit — after a set number of
 //! unusable pictures the answer is "Could not assess — refer", never a guess.
 
+use super::ResultKind;
 use crate::analysis::{Analysis, Outcome};
-
-/// How a result is shown (mirrors the UI's `OutcomeKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewKind {
-    /// A finding that means "refer to a doctor".
-    Refer,
-    /// A finding that needs no referral.
-    Clear,
-    /// Unusable picture: retake.
-    Retake,
-    /// Too many unusable pictures: refer without a finding.
-    CouldNotAssess,
-    /// Something broke; the message says what.
-    Error,
-}
-
-impl ViewKind {
-    /// The stable word stored in the register ("refer", "clear", …).
-    pub fn code(self) -> &'static str {
-        match self {
-            ViewKind::Refer => "refer",
-            ViewKind::Clear => "clear",
-            ViewKind::Retake => "retake",
-            ViewKind::CouldNotAssess => "could-not-assess",
-            ViewKind::Error => "error",
-        }
-    }
-
-    /// The kind a stored word names (unknown words read as errors).
-    pub fn from_code(code: &str) -> ViewKind {
-        match code {
-            "refer" => ViewKind::Refer,
-            "clear" => ViewKind::Clear,
-            "retake" => ViewKind::Retake,
-            "could-not-assess" => ViewKind::CouldNotAssess,
-            _ => ViewKind::Error,
-        }
-    }
-}
 
 /// What the result screen shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultView {
-    pub kind: ViewKind,
+    pub kind: ResultKind,
     pub headline: String,
     pub advice: String,
     /// The confidence bar (findings only), 0..1.
@@ -54,9 +16,6 @@ pub struct ResultView {
     /// Model, version, hash, device: how to trace this result.
     pub trace: String,
 }
-
-/// Default number of unusable pictures before "Could not assess".
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 /// Counts unusable pictures for one patient and one tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +45,7 @@ impl Attempts {
     /// picture uses up an attempt; the last one turns into "could not assess".
     pub fn record(&mut self, a: &Analysis) -> ResultView {
         let mut view = result_view(a);
-        if view.kind == ViewKind::Retake {
+        if view.kind == ResultKind::Retake {
             self.used += 1;
             if self.used >= self.max {
                 view = could_not_assess(self.max, view.trace);
@@ -103,7 +62,7 @@ impl Attempts {
 
 fn could_not_assess(max: u32, trace: String) -> ResultView {
     ResultView {
-        kind: ViewKind::CouldNotAssess,
+        kind: ResultKind::CouldNotAssess,
         headline: "Could not assess — refer to a doctor".into(),
         advice: format!("{max} pictures in a row were not good enough to assess. Refer the patient to a doctor."),
         confidence: None,
@@ -116,14 +75,14 @@ pub fn result_view(a: &Analysis) -> ResultView {
     let trace = trace_line(a);
     match a.outcome {
         Outcome::Finding => ResultView {
-            kind: if a.refer { ViewKind::Refer } else { ViewKind::Clear },
+            kind: if a.refer { ResultKind::Refer } else { ResultKind::Clear },
             headline: a.headline.clone(),
             advice: a.advice.clone(),
             confidence: a.confidence,
             trace,
         },
         Outcome::Inconclusive => ResultView {
-            kind: ViewKind::Retake,
+            kind: ResultKind::Retake,
             headline: "Image not good enough — retake".into(),
             advice: "The screening is not clear enough on this picture. Retake it: follow the framing hint, hold steady."
                 .into(),
@@ -131,7 +90,7 @@ pub fn result_view(a: &Analysis) -> ResultView {
             trace,
         },
         Outcome::Rejected => ResultView {
-            kind: ViewKind::Retake,
+            kind: ResultKind::Retake,
             headline: "Image not good enough — retake".into(),
             advice: a.reason.clone().unwrap_or_else(|| "Retake the picture.".into()),
             confidence: None,
@@ -143,7 +102,7 @@ pub fn result_view(a: &Analysis) -> ResultView {
 /// An error as the result screen shows it.
 pub fn error_view(message: &str) -> ResultView {
     ResultView {
-        kind: ViewKind::Error,
+        kind: ResultKind::Error,
         headline: "Could not analyse this picture".into(),
         advice: message.to_string(),
         confidence: None,
@@ -199,7 +158,7 @@ mod tests {
     #[test]
     fn findings_show_refer_or_clear_with_confidence() {
         let v = result_view(&analysis(Outcome::Finding, true));
-        assert_eq!(v.kind, ViewKind::Refer);
+        assert_eq!(v.kind, ResultKind::Refer);
         assert_eq!(v.confidence, Some(0.9));
         assert!(
             v.trace.contains("f09cb805b3df") && v.trace.contains("CPU f32"),
@@ -208,14 +167,14 @@ mod tests {
         );
         assert_eq!(
             result_view(&analysis(Outcome::Finding, false)).kind,
-            ViewKind::Clear
+            ResultKind::Clear
         );
     }
 
     #[test]
     fn rejected_shows_the_reason_and_no_confidence() {
         let v = result_view(&analysis(Outcome::Rejected, false));
-        assert_eq!(v.kind, ViewKind::Retake);
+        assert_eq!(v.kind, ResultKind::Retake);
         assert!(v.advice.contains("blurred"));
         assert_eq!(v.confidence, None);
     }
@@ -224,11 +183,11 @@ mod tests {
     fn third_unusable_picture_becomes_could_not_assess() {
         let mut at = Attempts::new(3);
         let bad = analysis(Outcome::Inconclusive, false);
-        assert_eq!(at.record(&bad).kind, ViewKind::Retake);
+        assert_eq!(at.record(&bad).kind, ResultKind::Retake);
         assert_eq!(at.current(), 2);
-        assert_eq!(at.record(&bad).kind, ViewKind::Retake);
+        assert_eq!(at.record(&bad).kind, ResultKind::Retake);
         let last = at.record(&bad);
-        assert_eq!(last.kind, ViewKind::CouldNotAssess);
+        assert_eq!(last.kind, ResultKind::CouldNotAssess);
         assert!(last.headline.contains("refer"));
         at.reset();
         assert_eq!(at.current(), 1);
@@ -240,7 +199,7 @@ mod tests {
         at.record(&analysis(Outcome::Rejected, false));
         assert_eq!(
             at.record(&analysis(Outcome::Finding, false)).kind,
-            ViewKind::Clear
+            ResultKind::Clear
         );
     }
 }

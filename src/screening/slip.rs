@@ -1,0 +1,59 @@
+//! The visit slip: the lines the receipt printer prints and the register
+//! keeps, built from the visit's parts and its decision (every part of
+//! every tool opened, screened or not).
+
+use super::decision::VisitDecision;
+use super::visit::PartStatus;
+use super::words;
+use crate::catalog::Catalog;
+use crate::serial::PrintLine;
+
+/// What the slip says.
+pub struct SlipInfo<'a> {
+    pub kiosk_id: &'a str,
+    /// Local date and time of the visit, as printed.
+    pub when: &'a str,
+    pub patient_id: &'a str,
+    pub parts: &'a [PartStatus],
+    pub decision: &'a VisitDecision,
+    pub catalog: &'a Catalog,
+}
+
+/// The slip's lines, for the printer and for the register's copy.
+pub fn slip(info: &SlipInfo) -> Vec<PrintLine> {
+    let line = |text: String| PrintLine {
+        text,
+        bold: false,
+        double: false,
+        center: false,
+    };
+    let bold = |text: String| PrintLine {
+        bold: true,
+        ..line(text)
+    };
+    let rule = || line("-".repeat(32));
+    let mut out = vec![
+        PrintLine {
+            text: "OneMed screening".into(),
+            bold: true,
+            double: true,
+            center: true,
+        },
+        line(format!("Kiosk: {}", info.kiosk_id)),
+        line(format!("Date: {}", info.when)),
+        bold(format!("Patient: {}", info.patient_id)),
+        rule(),
+    ];
+    for p in info.parts {
+        out.push(bold(format!(
+            "{}:",
+            words::part_label(info.catalog, &p.part)
+        )));
+        out.push(line(format!("  {}", words::state_words(p))));
+    }
+    out.push(rule());
+    out.push(bold(words::decision_line(info.catalog, info.decision)));
+    out.push(rule());
+    out.push(line("Assistive screening, not a diagnosis.".into()));
+    out
+}
