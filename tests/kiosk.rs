@@ -118,7 +118,7 @@ fn capture_analyse_and_read_the_finding() {
     let rows = finish_rows(&k);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].line, "Left eye not screened");
-    shot(&k, "15-finish-check");
+    shot(&k, "25-finish-check");
     tap(&k, "Finish and refer");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
     let line = g(&k).get_referral_line().to_string();
@@ -131,7 +131,7 @@ fn capture_analyse_and_read_the_finding() {
     } else {
         // Never "no referral" for what was not screened.
         assert!(line.starts_with("REFER — not fully screened"), "{line}");
-        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::CouldNotAssess);
+        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::Refer);
     }
     assert!(line.contains("left eye not screened"), "{line}");
     let slip = g(&k).get_slip_text().to_string();
@@ -149,7 +149,7 @@ fn capture_analyse_and_read_the_finding() {
         g(&k).get_message()
     );
     assert!(g(&k).get_print_status().contains("Admin"));
-    shot(&k, "19-no-printer");
+    shot(&k, "29-no-printer");
     tap(&k, "OK");
     tap(&k, "Next patient");
     assert_eq!(g(&k).get_screen(), Screen::Home);
@@ -230,9 +230,12 @@ fn no_camera_shows_it_and_offers_import() {
 
     tap(&k, "Import image");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
-    tap(&k, &imports.path().display().to_string());
+    tap(&k, &imports.path().file_name().unwrap().to_string_lossy());
     wait(&k, "the files", |k| {
         slint::Model::row_count(&g(k).get_ct_slices()) == 2
+    });
+    wait(&k, "both files checked", |k| {
+        g(k).get_ct_candidate_count() == 2
     });
     tap(&k, "6.jpg");
     // Reviewed like a camera still: nothing is analysed or saved yet.
@@ -244,7 +247,7 @@ fn no_camera_shows_it_and_offers_import() {
         k.latencies_ms().is_empty(),
         "nothing analysed on the first tap"
     );
-    shot(&k, "16-import-review");
+    shot(&k, "28-import-review");
     tap(&k, "Choose another");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     tap(&k, "6.jpg");
@@ -483,7 +486,7 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
         rows[0].marked && rows[0].reason == "Prosthetic or no eye",
         "{rows:?}"
     );
-    shot(&k, "17-finish-check-marked");
+    shot(&k, "26-finish-check-marked");
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
     let line = g(&k).get_referral_line().to_string();
@@ -494,10 +497,14 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
     if right != OutcomeKind::Refer {
         assert!(line.starts_with("REFER — not fully screened"), "{line}");
     }
-    assert!(g(&k)
-        .get_slip_text()
-        .contains("Cannot be screened: Prosthetic or no eye"));
-    shot(&k, "18-visit-summary-incomplete");
+    // The slip wraps at its width: compare its words.
+    let slip = g(&k).get_slip_text().to_string();
+    let words = slip.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Cannot be screened: Prosthetic or no eye"),
+        "{slip}"
+    );
+    shot(&k, "27-visit-summary-incomplete");
 
     // The register holds the decision as a code with its parts.
     wait(&k, "the decision saved", |_| {

@@ -194,9 +194,15 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     for eye in ["right", "left"] {
         assert_eq!(g(&k).get_eye_left(), eye == "left");
         tap(&k, "Import image");
-        tap(&k, &eyes.path().display().to_string());
+        tap(&k, &eyes.path().file_name().unwrap().to_string_lossy());
         wait(&k, "the file", |k| g(k).get_ct_slices().row_count() == 1);
+        wait(&k, "the file checked", |k| {
+            g(k).get_ct_candidate_count() == 1
+        });
         tap(&k, "C_(1).jpg");
+        // An imported picture is reviewed first, like a camera still.
+        wait(&k, "the review", |k| g(k).get_screen() == Screen::Review);
+        tap(&k, "Analyse");
         result_then_next_eye(&k, eye);
     }
     tap(&k, "Finish visit");

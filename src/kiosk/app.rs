@@ -236,7 +236,7 @@ impl Kiosk {
             .camera
             .borrow()
             .switch(i.max(0) as usize));
-        on!(on_open_folder, |k, p| k.open_folder(Path::new(p.as_str())));
+        on!(on_open_root, |k, i| k.open_root(i.max(0) as usize));
         on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
         on!(on_analyse_slices, |k| k.analyse_slices());
         on!(on_select_all_slices, |k| k.select_all_slices());

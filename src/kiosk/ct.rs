@@ -38,13 +38,14 @@ const CHECK_BATCH: usize = 6;
 impl Kiosk {
     pub(super) fn open_import(&self, single: bool) {
         let roots = import::import_roots(&self.state.borrow().import_paths);
-        self.state.borrow_mut().ct.single = single;
+        {
+            let mut st = self.state.borrow_mut();
+            st.ct.single = single;
+            st.ct.roots = roots.clone();
+        }
         let g = self.g();
         g.set_ct_single(single);
-        let names: Vec<SharedString> = roots
-            .iter()
-            .map(|p| p.display().to_string().into())
-            .collect();
+        let names: Vec<SharedString> = roots.iter().map(|p| folder_name(p).into()).collect();
         g.set_ct_roots(ModelRc::new(VecModel::from(names)));
         g.set_screen(Screen::CtImport);
         match roots.first() {
@@ -55,6 +56,14 @@ impl Kiosk {
                 g.set_ct_candidate_count(0);
                 g.set_ct_selected_count(0);
             }
+        }
+    }
+
+    /// A stick or folder chosen by its place in the list.
+    pub(super) fn open_root(&self, i: usize) {
+        let root = self.state.borrow().ct.roots.get(i).cloned();
+        if let Some(r) = root {
+            self.open_folder(&r);
         }
     }
 
@@ -180,8 +189,10 @@ impl Kiosk {
                     Some(Err(err)) => (ui::OutcomeKind::Error, err.clone(), true),
                     None => (ui::OutcomeKind::Error, String::new(), false),
                 };
+                // The tile shows what is wrong; the full sentence (with
+                // what to do) comes on a tap and is the tile's description.
                 let reason = match ct.candidates.get(i) {
-                    Some(Candidate::Refused(why)) => Some(why.clone()),
+                    Some(Candidate::Refused(why)) => Some(short_reason(why)),
                     _ => None,
                 };
                 SliceCard {
@@ -417,6 +428,12 @@ fn slice_words(a: &Analysis, headline: &str) -> String {
             a.reason.as_deref().unwrap_or("the picture is not usable")
         ),
     }
+}
+
+/// "This looks like a colour photo, not a CT slice — import the CT slices"
+/// → what is wrong, without what to do.
+fn short_reason(why: &str) -> String {
+    why.split(" — ").next().unwrap_or(why).to_string()
 }
 
 /// A folder as a nurse reads it: its own name, not a path.

@@ -80,6 +80,8 @@ pub enum Candidate {
 
 #[derive(Default)]
 pub struct CtState {
+    /// The sticks and folders offered, in the order shown.
+    pub roots: Vec<PathBuf>,
     pub folder: PathBuf,
     pub entries: Vec<import::SliceEntry>,
     /// Whether each entry is a CT slice the tool can analyse.

@@ -53,12 +53,12 @@ pub fn outcome_kind(k: ResultKind) -> OutcomeKind {
     }
 }
 
-/// How a visit decision is shown: refer red, refer-incomplete grey (could
-/// not assess: it refers), no referral green.
+/// How a visit decision is shown: both referrals red (the nurse refers
+/// either way; the words say why), no referral green.
 pub fn decision_kind(d: Decision) -> OutcomeKind {
     match d {
         Decision::Refer => OutcomeKind::Refer,
-        Decision::ReferIncomplete => OutcomeKind::CouldNotAssess,
+        Decision::ReferIncomplete => OutcomeKind::Refer,
         Decision::NoReferral => OutcomeKind::Clear,
     }
 }
