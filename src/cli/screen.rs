@@ -17,9 +17,8 @@ use super::{Fatal, PartialFailure};
 use crate::analysis::{Analysis, Outcome};
 use crate::catalog::{Catalog, Coverage};
 use crate::decode;
-use crate::records::{ImageData, NewRecord, NewVisit, Shown, Store, VisitSummary};
-use crate::screening::flow::result_view;
-use crate::screening::{words, CannotScreen, Eye, Screened, Visit, VisitDecision};
+use crate::records::{file_ext, NewRecord, NewVisit, Store, VisitSummary};
+use crate::screening::{words, CannotScreen, Eye, ResultKind, Screened, Visit, VisitDecision};
 use crate::settings::Settings;
 use serde::Serialize;
 use std::io::Write;
@@ -68,7 +67,7 @@ struct FileLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     visit_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    shown: Option<&'a str>,
+    shown: Option<ResultKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -203,7 +202,7 @@ fn screen_file(
     eye: Option<Eye>,
     visit: i64,
     path: &Path,
-) -> Result<(Analysis, i64, &'static str), String> {
+) -> Result<(Analysis, i64, ResultKind), String> {
     let bytes = decode::read_file(path).map_err(|e| e.to_string())?;
     let a = analyzer
         .analyze_bytes(tool, &bytes)
@@ -214,31 +213,16 @@ fn screen_file(
             a.reason.as_deref().unwrap_or("refused")
         ));
     }
-    let view = result_view(&a);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_else(|| "bin".into());
-    let record = NewRecord {
-        visit,
-        eye,
-        source: format!("import:{name}"),
-        image: ImageData::Encoded { bytes, ext },
-        analysis: a.clone(),
-        shown: Shown {
-            kind: view.kind.code().into(),
-            headline: view.headline,
-            advice: view.advice,
-        },
-    };
+    let record = NewRecord::imported(visit, eye, &name, (bytes, file_ext(path)), a);
     let saved = store
         .save(&record)
         .map_err(|e| format!("not recorded: {e}"))?;
-    Ok((a, saved.id, view.kind.code()))
+    let kind = ResultKind::from_code(&record.shown.kind);
+    Ok((record.analysis, saved.id, kind))
 }
 
 /// `TOOL:EYE:REASON` (EYE empty for a tool without eyes).
@@ -295,7 +279,7 @@ fn finish(catalog: &Catalog, data: &Path, patient: &str, marks: &[String]) -> an
     let results = detail.records.iter().map(|r| Screened {
         tool: r.tool.clone(),
         eye: r.eye,
-        kind: crate::screening::ResultKind::from_code(&r.shown_kind),
+        kind: ResultKind::from_code(&r.shown_kind),
         headline: r.headline.clone(),
     });
     let mut v = Visit::rebuild(catalog, results, None);

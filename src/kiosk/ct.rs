@@ -279,10 +279,7 @@ impl Kiosk {
     fn import_for_review(&self, path: PathBuf, name: String) {
         let (tx, waker) = (self.tx.clone(), self.waker.clone());
         let limits = self.settings.borrow().limits();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_else(|| "bin".into());
+        let ext = crate::records::file_ext(&path);
         let g = self.g();
         g.set_busy_text("Opening…".into());
         g.set_busy(true);

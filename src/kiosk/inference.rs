@@ -155,10 +155,7 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
                     Input::File(path) => {
                         // Decoded once: the same frame is analysed and shown,
                         // and the original bytes go to the register.
-                        let ext = path
-                            .extension()
-                            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                            .unwrap_or_else(|| "bin".into());
+                        let ext = crate::records::file_ext(&path);
                         match decode::read_file(&path)
                             .and_then(|b| decode::decode(&b, &limits).map(|(_, f)| (b, f)))
                         {

@@ -280,11 +280,7 @@ impl Kiosk {
                     source: st.still_source.clone(),
                     image,
                     analysis: a.clone(),
-                    shown: Shown {
-                        kind: view.kind.code().into(),
-                        headline: view.headline.clone(),
-                        advice: view.advice.clone(),
-                    },
+                    shown: Shown::of(&view),
                 };
                 (record, view, attempts, screened)
             })
@@ -369,20 +365,8 @@ impl Kiosk {
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
             match (st.visit.id, file) {
-                (Some(visit), Some((bytes, ext))) => {
-                    let view = flow::result_view(&a);
-                    Some(NewRecord {
-                        visit,
-                        eye: None,
-                        source: format!("import:{name}"),
-                        image: ImageData::Encoded { bytes, ext },
-                        analysis: a.clone(),
-                        shown: Shown {
-                            kind: view.kind.code().into(),
-                            headline: view.headline,
-                            advice: view.advice,
-                        },
-                    })
+                (Some(visit), Some(file)) => {
+                    Some(NewRecord::imported(visit, None, &name, file, a.clone()))
                 }
                 _ => None,
             }

@@ -96,6 +96,17 @@ pub struct Shown {
     pub advice: String,
 }
 
+impl Shown {
+    /// What a result screen shows, as the register keeps it.
+    pub fn of(view: &crate::screening::flow::ResultView) -> Shown {
+        Shown {
+            kind: view.kind.code().into(),
+            headline: view.headline.clone(),
+            advice: view.advice.clone(),
+        }
+    }
+}
+
 /// One analysis to record.
 #[derive(Debug, Clone)]
 pub struct NewRecord {
@@ -106,6 +117,35 @@ pub struct NewRecord {
     pub image: ImageData,
     pub analysis: Analysis,
     pub shown: Shown,
+}
+
+impl NewRecord {
+    /// An imported file's analysis: its original bytes are the record's image.
+    pub fn imported(
+        visit: VisitId,
+        eye: Option<Eye>,
+        name: &str,
+        (bytes, ext): (Vec<u8>, String),
+        analysis: Analysis,
+    ) -> NewRecord {
+        let shown = Shown::of(&crate::screening::flow::result_view(&analysis));
+        NewRecord {
+            visit,
+            eye,
+            source: format!("import:{name}"),
+            image: ImageData::Encoded { bytes, ext },
+            analysis,
+            shown,
+        }
+    }
+}
+
+/// A file's extension as the register names its image ("jpg", "dcm"; "bin"
+/// when it has none).
+pub fn file_ext(path: &std::path::Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_else(|| "bin".into())
 }
 
 /// One analysis as the register holds it.
