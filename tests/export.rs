@@ -32,6 +32,20 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
     let d = tempfile::tempdir().unwrap();
     let mut store = filled_store(&d.path().join("data"), 2, 2);
     let records = store.records_since(None).unwrap();
+    // The first visit finished as "not fully screened", the second left open.
+    let decision = onemed::screening::VisitDecision {
+        decision: onemed::screening::Decision::ReferIncomplete,
+        refer: vec![],
+        not_screened: vec![onemed::screening::NotScreened {
+            tool: "cataract".into(),
+            eye: Some(onemed::records::Eye::Left),
+            reason: Some("Patient refused".into()),
+        }],
+        not_assessed: vec![onemed::screening::Part::new("skin-lesion", None)],
+    };
+    store
+        .finish_visit(records[0].visit, &decision, "REFER — not fully screened")
+        .unwrap();
     let dest = tempfile::tempdir().unwrap();
     let s = export(&mut store, dest.path(), None).unwrap();
     assert_eq!((s.records, s.visits, s.images), (4, 2, 4));
@@ -75,7 +89,26 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
     let mut vd = csv::Reader::from_path(s.dir.join("visits.csv")).unwrap();
     let vh: Vec<String> = vd.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(vh, VISIT_CSV_COLUMNS);
-    assert_eq!(vd.records().count(), 2);
+    let vcol = |n: &str| VISIT_CSV_COLUMNS.iter().position(|c| *c == n).unwrap();
+    let vrows: Vec<csv::StringRecord> = vd.records().map(Result::unwrap).collect();
+    assert_eq!(vrows.len(), 2);
+    // The decision as codes, its parts as data; an open visit has none.
+    let finished = vrows
+        .iter()
+        .find(|r| r[vcol("visit_id")] == records[0].visit.to_string())
+        .unwrap();
+    assert_eq!(&finished[vcol("decision")], "refer-incomplete");
+    assert_eq!(&finished[vcol("refer")], "");
+    assert_eq!(
+        &finished[vcol("not_screened")],
+        "cataract:left (Patient refused)"
+    );
+    assert_eq!(&finished[vcol("not_assessed")], "skin-lesion");
+    let open = vrows
+        .iter()
+        .find(|r| r[vcol("visit_id")] != records[0].visit.to_string())
+        .unwrap();
+    assert_eq!(&open[vcol("decision")], "");
 
     // records.json: the visits with their records.
     let json: serde_json::Value =
