@@ -118,8 +118,12 @@ impl Analyzer {
             Some(d) => Catalog::from_dir(d)?,
             None => Catalog::builtin()?,
         };
+        // A margin for a tool that does not exist (a typo) or out of range
+        // is reported and ignored: it never takes a tool down.
         for (tool, m) in &settings.gate_margin {
-            catalog.set_margin(tool, *m)?;
+            if let Err(e) = catalog.set_margin(tool, *m) {
+                log::warn!("gate_margin.{tool} = {m} ignored: {e}");
+            }
         }
         let wanted: Vec<Manifest> = if tools.is_empty() {
             catalog.tools().to_vec()

@@ -1,12 +1,14 @@
 //! Site settings (`kiosk.toml`): where models and the runtime are, which device
 //! to use, limits and per-tool gate margins.
 //!
-//! Two stages, as helix does it: a raw serde struct that rejects unknown keys,
-//! then [`Settings`] with every default filled in. A file that cannot be read or
-//! parsed never stops the kiosk: it runs on defaults and reports a warning,
-//! and the bad file is left where it is for someone to look at.
+//! Read value by value, so one mistake costs only that value: an unknown key,
+//! a wrong type or an out-of-range value is reported with its line and falls
+//! back to its default; every other value is kept. Never the data folder: a
+//! file that cannot be parsed at all, or a bad `data_dir`, leaves the register
+//! unknown ([`Settings::fault`]), and the kiosk and the commands refuse to
+//! open the default register in its place. The bad file is left where it is.
 
-use crate::catalog::manifest::MIN_GATE_MARGIN;
+use crate::catalog::manifest::{MAX_GATE_MARGIN, MIN_GATE_MARGIN};
 use crate::engine::Device;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,29 +19,8 @@ pub const SYSTEM_CONFIG: &str = "/etc/onemed/kiosk.toml";
 
 /// Default number of unusable pictures before "Could not assess".
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    models_dir: Option<PathBuf>,
-    manifests_dir: Option<PathBuf>,
-    openvino_runtime: Option<PathBuf>,
-    device: Option<Device>,
-    cache_dir: Option<PathBuf>,
-    max_image_pixels: Option<u64>,
-    #[serde(default)]
-    gate_margin: BTreeMap<String, f32>,
-    camera: Option<String>,
-    #[serde(default)]
-    import_paths: Vec<PathBuf>,
-    max_attempts: Option<u32>,
-    job_deadline_s: Option<u64>,
-    data_dir: Option<PathBuf>,
-    kiosk_id: Option<String>,
-    operator: Option<String>,
-    #[serde(default)]
-    serial: SerialSettings,
-}
+/// The range `max_attempts` may take (as on the admin screen).
+pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u32> = 1..=10;
 
 /// The serial devices a kiosk may have; each is optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -128,6 +109,10 @@ pub struct Settings {
     /// Who is operating the kiosk (recorded with each analysis).
     pub operator: String,
     pub serial: SerialSettings,
+    /// Set when the register's folder is not known for sure (the settings
+    /// file could not be parsed, or its `data_dir` is bad): nothing may be
+    /// recorded, rather than into another register.
+    pub fault: Option<String>,
     /// What went wrong loading the settings (shown on the kiosk's screen).
     pub warnings: Vec<String>,
 }
@@ -150,6 +135,7 @@ impl Default for Settings {
             kiosk_id: default_kiosk_id(),
             operator: "nurse".into(),
             serial: SerialSettings::default(),
+            fault: None,
             warnings: Vec::new(),
         }
     }
@@ -206,54 +192,96 @@ pub enum SettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("settings {path} are invalid, using defaults: {reason}")]
+    #[error("settings {path} cannot be parsed ({reason})")]
     Invalid { path: PathBuf, reason: String },
 }
 
 impl Settings {
-    /// Parses settings text.
+    /// Parses settings text value by value (see the module header). `Err`
+    /// only when the text is not TOML at all.
     pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
-        let invalid = |reason: String| SettingsError::Invalid {
-            path: path.to_path_buf(),
-            reason,
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .map(|sp| text[..sp.start.min(text.len())].lines().count().max(1));
+            SettingsError::Invalid {
+                path: path.to_path_buf(),
+                reason: match line {
+                    Some(l) => format!("line {l}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            }
+        })?;
+        let mut s = Settings::default();
+        let mut warn = |section: Option<&str>, key: &str, what: String| {
+            let line = line_of(text, section, key)
+                .map(|l| format!(" line {l}"))
+                .unwrap_or_default();
+            let name = section.map_or(key.to_string(), |sec| format!("{sec}.{key}"));
+            let w = format!("{}{line}: {name} {what}", path.display());
+            log::warn!("{w}");
+            s.warnings.push(w);
         };
-        let raw: RawSettings =
-            toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
-        let d = Settings::default();
-        for (tool, m) in &raw.gate_margin {
-            if !(MIN_GATE_MARGIN..=1.0).contains(m) {
-                return Err(invalid(format!(
-                    "gate_margin.{tool} = {m}: must lie between {MIN_GATE_MARGIN} and 1"
-                )));
+        let mut fault = None;
+        for (key, value) in &table {
+            let k = key.as_str();
+            let r: Result<(), String> = match k {
+                "models_dir" => get(value).map(|v| s.models_dir = Some(v)),
+                "manifests_dir" => get(value).map(|v| s.manifests_dir = Some(v)),
+                "openvino_runtime" => get(value).map(|v| s.openvino_runtime = Some(v)),
+                "device" => get(value).map(|v| s.device = v),
+                "cache_dir" => get(value).map(|v| s.cache_dir = Some(v)),
+                "max_image_pixels" => get_in(value, 1..=u64::MAX).map(|v| s.max_image_pixels = v),
+                "camera" => get(value).map(|v| s.camera = v),
+                "import_paths" => get(value).map(|v| s.import_paths = v),
+                "max_attempts" => get_in(value, MAX_ATTEMPTS_RANGE).map(|v| s.max_attempts = v),
+                "job_deadline_s" => get_in(value, 1..=3600).map(|v| s.job_deadline_s = v),
+                "kiosk_id" => get_text(value).map(|v| s.kiosk_id = v),
+                "operator" => get_text(value).map(|v| s.operator = v),
+                "serial" => get(value).map(|v| s.serial = v),
+                "data_dir" => match get::<PathBuf>(value) {
+                    Ok(d) if d.is_absolute() => {
+                        s.data_dir = d;
+                        Ok(())
+                    }
+                    Ok(d) => Err(format!("{} is not an absolute path", d.display())),
+                    Err(e) => Err(e),
+                },
+                "gate_margin" => match value.as_table() {
+                    Some(t) => {
+                        for (tool, m) in t {
+                            match get_in(m, MIN_GATE_MARGIN..=MAX_GATE_MARGIN) {
+                                Ok(m) => {
+                                    s.gate_margin.insert(tool.clone(), m);
+                                }
+                                Err(e) => warn(
+                                    Some("gate_margin"),
+                                    tool,
+                                    format!("{e}; the tool's own margin is used"),
+                                ),
+                            }
+                        }
+                        Ok(())
+                    }
+                    None => Err("must be a table of tool = margin".into()),
+                },
+                _ => {
+                    warn(None, k, "is not a setting: ignored".into());
+                    continue;
+                }
+            };
+            if let Err(e) = r {
+                if k == "data_dir" {
+                    fault = Some(format!(
+                        "{}: data_dir {e}, so the register cannot be opened",
+                        path.display()
+                    ));
+                }
+                warn(None, k, format!("{e}; the default is used"));
             }
         }
-        if raw.max_attempts == Some(0) {
-            return Err(invalid("max_attempts must be at least 1".into()));
-        }
-        if raw.job_deadline_s == Some(0) {
-            return Err(invalid("job_deadline_s must be at least 1".into()));
-        }
-        if raw.max_image_pixels == Some(0) {
-            return Err(invalid("max_image_pixels must be positive".into()));
-        }
-        Ok(Settings {
-            models_dir: raw.models_dir,
-            manifests_dir: raw.manifests_dir,
-            openvino_runtime: raw.openvino_runtime,
-            device: raw.device.unwrap_or(d.device),
-            cache_dir: raw.cache_dir.or(d.cache_dir),
-            max_image_pixels: raw.max_image_pixels.unwrap_or(d.max_image_pixels),
-            gate_margin: raw.gate_margin,
-            camera: raw.camera.unwrap_or(d.camera),
-            import_paths: raw.import_paths,
-            max_attempts: raw.max_attempts.unwrap_or(d.max_attempts),
-            job_deadline_s: raw.job_deadline_s.unwrap_or(d.job_deadline_s),
-            data_dir: raw.data_dir.unwrap_or(d.data_dir),
-            kiosk_id: raw.kiosk_id.unwrap_or(d.kiosk_id),
-            operator: raw.operator.unwrap_or(d.operator),
-            serial: raw.serial,
-            warnings: Vec::new(),
-        })
+        s.fault = fault;
+        Ok(s)
     }
 
     /// Reads a settings file.
@@ -277,6 +305,15 @@ impl Settings {
             None => (Settings::default(), None),
             Some(p) => match Settings::read(&p) {
                 Ok(s) => (s, None),
+                // Not even the data folder is known: nothing may be recorded.
+                Err(e @ SettingsError::Invalid { .. }) => {
+                    log::error!("{e}");
+                    let s = Settings {
+                        fault: Some(format!("{e}, so the register cannot be opened")),
+                        ..Settings::default()
+                    };
+                    (s, Some(e))
+                }
                 Err(e) => {
                     log::warn!("{e}");
                     (Settings::default(), Some(e))
@@ -292,6 +329,60 @@ impl Settings {
             ..Default::default()
         }
     }
+}
+
+/// One value as its type, or why not.
+fn get<T: serde::de::DeserializeOwned>(v: &toml::Value) -> Result<T, String> {
+    v.clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("= {v}: {}", e.message().trim()))
+}
+
+/// A number in a range, or why not.
+fn get_in<T>(v: &toml::Value, range: std::ops::RangeInclusive<T>) -> Result<T, String>
+where
+    T: serde::de::DeserializeOwned + PartialOrd + std::fmt::Display,
+{
+    let n: T = get(v)?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "= {n}: must lie between {} and {}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// A text that is not blank.
+fn get_text(v: &toml::Value) -> Result<String, String> {
+    let t: String = get(v)?;
+    if t.trim().is_empty() {
+        Err("is empty".into())
+    } else {
+        Ok(t)
+    }
+}
+
+/// The 1-based line where `key` is set (in `[section]` when given).
+fn line_of(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
+    let mut current: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if let Some(h) = l.strip_prefix('[') {
+            current = Some(h.trim_end_matches(']').trim().to_string());
+            continue;
+        }
+        let Some((k, _)) = l.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches('"');
+        if k == key && current.as_deref() == section {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -318,20 +409,66 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_and_low_margins_are_refused() {
-        assert!(Settings::parse(Path::new("k"), "devise = \"CPU\"").is_err());
-        assert!(Settings::parse(Path::new("k"), "[gate_margin]\nskin-lesion = 0.1").is_err());
-        assert!(Settings::parse(Path::new("k"), "not toml at all [").is_err());
+    fn one_bad_value_costs_only_that_value_and_says_its_line() {
+        let text = "kiosk_id = \"camp-7\"\ndevise = \"GPU\"\nmax_attempts = 4294967295\n\
+                    operator = \"Asha\"\n[gate_margin]\nskin-lesion = 1.0\ncatarct = 0.6\n\
+                    cataract = 0.1\n";
+        let s = Settings::parse(Path::new("k.toml"), text).unwrap();
+        // What was right is kept.
+        assert_eq!(s.kiosk_id, "camp-7");
+        assert_eq!(s.operator, "Asha");
+        assert_eq!(s.fault, None, "the data folder is not touched");
+        // What was wrong falls back, each with its line.
+        assert_eq!(s.max_attempts, DEFAULT_MAX_ATTEMPTS);
+        assert_eq!(s.device, Device::Cpu);
+        assert!(
+            !s.gate_margin.contains_key("skin-lesion"),
+            "1.0 would never give a finding"
+        );
+        assert!(!s.gate_margin.contains_key("cataract"), "below the floor");
+        // A misspelt tool name is kept for the catalogue to report; it disables nothing here.
+        assert_eq!(s.gate_margin.get("catarct"), Some(&0.6));
+        let w = s.warnings.join("\n");
+        assert!(w.contains("k.toml line 2: devise is not a setting"), "{w}");
+        assert!(
+            w.contains("line 3: max_attempts = 4294967295: must lie between 1 and 10"),
+            "{w}"
+        );
+        assert!(
+            w.contains("line 6: gate_margin.skin-lesion = 1: must lie between 0.3 and 0.95"),
+            "{w}"
+        );
+        assert!(w.contains("line 8: gate_margin.cataract"), "{w}");
+        assert_eq!(s.warnings.len(), 4, "{w}");
     }
 
     #[test]
-    fn broken_file_falls_back_to_defaults_with_a_warning_and_is_kept() {
+    fn a_bad_data_dir_is_a_fault_never_another_register() {
+        for text in ["data_dir = 7", "data_dir = \"relative/onemed\""] {
+            let s = Settings::parse(Path::new("k.toml"), text).unwrap();
+            assert!(
+                s.fault.as_deref().is_some_and(|f| f.contains("data_dir")),
+                "{text}: {:?}",
+                s.fault
+            );
+        }
+        let s = Settings::parse(Path::new("k.toml"), "data_dir = \"/srv/onemed\"").unwrap();
+        assert_eq!(s.data_dir, Path::new("/srv/onemed"));
+        assert_eq!(s.fault, None);
+    }
+
+    #[test]
+    fn a_file_that_is_not_toml_is_a_fault_and_is_kept() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("kiosk.toml");
-        std::fs::write(&p, "device = 42").unwrap();
+        std::fs::write(&p, "device = \"CPU\"\ndata_dir = [\n").unwrap();
         let (s, warn) = Settings::load(Some(&p));
-        assert_eq!(s, Settings::default());
-        assert!(warn.is_some());
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "device = 42");
+        let e = warn.unwrap().to_string();
+        assert!(e.contains("line 2") || e.contains("line 3"), "{e}");
+        assert!(s.fault.is_some(), "the register's folder is unknown");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "device = \"CPU\"\ndata_dir = [\n"
+        );
     }
 }

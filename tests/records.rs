@@ -334,7 +334,7 @@ fn the_worker_answers_every_job_and_recovers_when_the_disk_comes_back() {
     let blocker = d.path().join("blocked");
     std::fs::write(&blocker, b"not a folder").unwrap();
     let (tx, rx) = mpsc::channel();
-    let worker = StoreWorker::start(blocker.join("data"), move |e| {
+    let worker = StoreWorker::start(Ok(blocker.join("data")), move |e| {
         let _ = tx.send(e);
     });
     let next = || rx.recv_timeout(Duration::from_secs(30)).expect("an event");

@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// The file's name in the data folder.
 pub const FILE_NAME: &str = "admin.toml";
-/// The largest gate margin an admin may set.
-pub const MAX_GATE_MARGIN: f32 = 0.95;
+pub use crate::catalog::manifest::MAX_GATE_MARGIN;
 
 /// What the admin changed; `None` keeps the site's value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -151,7 +150,7 @@ pub fn load_settings(named: Option<&Path>) -> Settings {
     let (mut s, warning) = Settings::load(named);
     if let Some(w) = warning {
         s.warnings.push(format!(
-            "The settings file could not be used, so the kiosk runs on its defaults: {w}"
+            "The settings file could not be used: {w}. Nothing can be recorded until it is mended."
         ));
     }
     apply_file(&mut s);
@@ -161,6 +160,10 @@ pub fn load_settings(named: Option<&Path>) -> Settings {
 /// Applies `admin.toml` from the settings' data folder; a damaged file adds a
 /// warning to the settings and changes nothing.
 pub fn apply_file(s: &mut Settings) {
+    if s.fault.is_some() {
+        // The data folder is not known: another folder's admin file must not apply.
+        return;
+    }
     match AdminFile::in_dir(&s.data_dir).load() {
         Ok(o) => o.apply(s),
         Err(e) => {

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 /// The smallest gate margin any tool may be configured with.
 pub const MIN_GATE_MARGIN: f32 = 0.3;
+/// The largest gate margin a site or an admin may set (1.0 would never give
+/// a finding).
+pub const MAX_GATE_MARGIN: f32 = 0.95;
 
 /// One tool's manifest, validated.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

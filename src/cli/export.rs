@@ -31,10 +31,7 @@ fn parse_since(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
 
 pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    let data = args
-        .data
-        .clone()
-        .unwrap_or_else(|| settings.data_dir.clone());
+    let data = super::data_dir(settings, args.data.as_deref())?;
     if !data.join(crate::records::DB_FILE).is_file() {
         return Err(Fatal(format!("no register at {}", data.display())).into());
     }

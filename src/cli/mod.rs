@@ -106,6 +106,19 @@ impl Cli {
     }
 }
 
+/// The register's folder: `--data`, else the settings' — unless the settings
+/// could not say it for sure (then nothing is opened in its place).
+fn data_dir(settings: &Settings, named: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    match (named, &settings.fault) {
+        (Some(d), _) => Ok(d.to_path_buf()),
+        (None, Some(fault)) => Err(Fatal(format!(
+            "{fault}; mend it, or name the register with --data"
+        ))
+        .into()),
+        (None, None) => Ok(settings.data_dir.clone()),
+    }
+}
+
 /// Runs the command line; returns `Err` for the caller to report.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings();

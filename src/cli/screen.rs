@@ -94,10 +94,7 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         None => Catalog::builtin(),
     }
     .map_err(|e| Fatal(e.to_string()))?;
-    let data = args
-        .data
-        .clone()
-        .unwrap_or_else(|| settings.data_dir.clone());
+    let data = super::data_dir(settings, args.data.as_deref())?;
     if args.finish {
         return finish(&catalog, &data, &patient, &args.cannot_screen);
     }

@@ -89,7 +89,13 @@ impl Kiosk {
         let camera = Self::start_camera(&settings.camera, &tx, &waker);
         let serial = Self::start_serial(settings, &tx, &waker);
         let (stx, sw) = (tx.clone(), waker.clone());
-        let store = StoreWorker::start(settings.data_dir.clone(), move |e| {
+        let register = match &settings.fault {
+            None => Ok(settings.data_dir.clone()),
+            Some(f) => Err(format!(
+                "the settings are damaged — {f}. Call the technician"
+            )),
+        };
+        let store = StoreWorker::start(register, move |e| {
             let _ = stx.send(Msg::Store(e));
             sw();
         });

@@ -94,8 +94,13 @@ pub struct StoreWorker {
 }
 
 impl StoreWorker {
-    /// Starts the worker; it opens the register in `data_dir` first.
-    pub fn start(data_dir: PathBuf, on_event: impl Fn(StoreEvent) + Send + 'static) -> StoreWorker {
+    /// Starts the worker; it opens the register in `data_dir` first. With
+    /// `Err(reason)` (the settings cannot say where the register is) it opens
+    /// nothing and answers every job with the reason.
+    pub fn start(
+        data_dir: Result<PathBuf, String>,
+        on_event: impl Fn(StoreEvent) + Send + 'static,
+    ) -> StoreWorker {
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("store".into())
@@ -127,7 +132,11 @@ fn open(data_dir: &std::path::Path) -> Result<Store, String> {
     })
 }
 
-fn run(data_dir: PathBuf, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)) {
+fn run(data_dir: Result<PathBuf, String>, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)) {
+    let data_dir = match data_dir {
+        Ok(d) => d,
+        Err(reason) => return refuse(&reason, rx, on_event),
+    };
     let mut store = open(&data_dir);
     on_event(StoreEvent::Opened(
         store.as_ref().map(|_| ()).map_err(Clone::clone),
@@ -150,6 +159,21 @@ fn run(data_dir: PathBuf, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)
             log::warn!("store job {req} failed: {e}");
         }
         on_event(StoreEvent::Done { req, result });
+    }
+}
+
+/// No register to open: every job is answered with the reason.
+fn refuse(reason: &str, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)) {
+    log::error!("no register is opened: {reason}");
+    on_event(StoreEvent::Opened(Err(reason.to_string())));
+    for job in rx {
+        if matches!(job, Job::Stop) {
+            return;
+        }
+        on_event(StoreEvent::Done {
+            req: req_of(&job),
+            result: Err(reason.to_string()),
+        });
     }
 }
 
