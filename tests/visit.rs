@@ -352,9 +352,15 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
             g(k).get_pin_error().starts_with("Wrong PIN")
         });
         if i < 5 {
-            assert!(g(&k)
-                .get_pin_error()
-                .contains(&format!("{} tries left", 5 - i)));
+            let left = match 5 - i {
+                1 => "1 try left".to_string(),
+                n => format!("{n} tries left"),
+            };
+            assert!(
+                g(&k).get_pin_error().contains(&left),
+                "{}",
+                g(&k).get_pin_error()
+            );
             g(&k).set_pin_error("".into());
         }
     }

@@ -162,7 +162,8 @@ impl Kiosk {
                         d.as_secs()
                     )),
                     None => self.show_pin(&format!(
-                        "Wrong PIN. {left} tries left before a one-minute lock."
+                        "Wrong PIN. {left} {} left before a one-minute lock.",
+                        if left == 1 { "try" } else { "tries" }
                     )),
                 }
             }
