@@ -372,6 +372,7 @@ impl Kiosk {
             self.g()
                 .set_printer_configured(new.serial.printer.is_some());
             self.refresh_devices();
+            self.refresh_status();
             restarted.push("serial devices");
         }
         self.show_draft(false);

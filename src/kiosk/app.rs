@@ -208,6 +208,7 @@ impl Kiosk {
         g.set_printer_configured(self.settings.borrow().serial.printer.is_some());
         self.refresh_devices();
         self.refresh_tools();
+        self.refresh_status();
         let warnings = self.settings.borrow().warnings.clone();
         if !warnings.is_empty() {
             self.say(warnings.join("\n"));
@@ -271,6 +272,13 @@ impl Kiosk {
     /// Applies every message the workers have sent. Runs on the UI thread.
     pub fn pump(&self) {
         while let Ok(msg) = self.rx.try_recv() {
+            // What the home screen's status line is made of.
+            let status = matches!(
+                msg,
+                Msg::Infer(InferEvent::Ready(_) | InferEvent::Failed(_))
+                    | Msg::Camera(CameraMsg::Status { .. })
+                    | Msg::Serial(SerialEvent::Status { .. })
+            );
             match msg {
                 Msg::Infer(e) => self.on_infer(e),
                 Msg::Camera(m) => self.on_camera(m),
@@ -285,6 +293,9 @@ impl Kiosk {
                         st.still_png = Some(png);
                     }
                 }
+            }
+            if status {
+                self.refresh_status();
             }
         }
     }
