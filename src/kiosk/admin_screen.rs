@@ -373,6 +373,7 @@ impl Kiosk {
                 .set_printer_configured(new.serial.printer.is_some());
             self.refresh_devices();
             self.refresh_status();
+            self.refresh_slip_format();
             restarted.push("serial devices");
         }
         self.show_draft(false);

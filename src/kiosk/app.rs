@@ -209,6 +209,7 @@ impl Kiosk {
         self.refresh_devices();
         self.refresh_tools();
         self.refresh_status();
+        self.refresh_slip_format();
         let warnings = self.settings.borrow().warnings.clone();
         if !warnings.is_empty() {
             self.say(warnings.join("\n"));
@@ -284,7 +285,13 @@ impl Kiosk {
                 Msg::Camera(m) => self.on_camera(m),
                 Msg::Thumbs { folder, thumbs } => self.on_thumbs(&folder, thumbs),
                 Msg::Store(e) => self.on_store(e),
-                Msg::Serial(e) => self.on_serial(e),
+                Msg::Serial(e) => {
+                    let printed = self.printed_slip(&e);
+                    self.on_serial(e);
+                    if let Some((visit, text)) = printed {
+                        self.after_print(visit, text);
+                    }
+                }
                 Msg::DetailImage { record, image } => self.on_detail_image(record, image),
                 Msg::Admin(m) => self.on_admin(m),
                 Msg::StillPng { still, png } => {

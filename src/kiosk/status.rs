@@ -1,10 +1,11 @@
 //! The home screen's status line (the `HomeStatus` global): short items with
 //! an icon that always fit on one line ("✓ 5/5 tools", "● Camera",
 //! "○ Printer", "CPU") and the full texts the nurse reads on a tap — in
-//! words, with no file paths or host names (those go to the log).
+//! words, with no file paths or host names (those go to the log). Also the
+//! slip previews' paper width (`SlipFormat`).
 
 use super::app::Kiosk;
-use super::ui::{HomeStatus, StatusItem};
+use super::ui::{HomeStatus, SlipFormat, StatusItem};
 use crate::serial::DeviceKind;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
@@ -129,6 +130,14 @@ impl Kiosk {
         let s = self.window.global::<HomeStatus>();
         s.set_items(ModelRc::new(VecModel::from(items)));
         s.set_details(ModelRc::new(VecModel::from(details)));
+    }
+
+    /// The slip previews' paper width: the printer's characters per line.
+    pub(super) fn refresh_slip_format(&self) {
+        let columns = i32::try_from(self.slip_width()).unwrap_or(i32::MAX);
+        self.window
+            .global::<SlipFormat>()
+            .set_columns(columns.clamp(16, 64));
     }
 }
 
