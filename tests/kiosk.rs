@@ -320,7 +320,8 @@ fn a_missing_runtime_says_what_to_install_and_no_tool_can_be_used() {
 }
 
 /// Everything on the screen a finger can touch (buttons, keys, tiles,
-/// choices, fields) that is less than 72 px tall, as "label: height".
+/// choices, fields) that is less than 72 px tall or not wholly on the
+/// 1280x800 screen, as "label: height".
 fn small_targets(k: &Kiosk) -> (usize, Vec<String>) {
     k.pump();
     let targets = ElementQuery::from_root(k.window())
@@ -334,13 +335,17 @@ fn small_targets(k: &Kiosk) -> (usize, Vec<String>) {
         .find_all();
     let small = targets
         .iter()
-        .filter(|e| e.size().height < 72.0)
+        .filter(|e| {
+            let (at, size) = (e.absolute_position(), e.size());
+            size.height < 72.0 || at.y + size.height > 800.5 || at.x + size.width > 1280.5
+        })
         .map(|e| {
             format!(
-                "{:?} ({:?}): {} px",
+                "{:?} ({:?}): {} px tall at y {}",
                 e.accessible_label().unwrap_or_default(),
                 e.accessible_role(),
-                e.size().height
+                e.size().height,
+                e.absolute_position().y
             )
         })
         .collect();
@@ -352,7 +357,7 @@ fn assert_touch_targets(k: &Kiosk, screen: &str) {
     assert!(n > 0, "nothing to touch on the {screen} screen?");
     assert!(
         small.is_empty(),
-        "on the {screen} screen, touch targets under 72 px: {small:#?}"
+        "on the {screen} screen, touch targets under 72 px or off the screen: {small:#?}"
     );
 }
 

@@ -202,7 +202,8 @@ impl Kiosk {
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
         g.set_in_visit(false);
-        g.set_kiosk_name(format!("OneMed Kiosk {}", self.settings.borrow().kiosk_id).into());
+        // Not the kiosk ID: it defaults to the host name (it is on the slip).
+        g.set_kiosk_name("OneMed Kiosk".into());
         g.set_register_ok(true);
         g.set_status_register("Register: opening…".into());
         g.set_printer_configured(self.settings.borrow().serial.printer.is_some());
