@@ -113,6 +113,10 @@ impl FakeSource {
 
 impl FrameSource for FakeSource {
     fn describe(&self) -> String {
+        "fake camera (/dev/fake0)".into()
+    }
+
+    fn label(&self) -> String {
         "fake camera".into()
     }
 
@@ -194,6 +198,9 @@ fn replay_delivers_at_the_set_rate_and_loops() {
     opts.fps = 20.0;
     let mut src = ReplaySource::open(opts).expect("replay opens");
     assert_eq!(src.len(), SAMPLES.len());
+    // The log names the folder; the nurse's screen never shows a path.
+    assert!(src.describe().contains(&dir.path().display().to_string()));
+    assert_eq!(src.label(), "Demo camera");
 
     let t0 = Instant::now();
     let mut names = Vec::new();

@@ -9,10 +9,10 @@ mod common;
 
 use common::kiosk::*;
 use i_slint_backend_testing::{
-    AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
+    AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
 };
 use onemed::analysis::Analyzer;
-use onemed::kiosk::ui::{OutcomeKind, Screen};
+use onemed::kiosk::ui::{HomeStatus, OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
@@ -524,4 +524,137 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
         }]
     );
     assert!(d.decision.refers());
+}
+
+/// Everything on the screen a finger can touch (buttons, keys, tiles,
+/// choices, fields) that is less than 72 px tall or not wholly on the
+/// 1280x800 screen, as "label: height".
+fn small_targets(k: &Kiosk) -> (usize, Vec<String>) {
+    k.pump();
+    let targets = ElementQuery::from_root(k.window())
+        .match_descendants()
+        .match_predicate(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
+            )
+        })
+        .find_all();
+    let small = targets
+        .iter()
+        .filter(|e| {
+            let (at, size) = (e.absolute_position(), e.size());
+            size.height < 72.0 || at.y + size.height > 800.5 || at.x + size.width > 1280.5
+        })
+        .map(|e| {
+            format!(
+                "{:?} ({:?}): {} px tall at y {}",
+                e.accessible_label().unwrap_or_default(),
+                e.accessible_role(),
+                e.size().height,
+                e.absolute_position().y
+            )
+        })
+        .collect();
+    (targets.len(), small)
+}
+
+fn assert_touch_targets(k: &Kiosk, screen: &str) {
+    let (n, small) = small_targets(k);
+    assert!(n > 0, "nothing to touch on the {screen} screen?");
+    assert!(
+        small.is_empty(),
+        "on the {screen} screen, touch targets under 72 px or off the screen: {small:#?}"
+    );
+}
+
+#[test]
+fn every_touch_target_is_at_least_72_px_tall() {
+    // The README's promise, on each screen a nurse goes through.
+    let replay = folder_of(&["eye/diabetic-retinopathy/02_dr.JPG"]);
+    let k = start(
+        &format!("replay:{}?fps=30", replay.path().display()),
+        vec![],
+    );
+    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    assert_touch_targets(&k, "home");
+    // The status line: short items; the details in words, with no path.
+    let status = k.window().global::<HomeStatus>();
+    let items: Vec<String> = slint::Model::iter(&status.get_items())
+        .map(|i| i.text.to_string())
+        .collect();
+    assert_eq!(items, ["✓ 5/5 tools", "● Camera", "CPU"], "{items:?}");
+    let details: Vec<String> = slint::Model::iter(&status.get_details())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        details.contains(&"Camera: Demo camera".to_string()),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().all(|d| !d.contains('/')),
+        "no file path on a nurse's screen: {details:?}"
+    );
+    tap(&k, "Status details");
+    shot(&k, "01-home-status-details");
+    assert_touch_targets(&k, "home, status details");
+    tap(&k, "Close");
+
+    tap(&k, "Diabetic retinopathy");
+    assert_eq!(g(&k).get_screen(), Screen::VisitStart);
+    assert_touch_targets(&k, "new patient");
+    // Tapping Age keeps every key where it was (no pad swapped in).
+    let five = |k: &Kiosk| {
+        ElementHandle::find_by_accessible_label(k.window(), "5")
+            .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+            .map(|e| (e.absolute_position(), e.size()))
+            .expect("the 5 key")
+    };
+    let before = five(&k);
+    tap(&k, "Age");
+    assert_eq!(five(&k), before, "the keys stay under the finger");
+    assert!(!enabled(&k, "Q"), "letters are dimmed for the age");
+    shot(&k, "13-visit-start-age");
+    assert_touch_targets(&k, "new patient, age");
+    type_keys(&k, "61");
+    assert_eq!(g(&k).get_entry_age(), "61");
+    tap(&k, "Patient ID");
+    type_keys(&k, "PAT-0050");
+    tap(&k, "Start screening");
+    wait(&k, "the visit to start", |k| g(k).get_in_visit());
+    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    assert_touch_targets(&k, "capture");
+
+    tap(&k, "Capture");
+    wait(&k, "the review screen", |k| {
+        g(k).get_screen() == Screen::Review
+    });
+    assert_touch_targets(&k, "review");
+    tap(&k, "Analyse");
+    wait(&k, "the result", |k| g(k).get_screen() == Screen::Result);
+    assert_touch_targets(&k, "result");
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
+    assert_touch_targets(&k, "not everything was screened");
+    tap(&k, "Cannot be screened");
+    assert_touch_targets(&k, "not everything was screened, reasons");
+    tap(&k, "Patient refused");
+    tap(&k, "Finish visit");
+    assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
+    assert_touch_targets(&k, "visit summary");
+    tap(&k, "Next patient");
+
+    tap(&k, "History");
+    wait(&k, "today's visit", |k| {
+        slint::Model::row_count(&g(k).get_history_rows()) == 1
+    });
+    assert_touch_targets(&k, "history");
+    tap(&k, "Patient ID");
+    assert_touch_targets(&k, "history search");
+    let row = slint::Model::row_data(&g(&k).get_history_rows(), 0).unwrap();
+    tap(&k, &format!("Visit PAT-0050 {}", row.time));
+    wait(&k, "the visit", |k| {
+        g(k).get_screen() == Screen::VisitDetail
+    });
+    assert_touch_targets(&k, "visit detail");
 }

@@ -7,13 +7,13 @@
 mod common;
 
 use common::kiosk::*;
-use onemed::kiosk::ui::{OutcomeKind, Screen};
+use onemed::kiosk::ui::{HistoryView, OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;
 use onemed::records::Store;
 use onemed::settings::{PortSettings, PrinterSettings, SerialSettings, Settings, TriggerSettings};
 use serialport::SerialPort;
 use sha2::{Digest, Sha256};
-use slint::Model;
+use slint::{ComponentHandle, Model};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -286,6 +286,31 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         g(k).get_message().starts_with("Slip reprinted")
     });
     tap(&k, "OK");
+    // The visit shows the reprint at once: its count and the text printed.
+    fn view(k: &Kiosk) -> HistoryView<'_> {
+        k.window().global::<HistoryView>()
+    }
+    assert_eq!(view(&k).get_printed_note(), "printed 2 times");
+    assert!(
+        g(&k).get_detail_slip().contains("COPY (reprint)"),
+        "{}",
+        g(&k).get_detail_slip()
+    );
+    // A copy of a copy: headed once, the same text.
+    tap(&k, "Reprint slip");
+    let again = text_of(&printer.read_until(&k, CUT));
+    assert_eq!(again.matches("COPY (reprint)").count(), 1, "{again}");
+    assert!(again.contains("Patient: PAT-0042"), "{again}");
+    wait(&k, "the second reprint's note", |k| {
+        g(k).get_message().starts_with("Slip reprinted")
+    });
+    tap(&k, "OK");
+    assert_eq!(view(&k).get_printed_note(), "printed 3 times");
+    // The list was read again from the register after the reprint.
+    wait(&k, "the list to show the reprints", |k| {
+        view(k).get_row_printed().row_data(0).unwrap_or_default() == "printed 3 times"
+    });
+    shot(&k, "18-history-visit-reprinted");
 
     // The register on disk: four records, each with its image file.
     let store = Store::open(&settings.data_dir).unwrap();
@@ -358,9 +383,15 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
             g(k).get_pin_error().starts_with("Wrong PIN")
         });
         if i < 5 {
-            assert!(g(&k)
-                .get_pin_error()
-                .contains(&format!("{} tries left", 5 - i)));
+            let left = match 5 - i {
+                1 => "1 try left".to_string(),
+                n => format!("{n} tries left"),
+            };
+            assert!(
+                g(&k).get_pin_error().contains(&left),
+                "{}",
+                g(&k).get_pin_error()
+            );
             g(&k).set_pin_error("".into());
         }
     }

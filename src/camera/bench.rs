@@ -19,7 +19,7 @@ pub struct PreviewRate {
     /// Size of the published (display-scaled) frames.
     pub width: usize,
     pub height: usize,
-    /// The source's description.
+    /// The source's label (its name on the screen).
     pub source: String,
 }
 

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 pub enum CameraStatus {
     /// Opening the camera (at start, or after a switch).
     Connecting,
-    /// Pictures are arriving; the source's description.
+    /// Pictures are arriving; the source's label (the camera's name for the
+    /// screen, never a path: see `FrameSource::label`).
     Connected(String),
     /// No camera is plugged in (or none is configured).
     NoCamera,

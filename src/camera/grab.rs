@@ -20,7 +20,12 @@ pub type Opener =
 /// What a grabber reports to the control thread.
 #[derive(Debug)]
 pub(crate) enum SourceMsg {
-    Opened(String),
+    /// The source opened: its description (for the log) and its label (for
+    /// the screen).
+    Opened {
+        description: String,
+        label: String,
+    },
     OpenFailed(CameraError),
     /// A frame was published; whether the UI should be notified.
     Frame(bool),
@@ -96,7 +101,12 @@ fn run(setup: GrabSetup, cancel: &AtomicBool, capture: &mpsc::Receiver<()>) {
             return;
         }
     };
-    if !cancelled() && report(SourceMsg::Opened(source.describe())) {
+    if !cancelled()
+        && report(SourceMsg::Opened {
+            description: source.describe(),
+            label: source.label(),
+        })
+    {
         while !cancelled() {
             let msg = if capture.try_recv().is_ok() {
                 SourceMsg::Captured(guard("taking a still", || source.capture_still()))

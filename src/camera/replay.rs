@@ -210,6 +210,11 @@ impl FrameSource for ReplaySource {
         )
     }
 
+    /// A replayed folder stands in for a camera: demos, tests, benches.
+    fn label(&self) -> String {
+        "Demo camera".into()
+    }
+
     fn next_frame(&mut self) -> Result<RgbFrame, CameraError> {
         self.pace();
         self.advance();

@@ -12,9 +12,15 @@ use crate::frame::RgbFrame;
 /// [`super::CameraWorker`], which also guards against a source that never
 /// returns.
 pub trait FrameSource: Send {
-    /// A one-line description for the log and the status line, e.g.
+    /// A one-line description for the log, e.g.
     /// `USB camera "HD Camera" (/dev/video0), preview MJPEG 1920x1080@30`.
     fn describe(&self) -> String;
+
+    /// The camera's name for the nurse's screens: no file path, no device
+    /// node (`HD Camera`, `Demo camera`).
+    fn label(&self) -> String {
+        "Camera".into()
+    }
 
     /// The next preview frame, full frame as delivered (the worker scales it
     /// for display). Blocks until it arrives.

@@ -237,6 +237,15 @@ impl FrameSource for NokhwaSource {
         )
     }
 
+    fn label(&self) -> String {
+        let name = self.opened.name.trim();
+        if name.is_empty() {
+            "USB camera".into()
+        } else {
+            name.to_string()
+        }
+    }
+
     fn next_frame(&mut self) -> Result<RgbFrame, CameraError> {
         let deadline = Instant::now() + self.opts.frame_timeout;
         let buf = {

@@ -170,7 +170,8 @@ struct Active {
     grabber: Grabber,
     started: Instant,
     last_alive: Option<Instant>,
-    description: Option<String>,
+    /// The source's name for the screen (see `FrameSource::label`).
+    label: Option<String>,
     streaming: bool,
     capture_since: Option<Instant>,
     bad_streak: u32,
@@ -287,7 +288,7 @@ impl Control {
                     grabber,
                     started: Instant::now(),
                     last_alive: None,
-                    description: None,
+                    label: None,
                     streaming: false,
                     capture_since: None,
                     bad_streak: 0,
@@ -353,18 +354,18 @@ impl Control {
         };
         let now = Instant::now();
         match msg {
-            SourceMsg::Opened(desc) => {
-                log::info!("camera: opened {desc}");
-                a.description = Some(desc);
+            SourceMsg::Opened { description, label } => {
+                log::info!("camera: opened {description}");
+                a.label = Some(label);
             }
             SourceMsg::Frame(notify) => {
                 a.last_alive = Some(now);
                 a.bad_streak = 0;
                 if !a.streaming {
                     a.streaming = true;
-                    let desc = a.description.clone().unwrap_or_default();
+                    let label = a.label.clone().unwrap_or_else(|| "Camera".into());
                     self.last_error = None;
-                    self.status(CameraStatus::Connected(desc));
+                    self.status(CameraStatus::Connected(label));
                 }
                 if notify {
                     self.poke();

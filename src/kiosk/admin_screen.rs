@@ -162,7 +162,8 @@ impl Kiosk {
                         d.as_secs()
                     )),
                     None => self.show_pin(&format!(
-                        "Wrong PIN. {left} tries left before a one-minute lock."
+                        "Wrong PIN. {left} {} left before a one-minute lock.",
+                        if left == 1 { "try" } else { "tries" }
                     )),
                 }
             }
@@ -369,6 +370,8 @@ impl Kiosk {
             *self.serial.borrow_mut() = Self::start_serial(&new, &self.tx, &self.waker);
             self.state.borrow_mut().devices.clear();
             self.refresh_devices();
+            self.refresh_status();
+            self.refresh_slip_format();
             restarted.push("serial devices");
         }
         self.show_draft(false);

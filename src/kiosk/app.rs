@@ -211,11 +211,14 @@ impl Kiosk {
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
         g.set_in_visit(false);
-        g.set_kiosk_name(format!("OneMed Kiosk {}", self.settings.borrow().kiosk_id).into());
+        // Not the kiosk ID: it defaults to the host name (it is on the slip).
+        g.set_kiosk_name("OneMed Kiosk".into());
         g.set_register_ok(true);
         g.set_status_register("Register: opening…".into());
         self.refresh_devices();
         self.refresh_tools();
+        self.refresh_status();
+        self.refresh_slip_format();
         let warnings = self.settings.borrow().warnings.clone();
         if !warnings.is_empty() {
             self.say(warnings.join("\n"));
@@ -282,13 +285,26 @@ impl Kiosk {
     /// Applies every message the workers have sent. Runs on the UI thread.
     pub fn pump(&self) {
         while let Ok(msg) = self.rx.try_recv() {
+            // What the home screen's status line is made of.
+            let status = matches!(
+                msg,
+                Msg::Infer(InferEvent::Ready(_) | InferEvent::Failed(_))
+                    | Msg::Camera(CameraMsg::Status { .. })
+                    | Msg::Serial(SerialEvent::Status { .. })
+            );
             match msg {
                 Msg::Infer(e) => self.on_infer(e),
                 Msg::Camera(m) => self.on_camera(m),
                 Msg::Checked { folder, checked } => self.on_checked(&folder, checked),
                 Msg::ImportStill(still) => self.on_import_still(still),
                 Msg::Store(e) => self.on_store(e),
-                Msg::Serial(e) => self.on_serial(e),
+                Msg::Serial(e) => {
+                    let printed = self.printed_slip(&e);
+                    self.on_serial(e);
+                    if let Some((visit, text)) = printed {
+                        self.after_print(visit, text);
+                    }
+                }
                 Msg::DetailImage { record, image } => self.on_detail_image(record, image),
                 Msg::Admin(m) => self.on_admin(m),
                 Msg::StillPng { still, png } => {
@@ -297,6 +313,9 @@ impl Kiosk {
                         st.still_png = Some(png);
                     }
                 }
+            }
+            if status {
+                self.refresh_status();
             }
         }
     }

@@ -160,6 +160,7 @@ impl Kiosk {
                 parts: &parts,
                 decision: &decision,
                 catalog: &st.catalog,
+                width: self.slip_width() as usize,
             });
             let summary: Vec<VisitLine> = parts
                 .iter()

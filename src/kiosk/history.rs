@@ -1,15 +1,19 @@
 //! History on the kiosk: today's visits or a patient-ID search, a visit's
-//! records (saved picture, result, trace) and its printed slip, and reprint.
+//! records (saved picture, result, trace) and its printed slip, and reprint
+//! (always headed "COPY (reprint)"; the list and the visit show the new
+//! print as soon as the printer has it).
 
 use super::app::{Kiosk, Msg};
 use super::state::StoreReq;
-use super::ui::{self, RecordRow, Screen, VisitRow};
-use crate::records::{self, StoredRecord, VisitDetail, VisitSummary};
+use super::ui::{self, HistoryView, RecordRow, Screen, VisitRow};
+use crate::records::{self, StoredRecord, VisitDetail, VisitId, VisitSummary};
 use crate::screening::slip::{slip, SlipInfo};
-use crate::screening::ResultKind;
-use crate::screening::{words, Screened, Visit};
-use crate::serial::PrintLine;
-use slint::{ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use crate::screening::{words, ResultKind, Screened, Visit};
+use crate::serial::{PrintLine, SerialEvent};
+use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+
+/// The heading every reprint carries.
+const COPY_HEADING: &str = "COPY (reprint)";
 
 impl Kiosk {
     pub(super) fn open_history(&self) {
@@ -53,8 +57,15 @@ impl Kiosk {
         } else {
             format!("patient ID containing “{query}”")
         };
+        let printed: Vec<SharedString> = visits
+            .iter()
+            .map(|v| printed_note(v.printed_count).into())
+            .collect();
         let g = self.g();
         g.set_history_title(format!("{n} visit{} {what}", if n == 1 { "" } else { "s" }).into());
+        self.window
+            .global::<HistoryView>()
+            .set_row_printed(ModelRc::new(VecModel::from(printed)));
         g.set_history_rows(ModelRc::new(VecModel::from(rows)));
     }
 
@@ -76,14 +87,7 @@ impl Kiosk {
             .into(),
         );
         g.set_detail_referral(self.decision_words(&d.visit).into());
-        g.set_detail_slip(
-            d.visit
-                .printed_text
-                .clone()
-                .map(|t| format!("Printed {} time(s):\n{t}", d.visit.printed_count))
-                .unwrap_or_else(|| "Not printed".into())
-                .into(),
-        );
+        self.show_printed(&d.visit);
         let rows: Vec<RecordRow> = d
             .records
             .iter()
@@ -122,6 +126,51 @@ impl Kiosk {
                 .referral
                 .clone()
                 .unwrap_or_else(|| "Visit not finished".into()),
+        }
+    }
+
+    /// The open visit's slip as last printed, and how often it was.
+    fn show_printed(&self, v: &VisitSummary) {
+        self.g().set_detail_slip(
+            v.printed_text
+                .clone()
+                .unwrap_or_else(|| "Not printed".into())
+                .into(),
+        );
+        self.window
+            .global::<HistoryView>()
+            .set_printed_note(printed_note(v.printed_count).into());
+    }
+
+    /// The visit and text of a print job the printer has just taken, read
+    /// before the print event is handled (which forgets the job).
+    pub(super) fn printed_slip(&self, e: &SerialEvent) -> Option<(VisitId, String)> {
+        match e {
+            SerialEvent::Printed { job } => self.state.borrow().prints.get(job).cloned(),
+            _ => None,
+        }
+    }
+
+    /// After a slip was printed (its register update is already queued):
+    /// the open visit shows the new count and text, as the register now
+    /// holds them, and the list is read again (after that update).
+    pub(super) fn after_print(&self, visit: VisitId, text: String) {
+        let open = {
+            let mut st = self.state.borrow_mut();
+            match st.history.detail.as_mut() {
+                Some(d) if d.visit.id == visit => {
+                    d.visit.printed_text = Some(text);
+                    d.visit.printed_count += 1;
+                    Some(d.visit.clone())
+                }
+                _ => None,
+            }
+        };
+        if let Some(v) = open {
+            self.show_printed(&v);
+        }
+        if matches!(self.g().get_screen(), Screen::History | Screen::VisitDetail) {
+            self.search_history();
         }
     }
 
@@ -210,9 +259,10 @@ impl Kiosk {
         }
     }
 
-    /// Reprints the open visit's slip: the text printed before, word for
-    /// word, marked as a copy; or, if it was never printed, the slip made
-    /// from its records.
+    /// Reprints the open visit's slip, headed "COPY (reprint)": the text
+    /// printed before, word for word (an earlier copy's heading is not
+    /// repeated); or, if it was never printed, the slip made from its
+    /// records.
     pub(super) fn reprint(&self) {
         let lines = {
             let st = self.state.borrow();
@@ -231,17 +281,16 @@ impl Kiosk {
                     let v = Visit::rebuild(&st.catalog, results, d.visit.decision.as_ref());
                     let decision = v.decide();
                     let when = short_time(&d.visit.started_local, true);
-                    Some((
-                        d.visit.id,
-                        slip(&SlipInfo {
-                            kiosk_id: &d.visit.kiosk_id,
-                            when: &when,
-                            patient_id: &d.visit.patient_id,
-                            parts: &v.parts(),
-                            decision: &decision,
-                            catalog: &st.catalog,
-                        }),
-                    ))
+                    let slip = slip(&SlipInfo {
+                        kiosk_id: &d.visit.kiosk_id,
+                        when: &when,
+                        patient_id: &d.visit.patient_id,
+                        parts: &v.parts(),
+                        decision: &decision,
+                        catalog: &st.catalog,
+                        width: self.slip_width() as usize,
+                    });
+                    Some((d.visit.id, headed(slip)))
                 }
             }
         };
@@ -251,21 +300,42 @@ impl Kiosk {
     }
 }
 
-/// A stored slip as printer lines, headed "COPY".
-fn copy_lines(text: &str) -> Vec<PrintLine> {
+/// Slip lines headed "COPY (reprint)".
+fn headed(lines: Vec<PrintLine>) -> Vec<PrintLine> {
     let mut out = vec![PrintLine {
-        text: "COPY (reprint)".into(),
+        text: COPY_HEADING.into(),
         bold: true,
         double: false,
         center: true,
     }];
-    out.extend(text.lines().map(|l| PrintLine {
-        text: l.to_string(),
-        bold: false,
-        double: false,
-        center: false,
-    }));
+    out.extend(lines);
     out
+}
+
+/// A stored slip as printer lines, headed "COPY (reprint)" once (a copy of a
+/// copy keeps one heading). Rows the slip centred (they start with spaces)
+/// are centred again, so at the same width the text comes out the same.
+fn copy_lines(text: &str) -> Vec<PrintLine> {
+    headed(
+        text.lines()
+            .skip_while(|l| l.trim() == COPY_HEADING)
+            .map(|l| PrintLine {
+                text: l.trim().to_string(),
+                bold: false,
+                double: false,
+                center: l.starts_with(' '),
+            })
+            .collect(),
+    )
+}
+
+/// How often a visit's slip was printed, for the history screens.
+fn printed_note(count: u32) -> String {
+    match count {
+        0 => "not printed".into(),
+        1 => "printed once".into(),
+        n => format!("printed {n} times"),
+    }
 }
 
 /// "2026-11-27T09:42:10.123+01:00" → "09:42", or "2026-11-27 09:42" with the date.
@@ -300,5 +370,36 @@ mod tests {
             "2026-11-27 09:42"
         );
         assert_eq!(copy_lines("a\nb").len(), 3);
+    }
+
+    #[test]
+    fn a_reprint_is_the_printed_text_headed_copy_once() {
+        let original = vec![
+            PrintLine {
+                text: "OneMed screening".into(),
+                bold: true,
+                double: false,
+                center: true,
+            },
+            PrintLine {
+                text: "Patient: PAT-0042".into(),
+                bold: true,
+                double: false,
+                center: false,
+            },
+        ];
+        let printed = crate::serial::escpos::plain_text(&original, 32);
+        let copy = crate::serial::escpos::plain_text(&copy_lines(&printed), 32);
+        let heading = crate::serial::escpos::plain_text(&headed(vec![]), 32);
+        assert_eq!(
+            copy,
+            format!("{heading}{printed}"),
+            "word for word, centred rows too"
+        );
+        let again = crate::serial::escpos::plain_text(&copy_lines(&copy), 32);
+        assert_eq!(again, copy, "a copy of a copy has one heading");
+        assert_eq!(again.matches(COPY_HEADING).count(), 1);
+        assert_eq!(printed_note(1), "printed once");
+        assert_eq!(printed_note(3), "printed 3 times");
     }
 }

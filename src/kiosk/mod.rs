@@ -3,7 +3,7 @@
 //! `ui` is the only module that includes the generated Slint code; `app` is the
 //! controller on the UI thread; `inference` and `preview` are the workers that
 //! own the engine and the camera; `flow` holds the screening rules as pure
-//! functions. The UI thread only renders and applies worker messages.
+//! functions; `status` fills the home screen's status line. The UI thread only renders and applies worker messages.
 
 mod admin_screen;
 pub mod app;
@@ -17,6 +17,7 @@ mod patient;
 pub mod preview;
 mod register;
 mod state;
+mod status;
 pub mod ui;
 
 pub use app::{Kiosk, Waker};

@@ -40,7 +40,8 @@ pub struct CameraLink {
     send: Send,
 }
 
-/// Words for the status line: (connected, text).
+/// Words for the status line: (connected, text). The camera's name is its
+/// label (`Demo camera` for a replayed folder), never a path.
 pub fn status_words(s: &CameraStatus) -> (bool, String) {
     match s {
         CameraStatus::Connecting => (false, "Camera: connecting…".into()),
@@ -79,7 +80,9 @@ impl CameraLink {
             }
         };
         if let CameraSpec::Replay(r) = &spec {
-            choices.insert(0, (format!("Replay: {}", r.dir.display()), spec.clone()));
+            // The folder is for the log; the nurse reads "Demo camera".
+            log::info!("camera: replaying {}", r.dir.display());
+            choices.insert(0, ("Demo camera".into(), spec.clone()));
         }
         let mut link = CameraLink {
             worker: None,

@@ -84,7 +84,7 @@ pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool) -> Too
 }
 
 /// A reason short enough for a tool card.
-fn short_reason(r: &str) -> String {
+pub(super) fn short_reason(r: &str) -> String {
     if r.contains("missing") {
         "model file missing".into()
     } else if r.contains("corrupt") || r.contains("cannot be read") {

@@ -79,14 +79,16 @@ impl ImageKind {
         }
     }
 
-    /// The label with its article ("an external eye photo").
-    fn a_label(self) -> String {
-        let article = if self == ImageKind::ExternalEyePhoto {
-            "an"
-        } else {
-            "a"
-        };
-        format!("{article} {}", self.label())
+    /// The label with its article ("an external eye photo"): "an" before a
+    /// vowel letter, the rule the capture screen uses too (`Words` in
+    /// ui/words.slint).
+    pub fn a_label(self) -> String {
+        let label = self.label();
+        let vowel = label
+            .chars()
+            .next()
+            .is_some_and(|c| "aeiou".contains(c.to_ascii_lowercase()));
+        format!("{} {label}", if vowel { "an" } else { "a" })
     }
 
     /// What the nurse does to get an image of this kind.
@@ -199,6 +201,20 @@ pub fn guard(expected: ImageKind, m: &Metrics) -> Result<(), KindMismatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_kind_takes_its_article() {
+        assert_eq!(ImageKind::FundusPhoto.a_label(), "a fundus photo");
+        assert_eq!(
+            ImageKind::ExternalEyePhoto.a_label(),
+            "an external eye photo"
+        );
+        assert_eq!(
+            ImageKind::DermatoscopePhoto.a_label(),
+            "a skin lesion photo"
+        );
+        assert_eq!(ImageKind::CtSlice.a_label(), "a CT slice");
+    }
 
     fn metrics(colour: f32, red: f32, blue_green: f32) -> Metrics {
         Metrics {

@@ -17,6 +17,8 @@ pub struct SlipInfo<'a> {
     pub parts: &'a [PartStatus],
     pub decision: &'a VisitDecision,
     pub catalog: &'a Catalog,
+    /// The printer's characters per line (the rules span it).
+    pub width: usize,
 }
 
 /// The slip's lines, for the printer and for the register's copy.
@@ -31,7 +33,7 @@ pub fn slip(info: &SlipInfo) -> Vec<PrintLine> {
         bold: true,
         ..line(text)
     };
-    let rule = || line("-".repeat(32));
+    let rule = || line("-".repeat(info.width.max(1)));
     let mut out = vec![
         PrintLine {
             text: "OneMed screening".into(),

@@ -299,6 +299,7 @@ fn the_slip_lists_every_part_screened_or_not_and_the_decision() {
         parts: &parts,
         decision: &d,
         catalog: &c,
+        width: 42,
     });
     let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
     assert!(text.contains(&"Patient: PAT-0042"));
@@ -312,5 +313,9 @@ fn the_slip_lists_every_part_screened_or_not_and_the_decision() {
         "{text:?}"
     );
     assert!(!text.iter().any(|t| t.contains("No referral")));
+    assert!(
+        text.contains(&"-".repeat(42).as_str()),
+        "rules span the width"
+    );
     assert_eq!(text.last(), Some(&"Assistive screening, not a diagnosis."));
 }

@@ -1,0 +1,200 @@
+//! The home screen's status line (the `HomeStatus` global): short items with
+//! an icon that always fit on one line ("✓ 5/5 tools", "● Camera",
+//! "○ Printer", "CPU") and the full texts the nurse reads on a tap — in
+//! words, with no file paths or host names (those go to the log). Also the
+//! slip previews' paper width (`SlipFormat`).
+
+use super::app::Kiosk;
+use super::ui::{HomeStatus, SlipFormat, StatusItem};
+use crate::serial::DeviceKind;
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+/// What the status line is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Facts {
+    /// The models have loaded (or failed to).
+    pub ready: bool,
+    pub tools: usize,
+    /// Tools that cannot be used: (name, short reason).
+    pub unavailable: Vec<(String, String)>,
+    pub camera_connected: bool,
+    /// The camera's status in words ("Camera: Demo camera").
+    pub camera: String,
+    /// Configured serial devices and whether each is connected.
+    pub devices: Vec<(DeviceKind, bool)>,
+    /// The inference device ("CPU (f32)").
+    pub device: String,
+}
+
+/// How an item reads on the line (`StatusItem.state`).
+const NEUTRAL: i32 = 0;
+const WORKING: i32 = 1;
+const PROBLEM: i32 = 2;
+
+/// The short items and the detail lines.
+pub(super) fn lines(f: &Facts) -> (Vec<(String, i32)>, Vec<String>) {
+    let mut items = Vec::new();
+    let mut details = Vec::new();
+    let ok = f.tools.saturating_sub(f.unavailable.len());
+    if !f.ready {
+        items.push(("○ Getting ready".to_string(), NEUTRAL));
+        details.push("Screening tools: getting ready — loading the models…".to_string());
+    } else {
+        let state = if ok == f.tools { WORKING } else { PROBLEM };
+        let icon = if ok == f.tools { "✓" } else { "!" };
+        items.push((format!("{icon} {ok}/{} tools", f.tools), state));
+        details.push(format!("Screening tools: {ok} of {} ready", f.tools));
+        for (name, reason) in &f.unavailable {
+            details.push(format!("{name}: unavailable — {reason}"));
+        }
+    }
+    items.push((
+        format!("{} Camera", if f.camera_connected { "●" } else { "○" }),
+        if f.camera_connected { WORKING } else { PROBLEM },
+    ));
+    details.push(f.camera.clone());
+    for (d, connected) in &f.devices {
+        items.push((
+            format!("{} {}", if *connected { "●" } else { "○" }, short(*d)),
+            if *connected { WORKING } else { PROBLEM },
+        ));
+        details.push(format!(
+            "{}: {}",
+            d.label(),
+            if *connected {
+                "connected"
+            } else {
+                "not connected — check its cable"
+            }
+        ));
+    }
+    let device = f.device.split(" (").next().unwrap_or(&f.device).trim();
+    items.push((device.to_string(), NEUTRAL));
+    details.push(format!("Inference device: {}", f.device));
+    (items, details)
+}
+
+/// A device's one-word name for the status line.
+fn short(d: DeviceKind) -> &'static str {
+    match d {
+        DeviceKind::Trigger => "Trigger",
+        DeviceKind::Scanner => "Scanner",
+        DeviceKind::Printer => "Printer",
+    }
+}
+
+impl Kiosk {
+    /// Rebuilds the status line from the kiosk's state and the words the
+    /// other screens already show.
+    pub(super) fn refresh_status(&self) {
+        let g = self.g();
+        let facts = {
+            let st = self.state.borrow();
+            let serial = self.serial.borrow();
+            Facts {
+                ready: st.ready,
+                tools: st.catalog.tools().len(),
+                unavailable: st
+                    .catalog
+                    .tools()
+                    .iter()
+                    .filter_map(|t| {
+                        st.unavailable
+                            .get(&t.id)
+                            .map(|r| (t.name.clone(), super::ui::short_reason(r)))
+                    })
+                    .collect(),
+                camera_connected: g.get_camera_connected(),
+                camera: g.get_status_camera().to_string(),
+                devices: [
+                    DeviceKind::Trigger,
+                    DeviceKind::Scanner,
+                    DeviceKind::Printer,
+                ]
+                .into_iter()
+                .filter(|d| serial.has(*d))
+                .map(|d| (d, st.devices.get(&d).is_some_and(|(c, _)| *c)))
+                .collect(),
+                device: g.get_status_device().to_string(),
+            }
+        };
+        let (items, details) = lines(&facts);
+        let items: Vec<StatusItem> = items
+            .into_iter()
+            .map(|(text, state)| StatusItem {
+                text: text.into(),
+                state,
+            })
+            .collect();
+        let details: Vec<SharedString> = details.into_iter().map(Into::into).collect();
+        let s = self.window.global::<HomeStatus>();
+        s.set_items(ModelRc::new(VecModel::from(items)));
+        s.set_details(ModelRc::new(VecModel::from(details)));
+    }
+
+    /// The slip previews' paper width: the printer's characters per line.
+    pub(super) fn refresh_slip_format(&self) {
+        let columns = i32::try_from(self.slip_width()).unwrap_or(i32::MAX);
+        self.window
+            .global::<SlipFormat>()
+            .set_columns(columns.clamp(16, 64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts {
+            ready: true,
+            tools: 5,
+            unavailable: vec![],
+            camera_connected: true,
+            camera: "Camera: Demo camera".into(),
+            devices: vec![(DeviceKind::Scanner, true), (DeviceKind::Printer, false)],
+            device: "CPU (f32)".into(),
+        }
+    }
+
+    #[test]
+    fn short_items_and_the_full_texts() {
+        let (items, details) = lines(&facts());
+        let texts: Vec<&str> = items.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["✓ 5/5 tools", "● Camera", "● Scanner", "○ Printer", "CPU"]
+        );
+        assert_eq!(items[3].1, PROBLEM);
+        assert_eq!(
+            details,
+            [
+                "Screening tools: 5 of 5 ready",
+                "Camera: Demo camera",
+                "Barcode scanner: connected",
+                "Receipt printer: not connected — check its cable",
+                "Inference device: CPU (f32)",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unavailable_tool_and_no_camera_are_problems() {
+        let f = Facts {
+            unavailable: vec![("Skin lesion".into(), "model file missing".into())],
+            camera_connected: false,
+            camera: "No camera connected".into(),
+            devices: vec![],
+            ..facts()
+        };
+        let (items, details) = lines(&f);
+        assert_eq!(items[0], ("! 4/5 tools".to_string(), PROBLEM));
+        assert_eq!(items[1], ("○ Camera".to_string(), PROBLEM));
+        assert!(details.contains(&"Skin lesion: unavailable — model file missing".to_string()));
+        let loading = lines(&Facts {
+            ready: false,
+            ..facts()
+        });
+        assert_eq!(loading.0[0].0, "○ Getting ready");
+    }
+}
