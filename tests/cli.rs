@@ -583,3 +583,54 @@ fn screen_refuses_bad_input_file_by_file_and_records_the_rest() {
     assert_eq!(o.status.code(), Some(2));
     assert!(store.open_visit_of("P-3").unwrap().is_some());
 }
+
+#[test]
+fn a_bad_setting_costs_only_itself_and_a_damaged_file_opens_no_register() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = d.path().join("kiosk.toml");
+    // A misspelt tool and a margin that would never give a finding: each
+    // reported with its line, and every tool still works.
+    std::fs::write(
+        &cfg,
+        "max_attempts = 4294967295\n[gate_margin]\ncatarct = 0.6\nskin-lesion = 1.0\n",
+    )
+    .unwrap();
+    let c = cfg.display().to_string();
+    let photo = sample("skin-lesion/benign/25.jpg");
+    let o = onemed(&["--config", &c, "analyze", "--tool", "skin-lesion", &photo]);
+    assert_no_panic(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("line 1: max_attempts"), "{err}");
+    assert!(err.contains("line 4: gate_margin.skin-lesion"), "{err}");
+
+    // Not TOML at all: the register's folder is unknown, so nothing opens one.
+    std::fs::write(&cfg, "data_dir = [\n").unwrap();
+    let out = d.path().join("export");
+    std::fs::create_dir(&out).unwrap();
+    let o = onemed(&["--config", &c, "export", out.to_str().unwrap()]);
+    assert_no_panic(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("register cannot be opened"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = onemed(&[
+        "--config",
+        &c,
+        "screen",
+        "--patient",
+        "P-9",
+        "--tool",
+        "skin-lesion",
+        &photo,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--data"), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "data_dir = [\n",
+        "the file is kept"
+    );
+}

@@ -658,3 +658,36 @@ fn every_touch_target_is_at_least_72_px_tall() {
     });
     assert_touch_targets(&k, "visit detail");
 }
+
+#[test]
+fn damaged_settings_open_no_register_and_no_visit_can_start() {
+    let mut s = settings("none", vec![], common::models_dir());
+    s.fault = Some("kiosk.toml line 3: data_dir = 7: invalid type".into());
+    let k = start_settings(&s);
+    wait(&k, "the register fault on the home screen", |k| {
+        !g(k).get_register_ok()
+    });
+    let status = g(&k).get_status_register().to_string();
+    assert!(status.contains("settings are damaged"), "{status}");
+    assert!(status.contains("data_dir"), "{status}");
+    shot(&k, "30-home-settings-damaged");
+    begin_visit_refused(&k);
+    assert!(
+        std::fs::read_dir(&s.data_dir).unwrap().next().is_none(),
+        "nothing was written to the default data folder"
+    );
+}
+
+/// Taps a tool, types an ID, and sees the visit refused in words.
+fn begin_visit_refused(k: &Kiosk) {
+    tap(k, "Skin lesion");
+    type_keys(k, "PAT-0060");
+    tap(k, "Start screening");
+    wait(k, "the refusal", |k| !g(k).get_message().is_empty());
+    assert!(
+        g(k).get_message().contains("could not be started"),
+        "{}",
+        g(k).get_message()
+    );
+    assert!(!g(k).get_in_visit());
+}
