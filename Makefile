@@ -5,6 +5,7 @@
 #   make screenshots every screen as a PNG in out/screenshots
 #   make demo        the onemed command on every sample image
 #   make test        format check, clippy, and every test, with real OpenVINO inference
+#   make check       the everyday loop: fmt, clippy, unit, CLI and kiosk tests (no root)
 #   make bench       speed, side by side with the original Python pipeline
 #   make torture     the register's SIGKILL durability test, 2000 kills (~6 min)
 #   make fuzz        cargo-fuzz on the image and DICOM decoders, FUZZ_SECONDS (300) per target
@@ -89,7 +90,13 @@ lint: toolchain
 test: toolchain venv lint
 	$(CARGO) test --release
 
-check: test
+# The everyday loop: format, lints, the unit tests (the screening rules among
+# them) and the command-line and kiosk tests; no root, no apt (the OpenVINO
+# wheel is fetched once into .venv). `make test` stays the full gate.
+check: toolchain $(VENV)/.ok
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) test --release --lib --test cli --test kiosk
 
 bench: build bench-venv
 	$(BIN) bench --kiosk
