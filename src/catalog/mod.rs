@@ -227,6 +227,26 @@ mod tests {
     }
 
     #[test]
+    fn a_manifest_without_valid_pins_is_refused() {
+        let text = BUILTIN[3].1;
+        let c = Catalog::builtin().unwrap();
+        let pin = &c.tools()[3].model.bin_sha256;
+        for bad in ["", "abc", &pin.to_uppercase(), &format!("{pin}0")] {
+            let e = Manifest::parse("skin-lesion.toml", &text.replace(pin.as_str(), bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("bin_sha256"), "{bad:?}: {e}");
+        }
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("xml_sha256"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let e = Manifest::parse("skin-lesion.toml", &without).unwrap_err();
+        assert!(e.to_string().contains("xml_sha256"), "{e}");
+    }
+
+    #[test]
     fn margin_below_minimum_is_refused() {
         let mut c = Catalog::builtin().unwrap();
         assert!(c.set_margin("cataract", 0.2).is_err());
