@@ -11,7 +11,6 @@ pub use manifest::{
     ClassSpec, Coverage, GateSpec, Manifest, ManifestError, ModelSpec, PreprocessSpec,
 };
 
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The manifests shipped with this build, in home-screen order.
@@ -159,19 +158,6 @@ impl ModelFiles {
             }
         }
         Ok(ModelFiles { xml, bin })
-    }
-
-    /// sha256 over `model.xml` then `model.bin`: the identity every result carries.
-    pub fn sha256(&self) -> Result<String, CatalogError> {
-        let mut h = Sha256::new();
-        for f in [&self.xml, &self.bin] {
-            let bytes = std::fs::read(f).map_err(|source| CatalogError::Read {
-                path: f.clone(),
-                source,
-            })?;
-            h.update(&bytes);
-        }
-        Ok(crate::preprocess::hex(&h.finalize()))
     }
 }
 
