@@ -63,12 +63,18 @@ pub fn pin_lines(xml: &Path) -> std::io::Result<String> {
     ))
 }
 
-/// Reads a file whole (refusing absurd sizes before reading them).
+/// Reads a file whole; a file over `MAX_MODEL_FILE` is an error, read no further.
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_MODEL_FILE + 1)
         .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_MODEL_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than 1 GiB, not a model file",
+        ));
+    }
     Ok(bytes)
 }
 
@@ -95,8 +101,7 @@ impl PinnedModel {
             return Err(mismatch("xml"));
         }
         let bin = read(&files.bin)?;
-        let too_big = bin.len() as u64 > MAX_MODEL_FILE;
-        if bin.is_empty() || too_big {
+        if bin.is_empty() {
             return Err(mismatch("bin"));
         }
         // The weights are copied into OpenVINO's tensor first and hashed there:
