@@ -3,6 +3,8 @@
 //! never a panic, and the good images in the same call are still analysed.
 
 mod common;
+#[path = "cli/integrity.rs"]
+mod integrity;
 
 use common::{models_copy, onemed, text};
 use std::path::{Path, PathBuf};

@@ -1,12 +1,14 @@
 //! Faults the kiosk survives, each seen on the real kiosk (testing backend,
-//! software renderer, real models): a corrupt model file at start, a GPU asked
-//! for but absent, and a damaged settings file. (A missing model and a missing
+//! software renderer, real models): a corrupt model file at start, another
+//! model's weights swapped in, a GPU asked for but absent, and a damaged
+//! settings file. (A missing model and a missing
 //! runtime are in tests/kiosk.rs; a camera unplugged and back in
 //! tests/camera.rs; a full or read-only data disk in tests/visit.rs.)
 
 mod common;
 
 use common::kiosk::*;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use onemed::admin::overrides::load_settings;
 use onemed::engine::Device;
 use onemed::kiosk::ui::Screen;
@@ -30,6 +32,30 @@ fn a_corrupt_model_file_makes_only_that_tool_unavailable() {
         "the others work"
     );
     begin_visit(&k, "Skin lesion", "PAT-0060");
+    assert_eq!(g(&k).get_screen(), Screen::Capture);
+}
+
+#[test]
+fn swapped_weights_make_that_tool_unavailable_with_the_reason() {
+    // The cataract weights fit the skin model's graph exactly; unchecked, they
+    // ran under the skin tool's name.
+    let models = common::models_copy(Path::new("(none)"));
+    std::fs::copy(
+        models.path().join("cataract/model.bin"),
+        models.path().join("skin-lesion/model.bin"),
+    )
+    .unwrap();
+    let k = start_with("none", vec![], models.path().to_path_buf());
+    assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
+    let skin = ElementHandle::find_by_accessible_label(k.window(), "Skin lesion")
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("skin tool card");
+    assert_eq!(skin.accessible_enabled(), Some(false));
+    let note = skin.accessible_description().unwrap_or_default();
+    assert!(note.contains("reinstall"), "{note}");
+    shot(&k, "30-home-model-altered");
+    assert!(enabled(&k, "Cataract"), "the other tools work");
+    begin_visit(&k, "Cataract", "PAT-0061");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
 }
 

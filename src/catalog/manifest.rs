@@ -62,6 +62,10 @@ pub struct ModelSpec {
     pub path: String,
     /// Where the weights came from, for traceability.
     pub version: String,
+    /// sha256 of `model.xml`: the engine refuses any other file.
+    pub xml_sha256: String,
+    /// sha256 of `model.bin`: the engine refuses any other weights.
+    pub bin_sha256: String,
     pub input_name: String,
     pub input_shape: Vec<i64>,
     pub layout: String,
@@ -198,6 +202,16 @@ impl Manifest {
         if !self.model.path.ends_with(".xml") {
             return bad("model path must name an OpenVINO IR .xml file".into());
         }
+        for (key, pin) in [
+            ("xml_sha256", &self.model.xml_sha256),
+            ("bin_sha256", &self.model.bin_sha256),
+        ] {
+            if !is_sha256_hex(pin) {
+                return bad(format!(
+                    "[model] {key} must be 64 lower-case hex digits (`onemed models --pin` prints it)"
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -205,4 +219,9 @@ impl Manifest {
     pub fn class(&self, i: usize) -> Option<&ClassSpec> {
         self.classes.get(i)
     }
+}
+
+/// A sha256 written as 64 lower-case hex digits.
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

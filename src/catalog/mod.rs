@@ -11,7 +11,6 @@ pub use manifest::{
     ClassSpec, Coverage, GateSpec, Manifest, ManifestError, ModelSpec, PreprocessSpec,
 };
 
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The manifests shipped with this build, in home-screen order.
@@ -160,19 +159,6 @@ impl ModelFiles {
         }
         Ok(ModelFiles { xml, bin })
     }
-
-    /// sha256 over `model.xml` then `model.bin`: the identity every result carries.
-    pub fn sha256(&self) -> Result<String, CatalogError> {
-        let mut h = Sha256::new();
-        for f in [&self.xml, &self.bin] {
-            let bytes = std::fs::read(f).map_err(|source| CatalogError::Read {
-                path: f.clone(),
-                source,
-            })?;
-            h.update(&bytes);
-        }
-        Ok(crate::preprocess::hex(&h.finalize()))
-    }
 }
 
 #[cfg(test)]
@@ -224,6 +210,26 @@ mod tests {
         let c = Catalog::builtin().unwrap();
         let e = c.tool("xray").unwrap_err().to_string();
         assert!(e.contains("xray") && e.contains("covid-ct"), "{e}");
+    }
+
+    #[test]
+    fn a_manifest_without_valid_pins_is_refused() {
+        let text = BUILTIN[3].1;
+        let c = Catalog::builtin().unwrap();
+        let pin = &c.tools()[3].model.bin_sha256;
+        for bad in ["", "abc", &pin.to_uppercase(), &format!("{pin}0")] {
+            let e = Manifest::parse("skin-lesion.toml", &text.replace(pin.as_str(), bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("bin_sha256"), "{bad:?}: {e}");
+        }
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("xml_sha256"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let e = Manifest::parse("skin-lesion.toml", &without).unwrap_err();
+        assert!(e.to_string().contains("xml_sha256"), "{e}");
     }
 
     #[test]

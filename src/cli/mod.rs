@@ -49,8 +49,9 @@ enum Command {
     Eval(eval::Args),
     /// Measure each stage's speed, side by side with the original Python pipeline.
     Bench(bench::Args),
-    /// List the tools, their model files, hashes and the devices OpenVINO sees.
-    Models,
+    /// List the tools, their model files, hashes and the devices OpenVINO sees;
+    /// or, with --pin, print the manifest lines pinning a new model's files.
+    Models(models::Args),
     /// Run the touchscreen kiosk.
     Kiosk(KioskArgs),
     /// Export the register (CSV, JSON, images) into a new folder in DIR.
@@ -126,7 +127,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(a) => analyze::run(&settings, a),
         Command::Eval(a) => eval::run(&settings, a),
         Command::Bench(a) => bench::run(&settings, a),
-        Command::Models => models::run(&settings),
+        Command::Models(a) => models::run(&settings, a),
         Command::Export(a) => export::run(&settings, a),
         Command::Screen(a) => screen::run(&settings, a),
         Command::RecordsTorture(a) => torture::run(a),

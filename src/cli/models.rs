@@ -1,10 +1,23 @@
 //! `onemed models`: the tools, their model files and hashes, the device and
 //! precision each was compiled for, and the devices OpenVINO reports.
+//! `onemed models --pin DIR/model.xml` prints the `[model]` lines that pin a
+//! new model's files in its manifest (no runtime needed).
 
 use crate::analysis::Analyzer;
 use crate::settings::Settings;
+use std::path::PathBuf;
 
-pub fn run(settings: &Settings) -> anyhow::Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the manifest lines pinning this model.xml and the model.bin beside it.
+    #[arg(long, value_name = "MODEL.XML")]
+    pin: Vec<PathBuf>,
+}
+
+pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
+    if !args.pin.is_empty() {
+        return pin(&args.pin);
+    }
     let a = Analyzer::new(settings, &[]).map_err(|e| super::Fatal(e.to_string()))?;
     let e = a.engine();
     println!("runtime: {}", e.runtime_path().display());
@@ -38,6 +51,18 @@ pub fn run(settings: &Settings) -> anyhow::Result<()> {
                 reason.map(String::as_str).unwrap_or("not loaded")
             ),
         }
+    }
+    Ok(())
+}
+
+fn pin(xmls: &[PathBuf]) -> anyhow::Result<()> {
+    for (i, xml) in xmls.iter().enumerate() {
+        let lines = crate::engine::pinned::pin_lines(xml)
+            .map_err(|e| super::Fatal(format!("cannot pin {}: {e}", xml.display())))?;
+        if i > 0 {
+            println!();
+        }
+        print!("{lines}");
     }
     Ok(())
 }

@@ -6,18 +6,30 @@
 //! to 0.40. Every compile sets `INFERENCE_PRECISION_HINT=f32`, and a model whose
 //! compiled precision is not f32 is refused. `Core` is `Send` but not `Sync`:
 //! one worker thread owns the engine.
+//!
+//! Only pinned weights run: a model's files are read once, checked against the
+//! sha256 pins in its manifest and handed to OpenVINO from memory
+//! ([`pinned`]); the compiled-model cache keeps each model's blobs in a folder
+//! of its own and deletes any blob whose sha256 is not the one recorded when
+//! it was compiled ([`cache`]).
 
+pub mod cache;
+pub mod pinned;
 pub mod runtime;
 
 use crate::catalog::{Manifest, ModelFiles};
+use cache::ModelCache;
 use openvino::{
-    CompiledModel, Core, DeviceType, ElementType, InferRequest, PropertyKey, RwPropertyKey,
+    CompiledModel, Core, DeviceType, ElementType, InferRequest, PropertyKey, RwPropertyKey, Tensor,
 };
+use pinned::PinnedModel;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub use cache::CacheError;
+pub use pinned::PinError;
 pub use runtime::RuntimeError;
 
 /// The device asked for in the settings.
@@ -59,6 +71,8 @@ pub struct EngineConfig {
 pub enum EngineError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Pin(#[from] PinError),
     #[error("OpenVINO could not start: {0}")]
     Setup(String),
     #[error("model for {tool} cannot be read ({path}): {reason}")]
@@ -96,7 +110,8 @@ pub enum EngineError {
 pub struct ModelInfo {
     pub tool: String,
     pub xml: PathBuf,
-    /// sha256 over model.xml then model.bin.
+    /// sha256 over model.xml then model.bin: of the bytes that were checked
+    /// against the manifest's pins and compiled.
     pub sha256: String,
     pub version: String,
     pub device: String,
@@ -113,6 +128,8 @@ struct Loaded {
     input_len: usize,
     // Keeps the compiled model alive as long as its request.
     _compiled: CompiledModel,
+    // The verified weights OpenVINO read the model from, kept as long as it.
+    _weights: Tensor,
 }
 
 /// Owns the OpenVINO core and the compiled models.
@@ -125,6 +142,8 @@ pub struct Engine {
     /// Set when the device asked for was not available.
     device_note: Option<String>,
     runtime_path: PathBuf,
+    /// The compiled-model cache's folder, when it can be used.
+    cache_root: Option<PathBuf>,
     models: HashMap<String, Loaded>,
 }
 
@@ -157,14 +176,12 @@ impl Engine {
             .map_err(|e| {
                 EngineError::Setup(format!("cannot pin f32 precision on {device}: {e}"))
             })?;
+        // The cache folder is set per model, just before its compile (see `guard_cache`).
+        let mut cache_root = None;
         if let Some(dir) = &cfg.cache_dir {
             match std::fs::create_dir_all(dir) {
                 Ok(()) => {
-                    if let Err(e) =
-                        core.set_property(&dev, &RwPropertyKey::CacheDir, &dir.to_string_lossy())
-                    {
-                        log::warn!("model cache disabled: {e}");
-                    }
+                    cache_root = Some(dir.clone());
                     // Larger cache files that load faster: start-up is what matters here.
                     if let Err(e) =
                         core.set_property(&dev, &RwPropertyKey::CacheMode, "OPTIMIZE_SPEED")
@@ -187,8 +204,53 @@ impl Engine {
             device,
             device_note,
             runtime_path,
+            cache_root,
             models: HashMap::new(),
         })
+    }
+
+    /// Points OpenVINO's cache at this model's own folder after deleting any
+    /// blob there that is not the one recorded at its compile. Returns the
+    /// folder to seal after the compile, or `None` when the model is compiled
+    /// without the cache (no cache configured, or the folder cannot be vetted).
+    fn guard_cache(
+        &mut self,
+        tool: &str,
+        model_sha256: &str,
+    ) -> Result<Option<ModelCache>, EngineError> {
+        let Some(root) = &self.cache_root else {
+            return Ok(None);
+        };
+        let dev = DeviceType::from(self.device.as_str());
+        let cache = ModelCache::for_model(root, model_sha256);
+        let target = match cache.vet() {
+            Ok(removed) => {
+                if !removed.is_empty() {
+                    log::warn!(
+                        "{tool}: deleted {} compiled-model cache file(s) that were not the ones compiled from the pinned model ({}); compiling afresh",
+                        removed.len(),
+                        removed.join(", ")
+                    );
+                }
+                Some(cache)
+            }
+            Err(e) => {
+                log::warn!("{tool}: compiled without the cache: {e}");
+                None
+            }
+        };
+        let dir = target
+            .as_ref()
+            .map(|c| c.dir().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // An empty folder turns OpenVINO's cache off; if even that fails, the
+        // core may still point at another model's folder, so do not compile.
+        self.core
+            .set_property(&dev, &RwPropertyKey::CacheDir, &dir)
+            .map_err(|e| {
+                EngineError::Setup(format!("cannot set the model cache for {tool}: {e}"))
+            })?;
+        Ok(target)
     }
 
     /// The device models are compiled for ("CPU" or "GPU").
@@ -217,10 +279,10 @@ impl Engine {
     pub fn load(&mut self, tool: &Manifest, files: &ModelFiles) -> Result<&ModelInfo, EngineError> {
         let t0 = Instant::now();
         let id = tool.id.clone();
-        let sha256 = files.sha256()?;
+        let pinned = PinnedModel::read(tool, files)?;
         let model = self
             .core
-            .read_model_from_file(&files.xml.to_string_lossy(), &files.bin.to_string_lossy())
+            .read_model_from_buffer(&pinned.xml, Some(&pinned.weights))
             .map_err(|e| EngineError::Read {
                 tool: id.clone(),
                 path: files.xml.clone(),
@@ -269,6 +331,7 @@ impl Engine {
                 out_shape.get_dimensions()
             )));
         }
+        let cache = self.guard_cache(&id, &pinned.sha256)?;
         let dev = DeviceType::from(self.device.as_str());
         let mut compiled =
             self.core
@@ -278,6 +341,12 @@ impl Engine {
                     device: self.device.clone(),
                     reason: ov_err(e),
                 })?;
+        if let Some(c) = &cache {
+            // Unrecorded blobs are deleted at the next start, and compiled afresh.
+            if let Err(e) = c.seal() {
+                log::warn!("{id}: compiled blob not recorded: {e}");
+            }
+        }
         let precision = compiled
             .get_property(&PropertyKey::Rw(RwPropertyKey::HintInferencePrecision))
             .map(|p| p.to_string())
@@ -298,7 +367,7 @@ impl Engine {
         let info = ModelInfo {
             tool: id.clone(),
             xml: files.xml.clone(),
-            sha256,
+            sha256: pinned.sha256,
             version: spec.version.clone(),
             device: self.device.clone(),
             precision,
@@ -322,6 +391,7 @@ impl Engine {
                 output_name: out_name,
                 input_len,
                 _compiled: compiled,
+                _weights: pinned.weights,
             },
         );
         self.info(&id).ok_or(EngineError::NotLoaded(id))

@@ -87,6 +87,8 @@ pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool) -> Too
 pub(super) fn short_reason(r: &str) -> String {
     if r.contains("missing") {
         "model file missing".into()
+    } else if r.contains("pinned hash") {
+        "model file damaged or altered — reinstall".into()
     } else if r.contains("corrupt") || r.contains("cannot be read") {
         "model file damaged".into()
     } else {
