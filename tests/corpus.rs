@@ -78,7 +78,7 @@ fn build_corpus() -> Corpus {
         }
     }
     let mr = std::fs::read(common::datasets_dir().join("dicom/MR_small.dcm")).unwrap();
-    c.add("mr-named", "png", &mr, Error(Some("not a ct slice")));
+    c.add("mr-named", "png", &mr, Error(Some("(mr), not ct")));
     for ext in ["jpg", "png", "dcm", "tif"] {
         let text = b"Patient list\nRamesh, 54\nnot an image\n";
         c.add("text", ext, text, Error(Some("not an image")));
