@@ -33,16 +33,7 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
     let mut store = filled_store(&d.path().join("data"), 2, 2);
     let records = store.records_since(None).unwrap();
     // The first visit finished as "not fully screened", the second left open.
-    let decision = onemed::screening::VisitDecision {
-        decision: onemed::screening::Decision::ReferIncomplete,
-        refer: vec![],
-        not_screened: vec![onemed::screening::NotScreened {
-            tool: "cataract".into(),
-            eye: Some(onemed::records::Eye::Left),
-            reason: Some("Patient refused".into()),
-        }],
-        not_assessed: vec![onemed::screening::Part::new("skin-lesion", None)],
-    };
+    let decision = incomplete(vec![onemed::screening::Part::new("skin-lesion", None)]);
     store
         .finish_visit(records[0].visit, &decision, "REFER — not fully screened")
         .unwrap();

@@ -8,7 +8,6 @@
 mod common;
 
 use common::kiosk::*;
-use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use onemed::admin::overrides::load_settings;
 use onemed::engine::Device;
 use onemed::kiosk::ui::Screen;
@@ -47,9 +46,7 @@ fn swapped_weights_make_that_tool_unavailable_with_the_reason() {
     .unwrap();
     let k = start_with("none", vec![], models.path().to_path_buf());
     assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
-    let skin = ElementHandle::find_by_accessible_label(k.window(), "Skin lesion")
-        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .expect("skin tool card");
+    let skin = button(&k, "Skin lesion");
     assert_eq!(skin.accessible_enabled(), Some(false));
     let note = skin.accessible_description().unwrap_or_default();
     assert!(note.contains("reinstall"), "{note}");

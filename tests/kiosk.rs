@@ -409,9 +409,7 @@ fn a_missing_model_makes_only_that_tool_unavailable() {
     let models = common::models_copy(Path::new("skin-lesion/model.bin"));
     let k = start_with("none", vec![], models.path().to_path_buf());
     assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
-    let skin = ElementHandle::find_by_accessible_label(k.window(), "Skin lesion")
-        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .expect("skin tool card");
+    let skin = button(&k, "Skin lesion");
     assert_eq!(skin.accessible_enabled(), Some(false));
     assert!(skin
         .accessible_description()

@@ -242,16 +242,7 @@ fn visits_are_found_by_day_and_by_patient_newest_first() {
         .is_empty());
 
     assert_eq!(store.open_visit_of("xy-1").unwrap().map(|v| v.id), Some(b));
-    let decision = onemed::screening::VisitDecision {
-        decision: onemed::screening::Decision::ReferIncomplete,
-        refer: vec![],
-        not_screened: vec![onemed::screening::NotScreened {
-            tool: "cataract".into(),
-            eye: Some(onemed::records::Eye::Left),
-            reason: Some("Patient refused".into()),
-        }],
-        not_assessed: vec![],
-    };
+    let decision = incomplete(vec![]);
     store
         .finish_visit(b, &decision, "REFER — not fully screened")
         .unwrap();

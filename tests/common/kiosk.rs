@@ -97,6 +97,13 @@ pub fn tap(k: &Kiosk, label: &str) {
     found[0].invoke_accessible_default_action();
 }
 
+/// The button (a tool card, a key) with this accessible label.
+pub fn button(k: &Kiosk, label: &str) -> ElementHandle {
+    ElementHandle::find_by_accessible_label(k.window(), label)
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .unwrap_or_else(|| panic!("no button {label:?}"))
+}
+
 pub fn enabled(k: &Kiosk, label: &str) -> bool {
     ElementHandle::find_by_accessible_label(k.window(), label)
         .next()

@@ -53,6 +53,21 @@ pub fn no_referral() -> onemed::screening::VisitDecision {
     }
 }
 
+/// "Not fully screened": the left eye refused for cataract, and these parts
+/// not assessed.
+pub fn incomplete(not_assessed: Vec<onemed::screening::Part>) -> onemed::screening::VisitDecision {
+    onemed::screening::VisitDecision {
+        decision: onemed::screening::Decision::ReferIncomplete,
+        refer: vec![],
+        not_screened: vec![onemed::screening::NotScreened {
+            tool: "cataract".into(),
+            eye: Some(onemed::records::Eye::Left),
+            reason: Some("Patient refused".into()),
+        }],
+        not_assessed,
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
