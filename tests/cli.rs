@@ -636,3 +636,81 @@ fn a_bad_setting_costs_only_itself_and_a_damaged_file_opens_no_register() {
         "the file is kept"
     );
 }
+
+/// `onemed` run under `umask 022`, as a careless service or shell would.
+fn onemed_umask_022(args: &[&str]) -> Output {
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_onemed"))
+        .args(args)
+        .env("ONEMED_MODELS", common::models_dir())
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("onemed-test-cache"),
+        )
+        .env_remove("ONEMED_CONFIG")
+        .output()
+        .expect("onemed runs");
+    assert_no_panic(&o);
+    o
+}
+
+/// Every folder and file under `dir` with its permission bits.
+fn modes_under(dir: &Path) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        out.push((
+            d.clone(),
+            std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+        ));
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push((
+                    p.clone(),
+                    std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_data_folder_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let data_s = data.display().to_string();
+    let photo = sample("skin-lesion/benign/25.jpg");
+    let screen = |args: &[&str]| {
+        let mut all = vec!["screen", "--data", data_s.as_str(), "--patient", "P-U"];
+        all.extend_from_slice(args);
+        onemed_umask_022(&all)
+    };
+    assert_eq!(
+        screen(&["--tool", "skin-lesion", &photo]).status.code(),
+        Some(0)
+    );
+    // An earlier version (or a technician) left the register readable by all.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = data.join("register.sqlite3");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        screen(&["--tool", "skin-lesion", &photo]).status.code(),
+        Some(0)
+    );
+    let o = screen(&["--finish"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let modes = modes_under(&data);
+    assert!(modes.len() >= 5, "{modes:?}");
+    for (p, mode) in &modes {
+        let want = if p.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} is {mode:o}", p.display());
+    }
+}

@@ -81,6 +81,41 @@ pub fn relative_path(at: &DateTime<Local>, visit: VisitId, sha: &str, ext: &str)
 
 /// Creates `dir` and its missing parents (mode 0700), fsyncing each parent
 /// that gained an entry so the new folders survive a crash.
+/// Makes the data folder 0700 and the register's files 0600 (creating an
+/// empty database file with that mode when there is none), whatever the
+/// umask or an earlier version left. Best effort on a read-only disk: a file
+/// that cannot be changed is logged, and the open that follows says why.
+pub fn make_private(data_dir: &Path, db: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |p: &Path, mode: u32| {
+        let current = std::fs::symlink_metadata(p).map(|m| m.permissions().mode() & 0o777);
+        if let Ok(m) = current {
+            if m != mode {
+                if let Err(e) = std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)) {
+                    log::warn!("cannot make {} private: {e}", p.display());
+                }
+            }
+        }
+    };
+    set(data_dir, 0o700);
+    if !db.exists() {
+        let created = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(db);
+        if let Err(e) = created {
+            log::warn!("cannot create {} as a private file: {e}", db.display());
+        }
+    }
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned());
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        if let Some(n) = &name {
+            set(&db.with_file_name(format!("{n}{suffix}")), 0o600);
+        }
+    }
+}
+
 pub fn create_dir_durably(dir: &Path) -> Result<(), RecordsError> {
     if dir.is_dir() {
         return Ok(());

@@ -52,7 +52,12 @@ impl Store {
         if !data_dir.is_dir() {
             image_file::create_dir_durably(data_dir)?;
         }
-        let opened = schema::open(&data_dir.join(DB_FILE))?;
+        let db = data_dir.join(DB_FILE);
+        // Private whatever the umask: the folder 0700, the database 0600
+        // before SQLite first opens it (its WAL and shared-memory files take
+        // the database file's mode).
+        image_file::make_private(data_dir, &db);
+        let opened = schema::open(&db)?;
         let store = Store {
             conn: opened.conn,
             data_dir: data_dir.to_path_buf(),
