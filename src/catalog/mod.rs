@@ -99,6 +99,14 @@ impl Catalog {
         &self.tools
     }
 
+    /// What a complete screening with a tool is (one picture when the
+    /// catalogue does not know the tool).
+    pub fn coverage(&self, id: &str) -> Coverage {
+        self.tool(id)
+            .map(|t| t.coverage)
+            .unwrap_or(Coverage::OneImage)
+    }
+
     /// The tool with this ID, or an error listing the real ones.
     pub fn tool(&self, id: &str) -> Result<&Manifest, CatalogError> {
         self.tools.iter().find(|t| t.id == id).ok_or_else(|| {

@@ -17,8 +17,8 @@ use super::{Fatal, PartialFailure};
 use crate::analysis::{Analysis, Outcome};
 use crate::catalog::{Catalog, Coverage};
 use crate::decode;
-use crate::records::{file_ext, NewRecord, NewVisit, Store, VisitSummary};
-use crate::screening::{words, CannotScreen, Eye, ResultKind, Screened, Visit, VisitDecision};
+use crate::records::{file_ext, NewRecord, NewVisit, Store, StoredRecord, VisitSummary};
+use crate::screening::{words, CannotScreen, Eye, ResultKind, Visit, VisitDecision};
 use crate::settings::Settings;
 use serde::Serialize;
 use std::io::Write;
@@ -273,12 +273,7 @@ fn finish(catalog: &Catalog, data: &Path, patient: &str, marks: &[String]) -> an
         .visit(visit.id)
         .map_err(fatal)?
         .ok_or_else(|| Fatal(format!("visit {} vanished", visit.id)))?;
-    let results = detail.records.iter().map(|r| Screened {
-        tool: r.tool.clone(),
-        eye: r.eye,
-        kind: ResultKind::from_code(&r.shown_kind),
-        headline: r.headline.clone(),
-    });
+    let results = detail.records.iter().map(StoredRecord::screened);
     let mut v = Visit::rebuild(catalog, results, None);
     for (coverage, mark) in marks {
         v.mark_cannot_screen(coverage, mark);

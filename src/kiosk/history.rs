@@ -8,7 +8,7 @@ use super::state::StoreReq;
 use super::ui::{self, HistoryView, RecordRow, Screen, VisitRow};
 use crate::records::{self, StoredRecord, VisitDetail, VisitId, VisitSummary};
 use crate::screening::slip::{slip, SlipInfo};
-use crate::screening::{words, ResultKind, Screened, Visit};
+use crate::screening::{words, ResultKind, Visit};
 use crate::serial::{PrintLine, SerialEvent};
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
@@ -175,17 +175,10 @@ impl Kiosk {
     }
 
     fn record_label(&self, r: &StoredRecord) -> String {
-        let name = self
-            .state
-            .borrow()
-            .catalog
-            .tool(&r.tool)
-            .map(|t| t.name.clone())
-            .unwrap_or_else(|_| r.tool.clone());
-        match r.eye {
-            Some(e) => format!("{name}, {}", e.label().to_lowercase()),
-            None if r.source.starts_with("import:") => format!("{name} ({})", &r.source[7..]),
-            None => name,
+        let name = words::tool_name(&self.state.borrow().catalog, &r.tool);
+        match (r.eye, r.source.strip_prefix("import:")) {
+            (None, Some(file)) => format!("{name} ({file})"),
+            (eye, _) => words::label(&name, eye),
         }
     }
 
@@ -272,12 +265,7 @@ impl Kiosk {
             match &d.visit.printed_text {
                 Some(text) => Some((d.visit.id, copy_lines(text))),
                 None => {
-                    let results = d.records.iter().map(|r| Screened {
-                        tool: r.tool.clone(),
-                        eye: r.eye,
-                        kind: ResultKind::from_code(&r.shown_kind),
-                        headline: r.headline.clone(),
-                    });
+                    let results = d.records.iter().map(StoredRecord::screened);
                     let v = Visit::rebuild(&st.catalog, results, d.visit.decision.as_ref());
                     let decision = v.decide();
                     let when = short_time(&d.visit.started_local, true);

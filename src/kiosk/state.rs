@@ -249,10 +249,7 @@ impl State {
     /// What a complete screening with a tool is (one picture when the
     /// catalogue does not know the tool).
     pub fn coverage(&self, tool: &str) -> crate::catalog::Coverage {
-        self.catalog
-            .tool(tool)
-            .map(|t| t.coverage)
-            .unwrap_or(crate::catalog::Coverage::OneImage)
+        self.catalog.coverage(tool)
     }
 
     /// A new request ID (shared by inference and store requests).

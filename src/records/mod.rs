@@ -193,6 +193,18 @@ pub struct StoredRecord {
     pub exported_at: Option<String>,
 }
 
+impl StoredRecord {
+    /// The record as a result of its visit, for the screening core.
+    pub fn screened(&self) -> crate::screening::Screened {
+        crate::screening::Screened {
+            tool: self.tool.clone(),
+            eye: self.eye,
+            kind: crate::screening::ResultKind::from_code(&self.shown_kind),
+            headline: self.headline.clone(),
+        }
+    }
+}
+
 /// A visit as lists show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VisitSummary {

@@ -144,12 +144,7 @@ impl Visit {
         results: impl IntoIterator<Item = Screened>,
         decision: Option<&VisitDecision>,
     ) -> Visit {
-        let coverage = |tool: &str| {
-            catalog
-                .tool(tool)
-                .map(|t| t.coverage)
-                .unwrap_or(Coverage::OneImage)
-        };
+        let coverage = |tool: &str| catalog.coverage(tool);
         let mut v = Visit::new();
         for r in results {
             v.add(coverage(&r.tool), r);
@@ -183,14 +178,6 @@ impl Visit {
         self.cannot
             .retain(|m| !(m.tool == c.tool && m.eye == c.eye));
         self.cannot.push(c);
-    }
-
-    pub fn results(&self) -> &[Screened] {
-        &self.results
-    }
-
-    pub fn marks(&self) -> &[CannotScreen] {
-        &self.cannot
     }
 
     /// The tools opened, in order.
