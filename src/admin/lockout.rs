@@ -9,6 +9,22 @@ pub const MAX_FAILURES: u32 = 5;
 /// How long the lock lasts.
 pub const LOCK_FOR: Duration = Duration::from_secs(60);
 
+/// The growing delays after each run of [`MAX_FAILURES`] wrong PINs: 1, 5,
+/// 15, then 60 minutes for every later run.
+pub const DELAYS_MIN: [u64; 4] = [1, 5, 15, 60];
+
+/// How long a PIN is locked after `failures` wrong PINs in a row (counted
+/// since the last right one): nothing until the first [`MAX_FAILURES`], then
+/// each further run of wrong PINs locks for the next of [`DELAYS_MIN`].
+pub fn delay_after(failures: u32) -> Option<Duration> {
+    if failures == 0 || failures % MAX_FAILURES != 0 {
+        return None;
+    }
+    let run = (failures / MAX_FAILURES) as usize;
+    let minutes = DELAYS_MIN[(run - 1).min(DELAYS_MIN.len() - 1)];
+    Some(Duration::from_secs(minutes * 60))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Lockout {
     failures: u32,
@@ -71,6 +87,19 @@ mod tests {
         );
         assert!(l.check(t0 + LOCK_FOR).is_ok());
         assert_eq!(l.left(), MAX_FAILURES);
+    }
+
+    #[test]
+    fn delays_grow_one_five_fifteen_sixty_then_stay() {
+        let min = |m: u64| Some(Duration::from_secs(m * 60));
+        assert_eq!(delay_after(0), None);
+        assert_eq!(delay_after(4), None);
+        assert_eq!(delay_after(5), min(1));
+        assert_eq!(delay_after(6), None);
+        assert_eq!(delay_after(10), min(5));
+        assert_eq!(delay_after(15), min(15));
+        assert_eq!(delay_after(20), min(60));
+        assert_eq!(delay_after(500), min(60));
     }
 
     #[test]
