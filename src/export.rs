@@ -1,32 +1,37 @@
 //! Export of the register for the camp's paperwork: CSV, JSON and images,
 //! written atomically to a USB stick or a folder.
 //!
-//! Everything goes into a hidden temp folder `<dir>/.onemed-export-….tmp`,
-//! each file and folder fsynced, then the folder is renamed to
-//! `<dir>/onemed-<kiosk>-<YYYYmmdd-HHMMSS>`; on any failure the temp folder is
-//! removed, so a stick never holds half an export. Image copies are hashed
-//! while copying and must match the sha256 in the register. Only then are the
-//! records marked exported.
+//! Encrypted (the default): one file `<dir>/onemed-<kiosk>-<YYYYmmdd-HHMMSS>.tar.age`,
+//! a tar of the export folder encrypted to the programme's `age` recipients;
+//! the head office reads it with `age -d -i key.txt FILE | tar x`. Nothing
+//! readable ever touches the stick. Plain (only with `plain_export = true`):
+//! the folder itself. Either is first written under a hidden temp name,
+//! fsynced, then renamed; on any failure the temp is removed, so a stick
+//! never holds half an export. Each picture is read back through the
+//! register (opened when sealed) and must match the sha256 in its record.
+//! Only then are the records marked exported.
 
+mod sink;
 mod table;
+
+pub use sink::{check_recipients, Sealing};
 
 pub use table::{record_row, CSV_COLUMNS, VISIT_CSV_COLUMNS};
 
 use crate::records::{self, RecordsError, Store, StoredRecord, VisitDetail, VisitId};
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::fs::File;
 use std::path::{Component, Path, PathBuf};
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExportSummary {
-    /// The export folder.
-    pub dir: PathBuf,
+    /// The export: a `.tar.age` file, or a folder when plain.
+    pub path: PathBuf,
+    /// The number of `age` recipients it is encrypted to; 0 when plain.
+    pub recipients: usize,
     pub records: usize,
     pub visits: usize,
     pub images: usize,
@@ -38,12 +43,17 @@ impl std::fmt::Display for ExportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Exported {} records from {} visits ({}) to {}.",
+            "Exported {} records from {} visits ({}) to {}",
             self.records,
             self.visits,
             records::human_bytes(self.bytes),
-            self.dir.display()
-        )
+            self.path.display()
+        )?;
+        match self.recipients {
+            0 => write!(f, ", NOT encrypted: anyone with the stick can read it."),
+            1 => write!(f, ", encrypted to the programme's key."),
+            n => write!(f, ", encrypted to {n} programme keys."),
+        }
     }
 }
 
@@ -58,6 +68,12 @@ pub enum ExportError {
     NotADirectory(PathBuf),
     #[error("Could not export: the image {file} no longer matches its recorded sha256 (the data disk may be failing). Nothing was written. Call support.")]
     ImageMismatch { file: String },
+    #[error("Could not export: no export key is set, and exports are never written unencrypted. Nothing was written. Ask the admin to set the programme's age key (export_recipients in kiosk.toml).")]
+    NoRecipients,
+    #[error("Could not export: the export key {0:?} is not an age public key (age1…). Nothing was written. Ask the admin to correct export_recipients in kiosk.toml.")]
+    BadRecipient(String),
+    #[error("Could not export: encryption failed ({0}). Nothing was written. Call support.")]
+    Encrypt(String),
     #[error(transparent)]
     Records(#[from] RecordsError),
     #[error("Could not export: {path}: {source}. Nothing was written.")]
@@ -98,11 +114,12 @@ pub fn local_day_start(day: NaiveDate) -> Option<DateTime<Utc>> {
 }
 
 /// Exports the records made since `since` (all when `None`) into a new
-/// folder in `dir`, then marks them exported.
+/// `.tar.age` file (or plain folder) in `dir`, then marks them exported.
 pub fn export(
     store: &mut Store,
     dir: &Path,
     since: Option<DateTime<Utc>>,
+    sealing: &Sealing,
 ) -> Result<ExportSummary, ExportError> {
     if !dir.is_dir() {
         return Err(ExportError::NotADirectory(dir.to_path_buf()));
@@ -119,24 +136,27 @@ pub fn export(
     }
     let kiosk = store.latest_kiosk_id()?.unwrap_or_else(|| "kiosk".into());
     let now = Utc::now();
+    let base = format!(
+        "onemed-{}-{}",
+        safe_name(&kiosk),
+        now.with_timezone(&Local).format("%Y%m%d-%H%M%S")
+    );
     let tmp = dir.join(format!(
         ".onemed-export-{}-{}.tmp",
         std::process::id(),
         now.timestamp_nanos_opt().unwrap_or_default()
     ));
-    let written = write_all(store, &tmp, &visits, &kiosk, now, since)
-        .and_then(|bytes| Ok((bytes, publish(&tmp, dir, &kiosk, now)?)));
+    let written = sink::Sink::create(sealing, &tmp, &base)
+        .and_then(|mut out| {
+            let bytes = write_all(store, &mut out, &visits, &kiosk, now, since)?;
+            out.finish()?;
+            Ok(bytes)
+        })
+        .and_then(|bytes| Ok((bytes, publish(&tmp, dir, &base, sealing.suffix())?)));
     let (bytes, out) = match written {
         Ok(w) => w,
         Err(e) => {
-            if tmp.exists() {
-                if let Err(rm) = std::fs::remove_dir_all(&tmp) {
-                    log::error!(
-                        "cannot remove the unfinished export {}: {rm}",
-                        tmp.display()
-                    );
-                }
-            }
+            remove_any(&tmp);
             return Err(e);
         }
     };
@@ -146,12 +166,13 @@ pub fn export(
         .collect();
     if let Err(e) = store.mark_exported(&ids, now) {
         // Keep the two in step: an export that is not marked is not kept.
-        let _ = std::fs::remove_dir_all(&out);
+        remove_any(&out);
         let _ = sync_dir(dir);
         return Err(e.into());
     }
     let summary = ExportSummary {
-        dir: out,
+        path: out,
+        recipients: sealing.recipients(),
         records: ids.len(),
         visits: visits.len(),
         images: ids.len(),
@@ -161,23 +182,27 @@ pub fn export(
     Ok(summary)
 }
 
-/// Renames the finished temp folder to its final, unused name.
-fn publish(
-    tmp: &Path,
-    dir: &Path,
-    kiosk: &str,
-    now: DateTime<Utc>,
-) -> Result<PathBuf, ExportError> {
-    let base = format!(
-        "onemed-{}-{}",
-        safe_name(kiosk),
-        now.with_timezone(&Local).format("%Y%m%d-%H%M%S")
-    );
+/// Removes an unfinished or unwanted export, file or folder.
+fn remove_any(p: &Path) {
+    let r = if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    };
+    match r {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => log::error!("cannot remove the unfinished export {}: {e}", p.display()),
+    }
+}
+
+/// Renames the finished temp file or folder to its final, unused name.
+fn publish(tmp: &Path, dir: &Path, base: &str, suffix: &str) -> Result<PathBuf, ExportError> {
     for n in 1..100 {
         let name = if n == 1 {
-            base.clone()
+            format!("{base}{suffix}")
         } else {
-            format!("{base}-{n}")
+            format!("{base}-{n}{suffix}")
         };
         let out = dir.join(name);
         if out.exists() {
@@ -222,25 +247,18 @@ struct JsonExport<'a> {
     visits: &'a [VisitDetail],
 }
 
-/// Writes every file into `tmp`; returns the bytes written.
+/// Writes every file into the sink; returns the bytes written.
 fn write_all(
     store: &Store,
-    tmp: &Path,
+    out: &mut sink::Sink,
     visits: &[VisitDetail],
     kiosk: &str,
     now: DateTime<Utc>,
     since: Option<DateTime<Utc>>,
 ) -> Result<u64, ExportError> {
-    make_dir(tmp)?;
     let mut bytes = 0;
-    bytes += write_file(
-        &tmp.join("records.csv"),
-        &table::records_csv(visits).map_err(csv_err)?,
-    )?;
-    bytes += write_file(
-        &tmp.join("visits.csv"),
-        &table::visits_csv(visits).map_err(csv_err)?,
-    )?;
+    bytes += out.file("records.csv", &table::records_csv(visits).map_err(csv_err)?)?;
+    bytes += out.file("visits.csv", &table::visits_csv(visits).map_err(csv_err)?)?;
     let json = JsonExport {
         format: "onemed-export-1",
         kiosk_id: kiosk,
@@ -248,34 +266,20 @@ fn write_all(
         since_utc: since.as_ref().map(records::utc_text),
         visits,
     };
-    let text = serde_json::to_vec_pretty(&json).map_err(|e| ExportError::Io {
-        path: tmp.join("records.json"),
-        source: std::io::Error::other(e),
-    })?;
-    bytes += write_file(&tmp.join("records.json"), &text)?;
-    let mut dirs = vec![tmp.to_path_buf()];
+    let text = serde_json::to_vec_pretty(&json)
+        .map_err(|e| ExportError::Encrypt(format!("records.json: {e}")))?;
+    bytes += out.file("records.json", &text)?;
     for r in visits.iter().flat_map(|v| &v.records) {
         let rel = safe_relative(&r.image_file).ok_or_else(|| ExportError::ImageMismatch {
             file: r.image_file.clone(),
         })?;
-        let dst = tmp.join(rel);
-        if let Some(parent) = dst.parent() {
-            if !parent.is_dir() {
-                make_dir(parent)?;
-                let mut p = parent;
-                while p != tmp {
-                    dirs.push(p.to_path_buf());
-                    p = p.parent().unwrap_or(tmp);
-                }
-            }
-        }
-        bytes += copy_verified(&store.image_path(r), &dst, &r.image_sha256, &r.image_file)?;
-    }
-    // Deepest folders first, the export folder last.
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    dirs.dedup();
-    for d in &dirs {
-        sync_dir(d)?;
+        let image = store.read_image(r).map_err(|e| match e {
+            RecordsError::Corrupt(_) => ExportError::ImageMismatch {
+                file: r.image_file.clone(),
+            },
+            e => e.into(),
+        })?;
+        bytes += out.file(&rel.to_string_lossy(), &image)?;
     }
     Ok(bytes)
 }
@@ -288,14 +292,6 @@ fn safe_relative(rel: &str) -> Option<&Path> {
         .then_some(p)
 }
 
-fn make_dir(d: &Path) -> Result<(), ExportError> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(d)
-        .map_err(|e| io_err(d, e))
-}
-
 fn sync_dir(d: &Path) -> Result<(), ExportError> {
     match File::open(d).and_then(|f| f.sync_all()) {
         Ok(()) => Ok(()),
@@ -303,57 +299,6 @@ fn sync_dir(d: &Path) -> Result<(), ExportError> {
         Err(e) if e.raw_os_error() == Some(22) => Ok(()),
         Err(e) => Err(io_err(d, e)),
     }
-}
-
-fn create(path: &Path) -> Result<File, ExportError> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| io_err(path, e))
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<u64, ExportError> {
-    let mut f = create(path)?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| io_err(path, e))?;
-    Ok(bytes.len() as u64)
-}
-
-/// Copies an image, hashing what is read; a hash that differs from the
-/// register's is an error.
-fn copy_verified(src: &Path, dst: &Path, sha256: &str, rel: &str) -> Result<u64, ExportError> {
-    let mut input = File::open(src).map_err(|e| ExportError::Io {
-        path: src.to_path_buf(),
-        source: e,
-    })?;
-    let mut out = create(dst)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = input.read(&mut buf).map_err(|e| ExportError::Io {
-            path: src.to_path_buf(),
-            source: e,
-        })?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(|e| io_err(dst, e))?;
-        total += n as u64;
-    }
-    out.sync_all().map_err(|e| io_err(dst, e))?;
-    let got: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    if got != sha256 {
-        return Err(ExportError::ImageMismatch { file: rel.into() });
-    }
-    Ok(total)
 }
 
 #[cfg(test)]
@@ -393,7 +338,8 @@ mod tests {
     #[test]
     fn the_summary_reads_as_a_sentence() {
         let s = ExportSummary {
-            dir: PathBuf::from("/media/usb/onemed-k-20260101-101010"),
+            path: PathBuf::from("/media/usb/onemed-k-20260101-101010.tar.age"),
+            recipients: 1,
             records: 42,
             visits: 17,
             images: 42,
@@ -401,7 +347,7 @@ mod tests {
         };
         assert_eq!(
             s.to_string(),
-            "Exported 42 records from 17 visits (12.3 MB) to /media/usb/onemed-k-20260101-101010."
+            "Exported 42 records from 17 visits (12.3 MB) to /media/usb/onemed-k-20260101-101010.tar.age, encrypted to the programme's key."
         );
     }
 

@@ -109,6 +109,17 @@ pub struct Settings {
     /// Who is operating the kiosk (recorded with each analysis).
     pub operator: String,
     pub serial: SerialSettings,
+    /// Development only: allow a plain (unencrypted) register when there is
+    /// no `register-key` credential. The home screen then says so.
+    pub unencrypted_register: bool,
+    /// The programme's `age` public keys (`age1…`): every export is encrypted
+    /// to them, and only their holders can read it.
+    pub export_recipients: Vec<String>,
+    /// Allow a plain export when no recipient is set (said on screen).
+    pub plain_export: bool,
+    /// Where the `register-key` credential is: `$CREDENTIALS_DIRECTORY`
+    /// (systemd sets it), never the settings file.
+    pub credentials_dir: Option<PathBuf>,
     /// Set when the register's folder is not known for sure (the settings
     /// file could not be parsed, or its `data_dir` is bad): nothing may be
     /// recorded, rather than into another register.
@@ -135,6 +146,12 @@ impl Default for Settings {
             kiosk_id: default_kiosk_id(),
             operator: "nurse".into(),
             serial: SerialSettings::default(),
+            unencrypted_register: false,
+            export_recipients: Vec::new(),
+            plain_export: false,
+            credentials_dir: std::env::var_os("CREDENTIALS_DIRECTORY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             fault: None,
             warnings: Vec::new(),
         }
@@ -239,6 +256,11 @@ impl Settings {
                 "kiosk_id" => get_text(value).map(|v| s.kiosk_id = v),
                 "operator" => get_text(value).map(|v| s.operator = v),
                 "serial" => get(value).map(|v| s.serial = v),
+                "unencrypted_register" => get(value).map(|v| s.unencrypted_register = v),
+                "plain_export" => get(value).map(|v| s.plain_export = v),
+                "export_recipients" => get::<Vec<String>>(value).and_then(|v| {
+                    crate::export::check_recipients(&v).map(|()| s.export_recipients = v)
+                }),
                 "data_dir" => match get::<PathBuf>(value) {
                     Ok(d) if d.is_absolute() => {
                         s.data_dir = d;

@@ -372,12 +372,12 @@ fn screen_one_eye_then_finish_never_says_no_referral() {
     assert_eq!(line["tool"], "diabetic-retinopathy");
     assert!(line["input_sha256"].as_str().is_some_and(|s| s.len() == 64));
     // Saved as the kiosk saves it: the original bytes, hashed.
-    let store = onemed::records::Store::open(d.path()).unwrap();
+    let store = onemed::records::Store::open(d.path(), &crate::common::protection()).unwrap();
     let rec = store.record(1).unwrap().unwrap();
     assert_eq!(rec.eye, Some(onemed::records::Eye::Right));
     assert_eq!(rec.patient_id, "PAT-7");
     assert_eq!(rec.shown_kind, line["shown"].as_str().unwrap());
-    let saved = std::fs::read(store.image_path(&rec)).unwrap();
+    let saved = store.read_image(&rec).unwrap();
     assert_eq!(saved, std::fs::read(&photo).unwrap());
     drop(store);
 
@@ -398,7 +398,7 @@ fn screen_one_eye_then_finish_never_says_no_referral() {
         serde_json::json!([{"tool": "diabetic-retinopathy", "eye": "left"}])
     );
     // Stored as a code with its parts.
-    let store = onemed::records::Store::open(d.path()).unwrap();
+    let store = onemed::records::Store::open(d.path(), &crate::common::protection()).unwrap();
     let v = store.visit_summary(1).unwrap().unwrap();
     assert_eq!(v.decision.unwrap().decision.code(), expected);
     // The visit is closed: finishing again has nothing to finish.
@@ -569,7 +569,7 @@ fn screen_refuses_bad_input_file_by_file_and_records_the_rest() {
             .count(),
         4
     );
-    let store = onemed::records::Store::open(&data).unwrap();
+    let store = onemed::records::Store::open(&data, &crate::common::protection()).unwrap();
     assert_eq!(store.records_since(None).unwrap().len(), 1);
     // A bad --cannot-screen is refused before anything changes.
     let o = screen(
@@ -650,6 +650,7 @@ fn onemed_umask_022(args: &[&str]) -> Output {
             std::env::temp_dir().join("onemed-test-cache"),
         )
         .env_remove("ONEMED_CONFIG")
+        .env("CREDENTIALS_DIRECTORY", common::credentials())
         .output()
         .expect("onemed runs");
     assert_no_panic(&o);

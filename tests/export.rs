@@ -1,7 +1,10 @@
-//! Export of the register, for real: CSV that parses back with one row per
-//! record and the promised columns, JSON that parses, images whose sha256
-//! matches; a read-only or full destination leaves nothing behind and marks
-//! nothing exported; and `onemed export --since` end to end.
+//! Export of the register, for real: one file encrypted to the programme's
+//! age key that the standard `age` tool opens, with CSV that parses back
+//! with one row per record and the promised columns, JSON that parses,
+//! images whose sha256 matches; no patient ID readable on the stick; no
+//! export at all without a key unless plain exports are allowed; a
+//! read-only or full destination leaves nothing behind and marks nothing
+//! exported; and `onemed export --since` end to end.
 
 mod common;
 #[path = "records/support.rs"]
@@ -38,23 +41,48 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
         .finish_visit(records[0].visit, &decision, "REFER — not fully screened")
         .unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let s = export(&mut store, dest.path(), None).unwrap();
+    let programme = common::Programme::new();
+    let s = export(&mut store, dest.path(), None, &programme.sealing()).unwrap();
     assert_eq!((s.records, s.visits, s.images), (4, 2, 4));
     assert_eq!(
         entries(dest.path()),
-        vec![s.dir.clone()],
-        "only the export folder is left"
+        vec![s.path.clone()],
+        "only the export file is left"
     );
-    let name = s.dir.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(name.starts_with("onemed-camp-kiosk-1-"), "{name}");
+    let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("onemed-camp-kiosk-1-") && name.ends_with(".tar.age"),
+        "{name}"
+    );
     assert!(
         s.to_string()
-            .starts_with("Exported 4 records from 2 visits ("),
+            .starts_with("Exported 4 records from 2 visits (")
+            && s.to_string().ends_with("encrypted to the programme's key."),
         "{s}"
     );
+    // On the stick: nothing readable, and only 0600.
+    let sealed = std::fs::read(&s.path).unwrap();
+    for r in &records {
+        assert!(
+            !sealed
+                .windows(r.patient_id.len())
+                .any(|w| w == r.patient_id.as_bytes()),
+            "the patient ID {} is readable in the export",
+            r.patient_id
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&s.path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let s = onemed::export::ExportSummary {
+        path: programme.open(&s.path),
+        ..s
+    };
 
     // records.csv: the promised columns, one row per record, values as stored.
-    let mut rd = csv::Reader::from_path(s.dir.join("records.csv")).unwrap();
+    let mut rd = csv::Reader::from_path(s.path.join("records.csv")).unwrap();
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header, CSV_COLUMNS);
     let col = |n: &str| CSV_COLUMNS.iter().position(|c| *c == n).unwrap();
@@ -74,10 +102,10 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
             .collect();
         assert_eq!(probs, r.probabilities);
         // The image beside it, byte for byte what was recorded.
-        let img = s.dir.join(&row[col("image_file")]);
+        let img = s.path.join(&row[col("image_file")]);
         assert_eq!(file_sha(&img), r.image_sha256);
     }
-    let mut vd = csv::Reader::from_path(s.dir.join("visits.csv")).unwrap();
+    let mut vd = csv::Reader::from_path(s.path.join("visits.csv")).unwrap();
     let vh: Vec<String> = vd.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(vh, VISIT_CSV_COLUMNS);
     let vcol = |n: &str| VISIT_CSV_COLUMNS.iter().position(|c| *c == n).unwrap();
@@ -103,7 +131,7 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
 
     // records.json: the visits with their records.
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(s.dir.join("records.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(s.path.join("records.json")).unwrap()).unwrap();
     let visits = json["visits"].as_array().unwrap();
     assert_eq!(visits.len(), 2);
     let ids: Vec<i64> = visits
@@ -120,7 +148,7 @@ fn an_export_holds_every_record_as_csv_json_and_verified_images() {
     assert_eq!(json["kiosk_id"], "camp-kiosk-1");
     assert_eq!(
         s.bytes,
-        files_under(&s.dir)
+        files_under(&s.path)
             .iter()
             .map(|f| std::fs::metadata(f).unwrap().len())
             .sum::<u64>()
@@ -139,7 +167,13 @@ fn a_read_only_destination_leaves_nothing_and_marks_nothing() {
     let mut store = filled_store(&d.path().join("data"), 1, 2);
     let stick = Tmpfs::mount("8m");
     stick.remount("ro");
-    let err = export(&mut store, stick.path(), None).unwrap_err();
+    let err = export(
+        &mut store,
+        stick.path(),
+        None,
+        &common::Programme::new().sealing(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ExportError::ReadOnly), "{err:?}");
     assert!(err.to_string().contains("read-only"), "{err}");
     stick.remount("rw");
@@ -153,7 +187,13 @@ fn a_full_destination_leaves_nothing_and_marks_nothing() {
     let mut store = filled_store(&d.path().join("data"), 2, 2);
     // Room for the CSV and a couple of images, not for all four.
     let stick = Tmpfs::mount("160k");
-    let err = export(&mut store, stick.path(), None).unwrap_err();
+    let err = export(
+        &mut store,
+        stick.path(),
+        None,
+        &common::Programme::new().sealing(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ExportError::NoSpace), "{err:?}");
     assert!(err.to_string().contains("full"), "{err}");
     assert!(
@@ -164,7 +204,17 @@ fn a_full_destination_leaves_nothing_and_marks_nothing() {
     assert_nothing_exported(&store);
     // With room, the same export succeeds.
     let big = tempfile::tempdir().unwrap();
-    assert_eq!(export(&mut store, big.path(), None).unwrap().records, 4);
+    assert_eq!(
+        export(
+            &mut store,
+            big.path(),
+            None,
+            &common::Programme::new().sealing()
+        )
+        .unwrap()
+        .records,
+        4
+    );
 }
 
 #[test]
@@ -177,7 +227,13 @@ fn a_damaged_image_stops_the_export() {
     bytes[1000] ^= 0x01;
     std::fs::write(&path, bytes).unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let err = export(&mut store, dest.path(), None).unwrap_err();
+    let err = export(
+        &mut store,
+        dest.path(),
+        None,
+        &common::Programme::new().sealing(),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ExportError::ImageMismatch { ref file } if *file == r.image_file),
         "{err:?}"
@@ -187,7 +243,7 @@ fn a_damaged_image_stops_the_export() {
     let file = dest.path().join("file");
     std::fs::write(&file, b"x").unwrap();
     assert!(matches!(
-        export(&mut store, &file, None),
+        export(&mut store, &file, None, &common::Programme::new().sealing()),
         Err(ExportError::NotADirectory(_))
     ));
 }
@@ -200,7 +256,7 @@ fn the_export_command_works_end_to_end_with_since() {
     let records = store.records_since(None).unwrap();
     drop(store);
     // The first record was made long ago.
-    let conn = rusqlite::Connection::open(data.join(DB_FILE)).unwrap();
+    let conn = crate::common::raw_register(data.join(DB_FILE));
     conn.execute(
         "UPDATE records SET time_utc = '2020-01-01T08:00:00.000000Z' WHERE id = ?1",
         [records[0].id],
@@ -208,19 +264,41 @@ fn the_export_command_works_end_to_end_with_since() {
     .unwrap();
     drop(conn);
     let dest = tempfile::tempdir().unwrap();
+    let programme = common::Programme::new();
+    let config = d.path().join("kiosk.toml");
+    let settings = |text: String| std::fs::write(&config, text).unwrap();
     let run = |args: &[&str]| {
-        let mut a = vec!["export", "--data", data.to_str().unwrap()];
+        let mut a = vec![
+            "--config",
+            config.to_str().unwrap(),
+            "export",
+            "--data",
+            data.to_str().unwrap(),
+        ];
         a.extend_from_slice(args);
         common::onemed(&a)
     };
+    // No programme key: refused, nothing written, nothing marked.
+    settings(String::new());
+    let refused = run(&[dest.path().to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        common::text(&refused.stderr).contains("no export key is set"),
+        "{}",
+        common::text(&refused.stderr)
+    );
+    assert!(entries(dest.path()).is_empty());
+
+    settings(format!("export_recipients = [\"{}\"]\n", programme.public));
     let out = run(&["--since", "2021-06-01", dest.path().to_str().unwrap()]);
     let stdout = common::text(&out.stdout);
     assert!(out.status.success(), "{}", common::text(&out.stderr));
     assert!(
-        stdout.starts_with("Exported 2 records from 2 visits"),
+        stdout.starts_with("Exported 2 records from 2 visits")
+            && stdout.contains(".tar.age, encrypted to the programme's key."),
         "{stdout}"
     );
-    let folder = entries(dest.path()).pop().unwrap();
+    let folder = programme.open(&entries(dest.path()).pop().unwrap());
     let rows = csv::Reader::from_path(folder.join("records.csv"))
         .unwrap()
         .records()
@@ -244,4 +322,16 @@ fn the_export_command_works_end_to_end_with_since() {
     let all = tempfile::tempdir().unwrap();
     let out = run(&[all.path().to_str().unwrap()]);
     assert!(common::text(&out.stdout).starts_with("Exported 3 records from 3 visits"));
+
+    // A plain export only when the settings say so, and it says so.
+    settings("plain_export = true\n".into());
+    let plain = tempfile::tempdir().unwrap();
+    let out = run(&[plain.path().to_str().unwrap()]);
+    let stdout = common::text(&out.stdout);
+    assert!(
+        stdout.contains("NOT encrypted: anyone with the stick can read it."),
+        "{stdout}"
+    );
+    let folder = entries(plain.path()).pop().unwrap();
+    assert!(folder.join("records.csv").is_file());
 }

@@ -506,11 +506,12 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
 
     // The register holds the decision as a code with its parts.
     wait(&k, "the decision saved", |_| {
-        let store = onemed::records::Store::open(&s.data_dir).unwrap();
+        let store =
+            onemed::records::Store::open(&s.data_dir, &crate::common::protection()).unwrap();
         let v = store.search_patient("PAT-0046").unwrap();
         v.first().is_some_and(|v| v.decision.is_some())
     });
-    let store = onemed::records::Store::open(&s.data_dir).unwrap();
+    let store = onemed::records::Store::open(&s.data_dir, &crate::common::protection()).unwrap();
     let v = store.search_patient("PAT-0046").unwrap().remove(0);
     let d = v.decision.unwrap();
     assert_eq!(

@@ -45,7 +45,7 @@ fn every_field_is_saved_and_read_back() {
     let jpeg = std::fs::read(skin_jpeg()).unwrap();
     let a = analysis();
     let (saved, frame_saved, frame) = {
-        let mut store = Store::open(&data).unwrap();
+        let mut store = Store::open(&data, &crate::common::protection()).unwrap();
         let visit = store.start_visit(&new_visit("MRN-0042")).unwrap();
         let mut rec = jpeg_record(visit, jpeg.clone());
         rec.eye = Some(Eye::Left);
@@ -60,7 +60,7 @@ fn every_field_is_saved_and_read_back() {
         (saved, frame_saved, frame)
     };
     // Read back after closing and reopening: what is on disk, not a cache.
-    let store = Store::open(&data).unwrap();
+    let store = Store::open(&data, &crate::common::protection()).unwrap();
     let back = store.record(saved.id).unwrap().unwrap();
     assert_eq!(back, saved);
     assert_eq!(back.kiosk_id, "camp-kiosk-1");
@@ -112,8 +112,10 @@ fn every_field_is_saved_and_read_back() {
     let fb = store.record(frame_saved.id).unwrap().unwrap();
     assert_eq!(fb, frame_saved);
     assert!(fb.image_file.ends_with(".png"));
-    assert_eq!(file_sha(&store.image_path(&fb)), fb.image_sha256);
-    let png = image::open(store.image_path(&fb)).unwrap().to_rgb8();
+    assert_eq!(sha256_hex(&store.read_image(&fb).unwrap()), fb.image_sha256);
+    let png = image::load_from_memory(&store.read_image(&fb).unwrap())
+        .unwrap()
+        .to_rgb8();
     assert_eq!((png.width(), png.height()), (1920, 1080));
     assert!(
         png.as_raw() == frame.data(),
@@ -132,7 +134,7 @@ fn every_field_is_saved_and_read_back() {
 #[test]
 fn bad_requests_leave_nothing_behind() {
     let d = tempfile::tempdir().unwrap();
-    let mut store = Store::open(d.path()).unwrap();
+    let mut store = Store::open(d.path(), &crate::common::protection()).unwrap();
     let jpeg = std::fs::read(skin_jpeg()).unwrap();
     assert!(matches!(
         store.save(&jpeg_record(999, jpeg.clone())),
@@ -157,7 +159,7 @@ fn bad_requests_leave_nothing_behind() {
 fn migrations_run_from_an_empty_file_and_from_the_first_version() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join(DB_FILE), b"").unwrap();
-    let store = Store::open(d.path()).unwrap();
+    let store = Store::open(d.path(), &crate::common::protection()).unwrap();
     store.integrity_check().unwrap();
     drop(store);
     let conn = rusqlite::Connection::open(d.path().join(DB_FILE)).unwrap();
@@ -181,7 +183,7 @@ fn migrations_run_from_an_empty_file_and_from_the_first_version() {
     )
     .unwrap();
     drop(c1);
-    let store = Store::open(d1.path()).unwrap();
+    let store = Store::open(d1.path(), &crate::common::protection()).unwrap();
     let found = store.search_patient("old-1").unwrap();
     assert_eq!(found.len(), 1);
     let c = rusqlite::Connection::open(d1.path().join(DB_FILE)).unwrap();
@@ -203,7 +205,7 @@ fn migrations_run_from_an_empty_file_and_from_the_first_version() {
 fn a_register_from_a_newer_onemed_is_refused_and_untouched() {
     let d = tempfile::tempdir().unwrap();
     let db = d.path().join(DB_FILE);
-    let c = rusqlite::Connection::open(&db).unwrap();
+    let c = crate::common::raw_register(&db);
     c.execute_batch(&format!(
         "CREATE TABLE future (x); INSERT INTO future VALUES (1); PRAGMA user_version = {};",
         SCHEMA_VERSION + 1
@@ -211,7 +213,7 @@ fn a_register_from_a_newer_onemed_is_refused_and_untouched() {
     .unwrap();
     drop(c);
     let before = std::fs::read(&db).unwrap();
-    match Store::open(d.path()) {
+    match Store::open(d.path(), &crate::common::protection()) {
         Err(e @ RecordsError::TooNew { found, known }) => {
             assert_eq!((found, known), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
             assert!(e.to_string().contains("newer OneMed"), "{e}");
@@ -226,7 +228,7 @@ fn a_register_from_a_newer_onemed_is_refused_and_untouched() {
 #[test]
 fn visits_are_found_by_day_and_by_patient_newest_first() {
     let d = tempfile::tempdir().unwrap();
-    let mut store = Store::open(d.path()).unwrap();
+    let mut store = Store::open(d.path(), &crate::common::protection()).unwrap();
     let a = store.start_visit(&new_visit("AB-123")).unwrap();
     let b = store.start_visit(&new_visit("xy-1")).unwrap();
     let c = store.start_visit(&new_visit("ab-999")).unwrap();
@@ -277,7 +279,7 @@ fn purge_removes_only_exported_records_their_images_and_emptied_visits() {
     }
     for r in &all[3..] {
         assert_eq!(store.record(r.id).unwrap().as_ref(), Some(r));
-        assert_eq!(file_sha(&store.image_path(r)), r.image_sha256);
+        assert_eq!(sha256_hex(&store.read_image(r).unwrap()), r.image_sha256);
     }
     assert_eq!(store.visit(all[0].visit).unwrap(), None);
     assert_eq!(store.visit(all[2].visit).unwrap().unwrap().records.len(), 1);
@@ -309,13 +311,16 @@ fn stale_leftovers_of_a_crash_are_cleaned_at_open() {
             .set_modified(hour_ago)
             .unwrap();
     }
-    let store = Store::open(d.path()).unwrap();
+    let store = Store::open(d.path(), &crate::common::protection()).unwrap();
     assert!(!old_tmp.exists() && !orphan.exists());
     assert!(
         fresh_tmp.exists(),
         "a fresh temp file may be another process's save"
     );
-    assert_eq!(file_sha(&store.image_path(&kept)), kept.image_sha256);
+    assert_eq!(
+        sha256_hex(&store.read_image(&kept).unwrap()),
+        kept.image_sha256
+    );
 }
 
 #[test]
@@ -325,7 +330,7 @@ fn the_worker_answers_every_job_and_recovers_when_the_disk_comes_back() {
     let blocker = d.path().join("blocked");
     std::fs::write(&blocker, b"not a folder").unwrap();
     let (tx, rx) = mpsc::channel();
-    let worker = StoreWorker::start(Ok(blocker.join("data")), move |e| {
+    let worker = StoreWorker::start(Ok((blocker.join("data"), common::protection())), move |e| {
         let _ = tx.send(e);
     });
     let next = || rx.recv_timeout(Duration::from_secs(30)).expect("an event");
@@ -404,7 +409,7 @@ fn save_timings_camera_frame_and_jpeg_import() {
     // RUST_LOG=onemed=debug shows each save's phases.
     let _ = env_logger::builder().is_test(true).try_init();
     let d = tempfile::tempdir().unwrap();
-    let mut store = Store::open(d.path()).unwrap();
+    let mut store = Store::open(d.path(), &crate::common::protection()).unwrap();
     let visit = store.start_visit(&new_visit("TIMING")).unwrap();
     let frame = Arc::new(camera_frame());
     let jpeg = std::fs::read(sample("eye/diabetic-retinopathy/02_dr.JPG")).unwrap();
@@ -425,7 +430,10 @@ fn save_timings_camera_frame_and_jpeg_import() {
         let t = Instant::now();
         let s = store.save(&r).unwrap();
         jpg_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(file_sha(&store.image_path(&s)), sha256_hex(&jpeg));
+        assert_eq!(
+            sha256_hex(&store.read_image(&s).unwrap()),
+            sha256_hex(&jpeg)
+        );
     }
     eprintln!(
         "save timing: 1920x1080 camera frame (PNG {:.1} MB): median {:.1} ms; \

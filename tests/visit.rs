@@ -135,7 +135,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     let fundus = folder_of(&["eye/diabetic-retinopathy/02_dr.JPG"]);
     let eyes = folder_of(&["eye/cataract/C_(1).jpg"]);
     let stick = tempfile::tempdir().unwrap();
+    let programme = common::Programme::new();
     let settings = Settings {
+        export_recipients: vec![programme.public.clone()],
         serial: SerialSettings {
             trigger: Some(TriggerSettings {
                 port: trigger.dev.clone(),
@@ -313,13 +315,13 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     shot(&k, "18-history-visit-reprinted");
 
     // The register on disk: four records, each with its image file.
-    let store = Store::open(&settings.data_dir).unwrap();
+    let store = Store::open(&settings.data_dir, &crate::common::protection()).unwrap();
     store.integrity_check().unwrap();
     let recs = store.records_since(None).unwrap();
     assert_eq!(recs.len(), 4);
     for r in &recs {
         assert_eq!(r.patient_id, "PAT-0042");
-        let bytes = std::fs::read(store.image_path(r)).unwrap();
+        let bytes = store.read_image(r).unwrap();
         assert_eq!(sha256_hex(&bytes), r.image_sha256);
     }
     assert_eq!(recs.iter().filter(|r| r.eye.is_some()).count(), 4);
@@ -343,10 +345,14 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         .flatten()
         .map(|e| e.path())
         .collect();
-    assert_eq!(out.len(), 1, "one export folder, no temp left: {out:?}");
-    let csv = std::fs::read_to_string(out[0].join("records.csv")).unwrap();
+    assert_eq!(out.len(), 1, "one export file, no temp left: {out:?}");
+    assert!(note.contains("encrypted to the programme's key"), "{note}");
+    let sealed = std::fs::read(&out[0]).unwrap();
+    assert!(!sealed.windows(8).any(|w| w == b"PAT-0042"));
+    let opened = programme.open(&out[0]);
+    let csv = std::fs::read_to_string(opened.join("records.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5, "a header and four rows");
-    assert_eq!(files_under(&out[0].join("images")).len(), 4);
+    assert_eq!(files_under(&opened.join("images")).len(), 4);
 }
 
 #[test]
@@ -534,15 +540,12 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
 
     // Nothing already saved was damaged: the two shown results are there.
     drop(k);
-    let store = Store::open(&settings.data_dir).unwrap();
+    let store = Store::open(&settings.data_dir, &crate::common::protection()).unwrap();
     store.integrity_check().unwrap();
     let recs = store.records_since(None).unwrap();
     assert_eq!(recs.len(), 2, "exactly the results that were shown");
     for r in &recs {
-        assert_eq!(
-            sha256_hex(&std::fs::read(store.image_path(r)).unwrap()),
-            r.image_sha256
-        );
+        assert_eq!(sha256_hex(&store.read_image(r).unwrap()), r.image_sha256);
     }
     drop(store);
 

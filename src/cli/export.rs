@@ -1,10 +1,11 @@
 //! `onemed export [--since YYYY-MM-DD] [--data DIR] <DIR>`: writes the
-//! register's records (CSV, JSON, images) into a new folder in DIR, marks them
-//! exported, and prints what was written. Exit 2 when nothing was exported.
+//! register's records (CSV, JSON, images) into DIR as one file encrypted to
+//! the settings' `export_recipients` (or, with `plain_export = true` and no
+//! recipient, a plain folder), marks them exported, and prints what was
+//! written. Exit 2 when nothing was exported.
 
 use super::Fatal;
-use crate::export::{export, local_day_start};
-use crate::records::Store;
+use crate::export::{export, local_day_start, Sealing};
 use crate::settings::Settings;
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -35,8 +36,10 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
     if !data.join(crate::records::DB_FILE).is_file() {
         return Err(Fatal(format!("no register at {}", data.display())).into());
     }
-    let mut store = Store::open(&data).map_err(|e| Fatal(e.to_string()))?;
-    let summary = export(&mut store, &args.dir, since).map_err(|e| Fatal(e.to_string()))?;
+    let sealing = Sealing::from_settings(settings).map_err(|e| Fatal(e.to_string()))?;
+    let mut store = super::open_store(settings, &data)?;
+    let summary =
+        export(&mut store, &args.dir, since, &sealing).map_err(|e| Fatal(e.to_string()))?;
     println!("{summary}");
     Ok(())
 }

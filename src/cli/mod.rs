@@ -10,6 +10,7 @@ mod bench;
 mod eval;
 mod export;
 mod models;
+mod register;
 mod screen;
 mod torture;
 
@@ -59,6 +60,8 @@ enum Command {
     /// Screen a patient without the touchscreen: record pictures in the
     /// patient's open visit, or finish it with its referral decision.
     Screen(screen::Args),
+    /// Look after the register itself: `register encrypt` encrypts a plain one.
+    Register(register::Args),
     /// Save records in a loop until killed (the durability test's worker).
     #[command(hide = true)]
     RecordsTorture(torture::Args),
@@ -120,6 +123,17 @@ fn data_dir(settings: &Settings, named: Option<&std::path::Path>) -> anyhow::Res
     }
 }
 
+/// Opens the register in `data` with the key from `$CREDENTIALS_DIRECTORY`
+/// (plain only when the settings allow an unencrypted register).
+fn open_store(
+    settings: &Settings,
+    data: &std::path::Path,
+) -> anyhow::Result<crate::records::Store> {
+    let protection =
+        crate::records::Protection::from_settings(settings).map_err(|e| Fatal(e.to_string()))?;
+    Ok(crate::records::Store::open(data, &protection).map_err(|e| Fatal(e.to_string()))?)
+}
+
 /// Runs the command line; returns `Err` for the caller to report.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings();
@@ -130,7 +144,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(a) => models::run(&settings, a),
         Command::Export(a) => export::run(&settings, a),
         Command::Screen(a) => screen::run(&settings, a),
-        Command::RecordsTorture(a) => torture::run(a),
+        Command::Register(a) => register::run(&settings, a),
+        Command::RecordsTorture(a) => torture::run(&settings, a),
         Command::Kiosk(k) => {
             let mut settings = settings;
             if let Some(c) = &k.camera {

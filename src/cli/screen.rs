@@ -96,7 +96,7 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
     .map_err(|e| Fatal(e.to_string()))?;
     let data = super::data_dir(settings, args.data.as_deref())?;
     if args.finish {
-        return finish(&catalog, &data, &patient, &args.cannot_screen);
+        return finish(settings, &catalog, &data, &patient, &args.cannot_screen);
     }
     let tool = args.tool.as_deref().unwrap_or_default();
     let coverage = catalog
@@ -119,7 +119,7 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         return Err(Fatal("name the pictures to screen".into()).into());
     }
     let mut analyzer = analyzer_for(settings, tool)?;
-    let mut store = Store::open(&data).map_err(|e| Fatal(e.to_string()))?;
+    let mut store = super::open_store(settings, &data)?;
     let visit = open_visit(&mut store, settings, &patient)?;
     let mut failed = 0;
     for path in &args.files {
@@ -255,7 +255,13 @@ fn parse_mark(catalog: &Catalog, text: &str) -> anyhow::Result<(Coverage, Cannot
 }
 
 /// Closes the patient's open visit with the core's decision.
-fn finish(catalog: &Catalog, data: &Path, patient: &str, marks: &[String]) -> anyhow::Result<()> {
+fn finish(
+    settings: &Settings,
+    catalog: &Catalog,
+    data: &Path,
+    patient: &str,
+    marks: &[String],
+) -> anyhow::Result<()> {
     let marks = marks
         .iter()
         .map(|m| parse_mark(catalog, m))
@@ -264,7 +270,7 @@ fn finish(catalog: &Catalog, data: &Path, patient: &str, marks: &[String]) -> an
         return Err(Fatal(format!("no register at {}", data.display())).into());
     }
     let fatal = |e: crate::records::RecordsError| Fatal(e.to_string());
-    let mut store = Store::open(data).map_err(fatal)?;
+    let mut store = super::open_store(settings, data)?;
     let visit = store
         .open_visit_of(patient)
         .map_err(fatal)?

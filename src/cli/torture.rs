@@ -6,7 +6,7 @@
 
 use super::Fatal;
 use crate::analysis::Analysis;
-use crate::records::{ImageData, NewRecord, NewVisit, Shown, Store};
+use crate::records::{ImageData, NewRecord, NewVisit, Shown};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -26,7 +26,7 @@ pub struct Args {
     count: Option<u64>,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(settings: &crate::settings::Settings, args: &Args) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.analysis)
         .map_err(|e| Fatal(format!("{}: {e}", args.analysis.display())))?;
     let analysis: Analysis = serde_json::from_str(&text)
@@ -38,7 +38,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bin".into());
-    let mut store = Store::open(&args.data).map_err(|e| Fatal(e.to_string()))?;
+    let mut store = super::open_store(settings, &args.data)?;
     let visit = store
         .start_visit(&NewVisit {
             kiosk_id: "torture".into(),

@@ -399,12 +399,26 @@ impl Kiosk {
     }
 
     pub(super) fn admin_export(&self, dir: &Path) {
-        self.admin_note(format!("Exporting to {}…", dir.display()));
+        let sealing = match crate::export::Sealing::from_settings(&self.settings.borrow()) {
+            Ok(s) => s,
+            Err(e) => {
+                log::warn!("export refused: {e}");
+                return self.admin_note(e.to_string());
+            }
+        };
+        self.admin_note(match sealing.recipients() {
+            0 => format!(
+                "Exporting to {} — NOT encrypted (plain_export is set)…",
+                dir.display()
+            ),
+            _ => format!("Exporting to {} (encrypted)…", dir.display()),
+        });
         let dir = dir.to_path_buf();
         self.store_job(StoreReq::Export, |req| records::Job::Export {
             req,
             dir,
             since: None,
+            sealing,
         });
     }
 

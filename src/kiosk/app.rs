@@ -90,7 +90,9 @@ impl Kiosk {
         let serial = Self::start_serial(settings, &tx, &waker);
         let (stx, sw) = (tx.clone(), waker.clone());
         let register = match &settings.fault {
-            None => Ok(settings.data_dir.clone()),
+            None => crate::records::Protection::from_settings(settings)
+                .map(|p| (settings.data_dir.clone(), p))
+                .map_err(|e| e.to_string()),
             Some(f) => Err(format!(
                 "the settings are damaged — {f}. Call the technician"
             )),

@@ -220,21 +220,34 @@ impl Kiosk {
             .into(),
         );
         g.set_detail_image(Default::default());
-        let path = self.settings.borrow().data_dir.join(&rec.image_file);
+        // The register reads (and opens) the picture; it is decoded beside.
+        let id = rec.id;
+        self.store_job(StoreReq::DetailImage(id), |req| records::Job::Image {
+            req,
+            record: Box::new(rec),
+        });
+    }
+
+    /// The saved picture's bytes arrived from the register: decoded off the
+    /// UI thread, then shown if that record is still on screen.
+    pub(super) fn on_detail_bytes(&self, record: i64, bytes: Result<Vec<u8>, String>) {
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => return self.on_detail_image(record, Err(e)),
+        };
         let limits = self.settings.borrow().limits();
-        let (tx, waker, id) = (self.tx.clone(), self.waker.clone(), rec.id);
+        let (tx, waker) = (self.tx.clone(), self.waker.clone());
         let spawned = std::thread::Builder::new()
             .name("history-image".into())
             .spawn(move || {
-                let image = crate::decode::read_file(&path)
-                    .and_then(|b| crate::decode::decode(&b, &limits))
+                let image = crate::decode::decode(&bytes, &limits)
                     .map(|(_, f)| ui::display_buffer(&f, (800, 800)))
-                    .map_err(|e| format!("{}: {e}", path.display()));
-                let _ = tx.send(Msg::DetailImage { record: id, image });
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Msg::DetailImage { record, image });
                 waker();
             });
         if let Err(e) = spawned {
-            log::warn!("cannot read the saved picture: {e}");
+            log::warn!("cannot decode the saved picture: {e}");
         }
     }
 

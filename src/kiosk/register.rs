@@ -34,7 +34,18 @@ impl Kiosk {
 
     pub(super) fn on_store(&self, e: StoreEvent) {
         match e {
-            StoreEvent::Opened(Ok(())) => self.register_ok("Register ready"),
+            StoreEvent::Opened(Ok(encrypted)) => {
+                let text = if encrypted {
+                    "Register ready (encrypted)"
+                } else {
+                    PLAIN_REGISTER
+                };
+                self.state.borrow_mut().register_ready_text = text;
+                self.register_ok(text);
+                if !encrypted {
+                    self.say(PLAIN_REGISTER);
+                }
+            }
             StoreEvent::Opened(Err(e)) => self.register_fault(&e),
             StoreEvent::Done { req, result } => {
                 let purpose = {
@@ -53,7 +64,8 @@ impl Kiosk {
     fn store_answer(&self, purpose: StoreReq, result: Result<Reply, String>) {
         let was_faulty = !self.state.borrow().register_ok;
         if was_faulty && matches!(result, Ok(Reply::Saved(_))) {
-            self.register_ok("Register ready");
+            let text = self.state.borrow().register_ready_text;
+            self.register_ok(text);
         }
         match purpose {
             StoreReq::StartVisit => match result {
@@ -84,6 +96,14 @@ impl Kiosk {
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.say(format!("That visit cannot be read: {e}")),
             },
+            StoreReq::DetailImage(record) => self.on_detail_bytes(
+                record,
+                match result {
+                    Ok(Reply::Image(b)) => Ok(b),
+                    Ok(other) => Err(format!("unexpected register answer {other:?}")),
+                    Err(e) => Err(e),
+                },
+            ),
             StoreReq::Export => match result {
                 Ok(Reply::Exported(s)) => self.admin_note(s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
@@ -113,6 +133,11 @@ impl Kiosk {
         g.set_status_register(format!("Results cannot be recorded, so none are shown: {e}").into());
     }
 }
+
+/// Said on the home screen while the register is plain (development only).
+pub(super) const PLAIN_REGISTER: &str = "Register NOT encrypted (development setting \
+     unencrypted_register): patient data on this kiosk is readable by anyone with the disk. \
+     Do not use with real patients.";
 
 fn saved(result: Result<Reply, String>) -> Result<records::StoredRecord, String> {
     match result {

@@ -47,6 +47,8 @@ pub enum StoreReq {
     SetPrinted,
     History,
     OpenVisit,
+    /// A saved picture for the history's record view.
+    DetailImage(i64),
     Export,
     Purge,
 }
@@ -60,7 +62,9 @@ impl StoreReq {
             StoreReq::StartVisit | StoreReq::FinishVisit | StoreReq::SetPrinted => {
                 Some("a register update")
             }
-            StoreReq::History | StoreReq::OpenVisit => Some("a register search"),
+            StoreReq::History | StoreReq::OpenVisit | StoreReq::DetailImage(_) => {
+                Some("a register search")
+            }
             StoreReq::Export | StoreReq::Purge => None,
         }
     }
@@ -205,6 +209,8 @@ pub struct State {
     /// Each serial device's state: connected, and the words for the screen.
     pub devices: std::collections::HashMap<DeviceKind, (bool, String)>,
     pub register_ok: bool,
+    /// The status line's words for a working register (encrypted or not).
+    pub register_ready_text: &'static str,
     pub next_print: u64,
     /// Print jobs sent, with the visit and the slip's text.
     pub prints: BTreeMap<u64, (VisitId, String)>,
@@ -241,6 +247,7 @@ impl State {
             admin: AdminState::default(),
             devices: Default::default(),
             register_ok: false,
+            register_ready_text: "Register ready",
             next_print: 1,
             prints: BTreeMap::new(),
         }

@@ -40,6 +40,28 @@ pub enum RecordsError {
     Corrupt(String),
     #[error("No such visit or record in the register.")]
     NotFound,
+    #[error(
+        "The register key is missing: nothing can be recorded. The kiosk needs the \
+         'register-key' credential (see systemd/README.md). Call support."
+    )]
+    NoKey,
+    #[error("The register key cannot be used: {0}. Call support.")]
+    BadKey(String),
+    #[error(
+        "The register is encrypted and this kiosk has no key for it: nothing can be \
+         shown or recorded. Call support."
+    )]
+    EncryptedNoKey,
+    #[error(
+        "The register key does not open this register (another kiosk's key, or the \
+         register is damaged). It was left untouched. Call support."
+    )]
+    WrongKey,
+    #[error(
+        "The register is not encrypted yet. It was left untouched. Run \
+         'onemed register encrypt --data {0}' to encrypt it, or call support."
+    )]
+    NotEncrypted(PathBuf),
     #[error("Could not save the record: {0}")]
     Invalid(String),
 }

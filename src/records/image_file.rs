@@ -216,10 +216,18 @@ fn link_into_place(tmp: &Path, rel: &str, data_dir: &Path) -> Result<String, Rec
     )))
 }
 
-/// Removes an image file (after a failed insert or a purge) and fsyncs its folder.
+/// Removes an image file (after a failed insert or a purge) and fsyncs its
+/// folder. Its bytes are overwritten with zeros first (on flash storage the
+/// drive may still keep old copies of blocks: see the README's security part).
 pub fn remove(data_dir: &Path, rel: &str) -> Result<u64, RecordsError> {
     let path = data_dir.join(rel);
     let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if let Err(e) = overwrite_with_zeros(&path, len) {
+        log::warn!(
+            "cannot overwrite {} before removing it: {e}",
+            path.display()
+        );
+    }
     match std::fs::remove_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
@@ -229,6 +237,21 @@ pub fn remove(data_dir: &Path, rel: &str) -> Result<u64, RecordsError> {
         sync_dir(dir)?;
     }
     Ok(len)
+}
+
+fn overwrite_with_zeros(path: &Path, len: u64) -> std::io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let mut f = OpenOptions::new().write(true).open(path)?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        f.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()
 }
 
 /// What [`clean_leftovers`] removed.

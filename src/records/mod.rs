@@ -13,15 +13,19 @@
 //! [`Store`] is the register itself (one connection, one owner);
 //! [`StoreWorker`] is the thread that owns it in the kiosk.
 
+pub mod encrypt;
 mod error;
 mod image_file;
+pub mod key;
 mod rows;
 pub mod schema;
+pub mod sealed;
 mod store;
 pub mod worker;
 
 pub use error::RecordsError;
 pub use image_file::png as encode_png;
+pub use key::{Protection, RegisterKey};
 pub use rows::outcome_text;
 pub use store::{utc_text, Store, DB_FILE, SEARCH_LIMIT};
 pub use worker::{Job, Reply, StoreEvent, StoreWorker};

@@ -6,7 +6,7 @@
 //! each step runs in its own transaction together with the version bump, so
 //! a crash leaves the schema at one version or the next, never between.
 
-use super::RecordsError;
+use super::{Protection, RecordsError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
@@ -92,10 +92,87 @@ pub struct Opened {
     pub read_only: bool,
 }
 
+/// The first bytes of a plain SQLite database file.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// What the database file on disk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// No file yet, or an empty one.
+    New,
+    /// A plain SQLite database.
+    Plain,
+    /// Anything else: SQLCipher (or damage; the key check tells).
+    Encrypted,
+}
+
+/// Looks at the first bytes of the database file.
+pub fn file_kind(db: &Path) -> Result<FileKind, RecordsError> {
+    use std::io::Read;
+    let mut f = match std::fs::File::open(db) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileKind::New),
+        Err(e) => return Err(RecordsError::io(db, e)),
+    };
+    let mut head = Vec::with_capacity(16);
+    f.by_ref()
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(|e| RecordsError::io(db, e))?;
+    Ok(if head.is_empty() {
+        FileKind::New
+    } else if head.as_slice() == PLAIN_HEADER {
+        FileKind::Plain
+    } else {
+        FileKind::Encrypted
+    })
+}
+
+/// Refuses a register that does not match its protection: a plain file
+/// with a key, an encrypted one without.
+fn check_kind(db: &Path, protection: &Protection) -> Result<(), RecordsError> {
+    match (file_kind(db)?, protection) {
+        (FileKind::Plain, Protection::Encrypted(_)) => Err(RecordsError::NotEncrypted(
+            db.parent().map(Path::to_path_buf).unwrap_or_default(),
+        )),
+        (FileKind::Encrypted, Protection::Plain) => Err(RecordsError::EncryptedNoKey),
+        _ => Ok(()),
+    }
+}
+
+/// Gives the connection its key (first, before anything reads the file) and
+/// checks that the key opens the database. Also turns on secure delete:
+/// deleted rows are overwritten, not just unlinked.
+pub fn unlock(conn: &Connection, protection: &Protection) -> Result<(), RecordsError> {
+    if let Protection::Encrypted(key) = protection {
+        // Our own message says what a wrong key means; SQLCipher's page
+        // errors on stderr would only add noise.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        let pragma = key.sqlcipher_pragma();
+        let sql = zeroize::Zeroizing::new(format!("PRAGMA key = \"{}\";", pragma.as_str()));
+        conn.execute_batch(&sql)?;
+    }
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => {}
+        Err(e)
+            if protection.is_encrypted()
+                && e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) =>
+        {
+            return Err(RecordsError::WrongKey)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    conn.execute_batch("PRAGMA secure_delete = ON;")?;
+    Ok(())
+}
+
 /// Opens (creating when needed) and migrates the register read-write; when the
 /// disk refuses writes but the database exists, opens it read-only instead.
-pub fn open(db: &Path) -> Result<Opened, RecordsError> {
-    match open_read_write(db) {
+pub fn open(db: &Path, protection: &Protection) -> Result<Opened, RecordsError> {
+    check_kind(db, protection)?;
+    match open_read_write(db, protection) {
         Ok(conn) => Ok(Opened {
             conn,
             read_only: false,
@@ -105,7 +182,7 @@ pub fn open(db: &Path) -> Result<Opened, RecordsError> {
                 "{}: the disk refuses writes, opening read-only",
                 db.display()
             );
-            let conn = open_read_only(db)?;
+            let conn = open_read_only(db, protection)?;
             Ok(Opened {
                 conn,
                 read_only: true,
@@ -115,12 +192,13 @@ pub fn open(db: &Path) -> Result<Opened, RecordsError> {
     }
 }
 
-fn open_read_write(db: &Path) -> Result<Connection, RecordsError> {
+fn open_read_write(db: &Path, protection: &Protection) -> Result<Connection, RecordsError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(db, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    unlock(&conn, protection)?;
     // Refuse a newer database before anything writes to it (WAL mode does).
     check_version(&conn)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -132,10 +210,11 @@ fn open_read_write(db: &Path) -> Result<Connection, RecordsError> {
     Ok(conn)
 }
 
-fn open_read_only(db: &Path) -> Result<Connection, RecordsError> {
+fn open_read_only(db: &Path, protection: &Protection) -> Result<Connection, RecordsError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let plain = Connection::open_with_flags(db, flags)
         .map_err(RecordsError::from)
+        .and_then(|c| unlock(&c, protection).map(|()| c))
         .and_then(|c| check_version(&c).map(|v| (c, v)));
     let (conn, found) = match plain {
         Ok(cv) => cv,
@@ -146,6 +225,7 @@ fn open_read_only(db: &Path) -> Result<Connection, RecordsError> {
             log::warn!("{}: opening as immutable (read-only disk)", db.display());
             let conn =
                 Connection::open_with_flags(immutable_uri(db), flags | OpenFlags::SQLITE_OPEN_URI)?;
+            unlock(&conn, protection)?;
             let v = check_version(&conn)?;
             (conn, v)
         }

@@ -6,13 +6,15 @@
 use super::image_file::{self, IMAGES_DIR, STALE_AFTER};
 use super::rows::{outcome_text, record_from_row, visit_from_row, RECORD_COLUMNS, VISIT_COLUMNS};
 use super::schema;
+use super::sealed;
 use super::{
-    NewRecord, NewVisit, PurgeSummary, RecordId, RecordsError, StoredRecord, VisitDetail, VisitId,
-    VisitSummary,
+    NewRecord, NewVisit, Protection, PurgeSummary, RecordId, RecordsError, StoredRecord,
+    VisitDetail, VisitId, VisitSummary,
 };
 use crate::screening::VisitDecision;
 use chrono::{DateTime, Local, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,6 +29,7 @@ pub struct Store {
     conn: Connection,
     data_dir: PathBuf,
     read_only: bool,
+    protection: Protection,
 }
 
 /// Now, as the UTC and local RFC 3339 texts the register stores.
@@ -47,8 +50,11 @@ impl Store {
     /// Opens the register in `data_dir` (created with mode 0700 when missing),
     /// migrating it to this build's schema and cleaning a crash's leftovers.
     /// A read-only disk holding a register opens it read-only: history can be
-    /// viewed, and `save` answers `ReadOnly`.
-    pub fn open(data_dir: &Path) -> Result<Store, RecordsError> {
+    /// viewed, and `save` answers `ReadOnly`. With a key the database is
+    /// SQLCipher and the pictures are sealed; a register that does not match
+    /// its protection (plain with a key, encrypted without) is refused
+    /// untouched.
+    pub fn open(data_dir: &Path, protection: &Protection) -> Result<Store, RecordsError> {
         if !data_dir.is_dir() {
             image_file::create_dir_durably(data_dir)?;
         }
@@ -57,11 +63,12 @@ impl Store {
         // before SQLite first opens it (its WAL and shared-memory files take
         // the database file's mode).
         image_file::make_private(data_dir, &db);
-        let opened = schema::open(&db)?;
+        let opened = schema::open(&db, protection)?;
         let store = Store {
             conn: opened.conn,
             data_dir: data_dir.to_path_buf(),
             read_only: opened.read_only,
+            protection: protection.clone(),
         };
         if !store.read_only {
             image_file::create_dir_durably(&data_dir.join(IMAGES_DIR))?;
@@ -81,6 +88,11 @@ impl Store {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// True when the register is encrypted at rest.
+    pub fn is_encrypted(&self) -> bool {
+        self.protection.is_encrypted()
     }
 
     /// True when the disk refused writes at open: history only.
@@ -133,8 +145,12 @@ impl Store {
         let sha = image_file::sha256_hex(&bytes);
         let (_, local, time_utc, time_local) = now();
         let wanted = image_file::relative_path(&local, r.visit, &sha, &ext);
+        let on_disk = match &self.protection {
+            Protection::Encrypted(key) => Cow::Owned(sealed::seal(key.images(), &sha, &bytes)?),
+            Protection::Plain => Cow::Borrowed(bytes.as_ref()),
+        };
         let t_encoded = t0.elapsed();
-        let rel = image_file::write_new(&self.data_dir, &wanted, &bytes)?;
+        let rel = image_file::write_new(&self.data_dir, &wanted, &on_disk)?;
         let t_written = t0.elapsed();
         let a = &r.analysis;
         let record = StoredRecord {
@@ -443,6 +459,11 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        // Secure delete has overwritten the rows in the pages; move those
+        // pages into the database and empty the write-ahead log, so no copy
+        // of a purged row stays in any file.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         let mut summary = PurgeSummary {
             records: records as u64,
             visits: visits as u64,
@@ -464,6 +485,29 @@ impl Store {
     /// Where a record's image file is.
     pub fn image_path(&self, r: &StoredRecord) -> PathBuf {
         self.data_dir.join(&r.image_file)
+    }
+
+    /// A record's picture as it was taken (opened when sealed), checked
+    /// against the sha256 in its record.
+    pub fn read_image(&self, r: &StoredRecord) -> Result<Vec<u8>, RecordsError> {
+        let path = self.image_path(r);
+        let data = std::fs::read(&path).map_err(|e| RecordsError::io(&path, e))?;
+        let plain = match &self.protection {
+            Protection::Encrypted(key) => {
+                sealed::open(key.images(), &r.image_file, &r.image_sha256, &data)?
+            }
+            Protection::Plain if sealed::is_sealed(&data) => {
+                return Err(RecordsError::EncryptedNoKey)
+            }
+            Protection::Plain => data,
+        };
+        if image_file::sha256_hex(&plain) != r.image_sha256 {
+            return Err(RecordsError::Corrupt(format!(
+                "the picture {} no longer matches its recorded sha256",
+                r.image_file
+            )));
+        }
+        Ok(plain)
     }
 
     /// SQLite's own check of the whole database.

@@ -6,10 +6,10 @@
 //! again on the next job (a remounted disk recovers without a restart).
 
 use super::{
-    NewRecord, NewVisit, PurgeSummary, RecordsError, Store, StoredRecord, VisitDetail, VisitId,
-    VisitSummary,
+    NewRecord, NewVisit, Protection, PurgeSummary, RecordsError, Store, StoredRecord, VisitDetail,
+    VisitId, VisitSummary,
 };
-use crate::export::{self, ExportSummary};
+use crate::export::{self, ExportSummary, Sealing};
 use crate::screening::VisitDecision;
 use chrono::{DateTime, Local, Utc};
 use std::path::PathBuf;
@@ -51,10 +51,16 @@ pub enum Job {
         req: u64,
         visit: VisitId,
     },
+    /// A record's picture as taken (opened when sealed, hash checked).
+    Image {
+        req: u64,
+        record: Box<StoredRecord>,
+    },
     Export {
         req: u64,
         dir: PathBuf,
         since: Option<DateTime<Utc>>,
+        sealing: Sealing,
     },
     Purge {
         req: u64,
@@ -70,6 +76,7 @@ pub enum Reply {
     Ok,
     Visits(Vec<VisitSummary>),
     Visit(Box<VisitDetail>),
+    Image(Vec<u8>),
     Exported(ExportSummary),
     Purged(PurgeSummary),
 }
@@ -77,8 +84,9 @@ pub enum Reply {
 /// A message from the worker.
 #[derive(Debug)]
 pub enum StoreEvent {
-    /// Sent once at start: whether the register opened.
-    Opened(Result<(), String>),
+    /// Sent once at start: whether the register opened, and if so whether
+    /// it is encrypted at rest.
+    Opened(Result<bool, String>),
     /// A job finished; the error text is what the nurse reads.
     Done {
         req: u64,
@@ -98,13 +106,13 @@ impl StoreWorker {
     /// `Err(reason)` (the settings cannot say where the register is) it opens
     /// nothing and answers every job with the reason.
     pub fn start(
-        data_dir: Result<PathBuf, String>,
+        register: Result<(PathBuf, Protection), String>,
         on_event: impl Fn(StoreEvent) + Send + 'static,
     ) -> StoreWorker {
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("store".into())
-            .spawn(move || run(data_dir, rx, on_event))
+            .spawn(move || run(register, rx, on_event))
             .map_err(|e| log::error!("cannot start the store thread: {e}"))
             .ok();
         StoreWorker { tx, handle }
@@ -125,28 +133,35 @@ impl Drop for StoreWorker {
     }
 }
 
-fn open(data_dir: &std::path::Path) -> Result<Store, String> {
-    Store::open(data_dir).map_err(|e| {
+fn open(data_dir: &std::path::Path, protection: &Protection) -> Result<Store, String> {
+    Store::open(data_dir, protection).map_err(|e| {
         log::error!("register at {} cannot be opened: {e}", data_dir.display());
         e.to_string()
     })
 }
 
-fn run(data_dir: Result<PathBuf, String>, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)) {
-    let data_dir = match data_dir {
-        Ok(d) => d,
+fn run(
+    register: Result<(PathBuf, Protection), String>,
+    rx: mpsc::Receiver<Job>,
+    on_event: impl Fn(StoreEvent),
+) {
+    let (data_dir, protection) = match register {
+        Ok(r) => r,
         Err(reason) => return refuse(&reason, rx, on_event),
     };
-    let mut store = open(&data_dir);
+    let mut store = open(&data_dir, &protection);
     on_event(StoreEvent::Opened(
-        store.as_ref().map(|_| ()).map_err(Clone::clone),
+        store
+            .as_ref()
+            .map(Store::is_encrypted)
+            .map_err(Clone::clone),
     ));
     for job in rx {
         if matches!(job, Job::Stop) {
             return;
         }
         if store.is_err() {
-            store = open(&data_dir);
+            store = open(&data_dir, &protection);
             if store.is_ok() {
                 log::info!("register at {} opened after a failure", data_dir.display());
             }
@@ -186,6 +201,7 @@ fn req_of(job: &Job) -> u64 {
         | Job::Today { req }
         | Job::Search { req, .. }
         | Job::Visit { req, .. }
+        | Job::Image { req, .. }
         | Job::Export { req, .. }
         | Job::Purge { req } => *req,
         Job::Stop => 0,
@@ -233,7 +249,13 @@ fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
             Ok(None) => Err(RecordsError::NotFound.to_string()),
             Err(e) => Err(e.to_string()),
         },
-        Job::Export { dir, since, .. } => export::export(store, &dir, since)
+        Job::Image { record, .. } => store.read_image(&record).map(Reply::Image).map_err(text),
+        Job::Export {
+            dir,
+            since,
+            sealing,
+            ..
+        } => export::export(store, &dir, since, &sealing)
             .map(Reply::Exported)
             .map_err(|e| e.to_string()),
         Job::Purge { .. } => store.purge_exported().map(Reply::Purged).map_err(text),

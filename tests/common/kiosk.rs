@@ -29,6 +29,7 @@ pub fn settings(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Settings
         cache_dir: Some(std::env::temp_dir().join("onemed-test-cache")),
         data_dir: data_dir(),
         kiosk_id: "test-kiosk".into(),
+        credentials_dir: Some(super::credentials()),
         ..Settings::default()
     }
 }

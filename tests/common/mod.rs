@@ -22,6 +22,89 @@ pub fn models_dir() -> PathBuf {
     shared_dir().join("models")
 }
 
+/// The tests' register secret (systemd would hand the kiosk a random one).
+pub const TEST_SECRET: [u8; 32] = *b"onemed-tests-register-key-32-byt";
+
+/// A folder holding `register-key`, as `$CREDENTIALS_DIRECTORY` does under
+/// systemd: one per test process.
+pub fn credentials() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap().keep();
+        std::fs::write(d.join("register-key"), TEST_SECRET).unwrap();
+        d
+    })
+    .clone()
+}
+
+/// The protection the test kiosk and commands get from [`credentials`].
+pub fn protection() -> onemed::records::Protection {
+    onemed::records::Protection::Encrypted(
+        onemed::records::RegisterKey::from_secret(&TEST_SECRET).unwrap(),
+    )
+}
+
+/// A bare SQLite connection to a test register's database file, unlocked
+/// with the tests' key (for tests that change rows behind the store's back).
+pub fn raw_register(db: impl AsRef<Path>) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    onemed::records::schema::unlock(&conn, &protection()).expect("the test key opens it");
+    conn
+}
+
+/// The head office's age key pair: the identity file, and the sealing the
+/// kiosk gets from its public half.
+pub struct Programme {
+    pub dir: tempfile::TempDir,
+    pub public: String,
+}
+
+impl Programme {
+    pub fn new() -> Programme {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("age-keygen")
+            .arg("-o")
+            .arg(dir.path().join("key.txt"))
+            .output()
+            .expect("age-keygen (Debian package age) runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let key = std::fs::read_to_string(dir.path().join("key.txt")).unwrap();
+        let public = key
+            .lines()
+            .find_map(|l| l.strip_prefix("# public key: "))
+            .unwrap()
+            .to_string();
+        Programme { dir, public }
+    }
+
+    pub fn sealing(&self) -> onemed::export::Sealing {
+        onemed::export::Sealing::new(std::slice::from_ref(&self.public), false).unwrap()
+    }
+
+    /// Opens an export as the head office does: `age -d -i key.txt FILE | tar x`.
+    pub fn open(&self, export: &Path) -> PathBuf {
+        let into = self.dir.path().join("opened");
+        std::fs::create_dir_all(&into).unwrap();
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg("age -d -i \"$1\" \"$2\" | tar -x -C \"$3\"")
+            .arg("sh")
+            .arg(self.dir.path().join("key.txt"))
+            .arg(export)
+            .arg(&into)
+            .status()
+            .unwrap();
+        assert!(status.success(), "age | tar failed on {}", export.display());
+        let name = export.file_name().unwrap().to_string_lossy();
+        into.join(name.strip_suffix(".tar.age").unwrap())
+    }
+}
+
+/// Opens a test register with the tests' key.
+pub fn open_store(data: &Path) -> onemed::records::Store {
+    onemed::records::Store::open(data, &protection()).expect("the register opens")
+}
+
 /// One image of `refdata/reference.json`.
 #[derive(Debug, Clone)]
 pub struct RefImage {
@@ -85,6 +168,7 @@ pub fn onemed(args: &[&str]) -> Output {
             std::env::temp_dir().join("onemed-test-cache"),
         )
         .env_remove("ONEMED_CONFIG")
+        .env("CREDENTIALS_DIRECTORY", credentials())
         .output()
         .expect("onemed runs")
 }

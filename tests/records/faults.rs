@@ -10,7 +10,7 @@ fn assert_intact(store: &Store, records: &[StoredRecord]) {
     store.integrity_check().unwrap();
     for r in records {
         assert_eq!(store.record(r.id).unwrap().as_ref(), Some(r));
-        assert_eq!(file_sha(&store.image_path(r)), r.image_sha256);
+        assert_eq!(sha256_hex(&store.read_image(r).unwrap()), r.image_sha256);
     }
 }
 
@@ -31,7 +31,7 @@ fn a_full_disk_refuses_the_save_keeps_history_and_recovers() {
     let fs = Tmpfs::mount("4m");
     let data = fs.path().join("data");
     let jpeg = std::fs::read(skin_jpeg()).unwrap();
-    let mut store = Store::open(&data).unwrap();
+    let mut store = Store::open(&data, &crate::common::protection()).unwrap();
     let visit = store.start_visit(&new_visit("FULL-1")).unwrap();
     let earlier: Vec<StoredRecord> = (0..3)
         .map(|_| store.save(&jpeg_record(visit, jpeg.clone())).unwrap())
@@ -83,7 +83,7 @@ fn a_full_disk_refuses_the_save_keeps_history_and_recovers() {
     assert_intact(&store, &[earlier.clone(), vec![again]].concat());
     drop(store);
     // A fresh open (as after a restart) sees the same.
-    let store = Store::open(&data).unwrap();
+    let store = Store::open(&data, &crate::common::protection()).unwrap();
     assert_intact(&store, &earlier);
     assert_eq!(store.records_since(None).unwrap().len(), 4);
 }
@@ -94,7 +94,7 @@ fn a_read_only_disk_shows_history_and_refuses_saves() {
     let data = fs.path().join("data");
     let jpeg = std::fs::read(skin_jpeg()).unwrap();
     let earlier = {
-        let mut store = Store::open(&data).unwrap();
+        let mut store = Store::open(&data, &crate::common::protection()).unwrap();
         let v = store.start_visit(&new_visit("RO-1")).unwrap();
         let r = store.save(&jpeg_record(v, jpeg.clone())).unwrap();
         store
@@ -103,7 +103,8 @@ fn a_read_only_disk_shows_history_and_refuses_saves() {
         vec![r]
     };
     fs.remount("ro");
-    let mut store = Store::open(&data).expect("a read-only disk still opens for viewing");
+    let mut store = Store::open(&data, &crate::common::protection())
+        .expect("a read-only disk still opens for viewing");
     assert!(store.is_read_only());
     assert_intact(&store, &earlier);
     let today = chrono::Local::now().date_naive();
@@ -123,7 +124,7 @@ fn a_read_only_disk_shows_history_and_refuses_saves() {
 
     // Writable again: saving works again.
     fs.remount("rw");
-    let mut store = Store::open(&data).unwrap();
+    let mut store = Store::open(&data, &crate::common::protection()).unwrap();
     assert!(!store.is_read_only());
     store.save(&jpeg_record(earlier[0].visit, jpeg)).unwrap();
     assert_intact(&store, &earlier);
@@ -135,7 +136,7 @@ fn a_disk_that_turns_read_only_under_an_open_store_refuses_saves() {
     let fs = Tmpfs::mount("8m");
     let data = fs.path().join("data");
     let jpeg = std::fs::read(skin_jpeg()).unwrap();
-    let mut store = Store::open(&data).unwrap();
+    let mut store = Store::open(&data, &crate::common::protection()).unwrap();
     let v = store.start_visit(&new_visit("RO-3")).unwrap();
     let first = store.save(&jpeg_record(v, jpeg.clone())).unwrap();
     // Make the images folder unwritable the way a failing disk does it for

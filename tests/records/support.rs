@@ -112,7 +112,7 @@ pub fn jpeg_record(visit: VisitId, bytes: Vec<u8>) -> NewRecord {
 /// A store with `visits` visits of `per_visit` JPEG records each.
 pub fn filled_store(data: &Path, visits: usize, per_visit: usize) -> Store {
     let bytes = std::fs::read(skin_jpeg()).unwrap();
-    let mut store = Store::open(data).unwrap();
+    let mut store = Store::open(data, &crate::common::protection()).unwrap();
     for v in 0..visits {
         let id = store.start_visit(&new_visit(&format!("P-{v:03}"))).unwrap();
         for _ in 0..per_visit {

@@ -50,7 +50,8 @@ fn saved_lines(out: &str) -> Vec<(i64, String)> {
 /// image's sha256 is checked too (else its size: the periodic checks stay
 /// cheap when ONEMED_TORTURE_ITERATIONS is large).
 fn verify(data: &Path, shown: &[(i64, String)], hash: bool) {
-    let store = Store::open(data).expect("the register opens after a kill");
+    let store =
+        Store::open(data, &crate::common::protection()).expect("the register opens after a kill");
     store.integrity_check().expect("integrity_check = ok");
     for (id, sha) in shown {
         let r = store
@@ -81,7 +82,8 @@ fn torture_cmd(data: &Path, analysis: &Path, image: &Path) -> Command {
         .arg(analysis)
         .arg("--image")
         .arg(image)
-        .env_remove("ONEMED_CONFIG");
+        .env_remove("ONEMED_CONFIG")
+        .env("CREDENTIALS_DIRECTORY", crate::common::credentials());
     c
 }
 
@@ -192,7 +194,7 @@ fn killed_at_random_points_no_shown_result_is_lost() {
         let file = std::fs::File::options().write(true).open(&f).unwrap();
         file.set_modified(hour_ago).unwrap();
     }
-    let store = Store::open(&data).unwrap();
+    let store = Store::open(&data, &crate::common::protection()).unwrap();
     let records = store.records_since(None).unwrap();
     assert!(records.len() >= shown.len());
     let mut on_disk = files_under(&data.join("images"));
@@ -204,6 +206,6 @@ fn killed_at_random_points_no_shown_result_is_lost() {
         "leftovers remain, or a recorded image is gone"
     );
     for r in &records {
-        assert_eq!(file_sha(&store.image_path(r)), r.image_sha256);
+        assert_eq!(sha256_hex(&store.read_image(r).unwrap()), r.image_sha256);
     }
 }
