@@ -4,6 +4,8 @@
 //! save takes. The kill test and the full / read-only disk tests live in
 //! `records/torture.rs` and `records/faults.rs`.
 
+#[path = "records/at_rest.rs"]
+mod at_rest;
 mod common;
 #[path = "records/faults.rs"]
 mod faults;

@@ -111,10 +111,23 @@ pub fn jpeg_record(visit: VisitId, bytes: Vec<u8>) -> NewRecord {
 
 /// A store with `visits` visits of `per_visit` JPEG records each.
 pub fn filled_store(data: &Path, visits: usize, per_visit: usize) -> Store {
+    filled_store_as(data, visits, per_visit, &crate::common::protection(), "P-")
+}
+
+/// As [`filled_store`], with this protection and patient IDs `<prefix>000`….
+pub fn filled_store_as(
+    data: &Path,
+    visits: usize,
+    per_visit: usize,
+    protection: &onemed::records::Protection,
+    prefix: &str,
+) -> Store {
     let bytes = std::fs::read(skin_jpeg()).unwrap();
-    let mut store = Store::open(data, &crate::common::protection()).unwrap();
+    let mut store = Store::open(data, protection).unwrap();
     for v in 0..visits {
-        let id = store.start_visit(&new_visit(&format!("P-{v:03}"))).unwrap();
+        let id = store
+            .start_visit(&new_visit(&format!("{prefix}{v:03}")))
+            .unwrap();
         for _ in 0..per_visit {
             store.save(&jpeg_record(id, bytes.clone())).unwrap();
         }
