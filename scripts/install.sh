@@ -83,9 +83,39 @@ copy_tree "$models" "$DESTDIR$OPT/models"
 
 say "installed onemed to $DESTDIR$PREFIX/bin, the unit to $unit, runtime and models to $DESTDIR$OPT"
 
+# The register key (LoadCredentialEncrypted= in the unit): made once, sealed
+# to this machine's TPM2 when it has one, else to its host key; never
+# replaced (a new key would make the existing register unreadable).
+cred=/etc/credstore.encrypted/onemed-register-key
+make_register_key() {
+  install -d -m 0700 /etc/credstore.encrypted
+  local tmp
+  tmp="$(mktemp)"
+  head -c 32 /dev/urandom > "$tmp"
+  local with=host
+  [ -e /dev/tpmrm0 ] && with=tpm2+host
+  if systemd-creds encrypt --name=register-key --with-key="$with" "$tmp" "$cred.new"; then
+    shred -u "$tmp" 2>/dev/null || rm -f "$tmp"
+    chmod 0600 "$cred.new"
+    mv "$cred.new" "$cred"
+    say "made the register key $cred (sealed with $with)"
+  else
+    rm -f "$tmp" "$cred.new"
+    die "systemd-creds could not seal the register key"
+  fi
+}
+
 # Activate only a real install on a machine run by systemd.
 if [ -n "$DESTDIR" ]; then
+  say "DESTDIR install: the register key is made on the kiosk itself (see systemd.md, 'Register key')"
   exit 0
+fi
+if [ -e "$cred" ]; then
+  say "keeping the register key $cred"
+elif command -v systemd-creds >/dev/null; then
+  make_register_key
+else
+  say "systemd-creds is missing: make the register key on the kiosk (see systemd.md, 'Register key')"
 fi
 if [ -d /run/systemd/system ]; then
   systemd-sysusers /etc/sysusers.d/onemed.conf

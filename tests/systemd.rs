@@ -473,6 +473,48 @@ fn install_refuses_without_models() {
     assert!(!d.path().join("root/usr/local/bin/onemed").exists());
 }
 
+/// What systemd does for `LoadCredentialEncrypted=`, by hand: a key sealed
+/// with `systemd-creds` to the host key, decrypted into a credentials folder,
+/// opens an encrypted register for the real `onemed`.
+#[test]
+fn a_register_key_sealed_by_systemd_creds_opens_an_encrypted_register() {
+    let d = tempfile::tempdir().unwrap();
+    let key = d.path().join("key");
+    fs::write(&key, [0x42u8; 32]).unwrap();
+    let cred = d.path().join("onemed-register-key");
+    let o = run(Command::new("systemd-creds")
+        .args(["encrypt", "--name=register-key", "--with-key=host"])
+        .arg(&key)
+        .arg(&cred));
+    assert!(o.status.success(), "{}", text(&o));
+    let sealed = fs::read(&cred).unwrap();
+    assert!(!sealed.windows(32).any(|w| w == [0x42u8; 32]));
+    let creds = d.path().join("credentials");
+    fs::create_dir(&creds).unwrap();
+    let o = run(Command::new("systemd-creds")
+        .args(["decrypt", "--name=register-key"])
+        .arg(&cred)
+        .arg(creds.join("register-key")));
+    assert!(o.status.success(), "{}", text(&o));
+    let data = d.path().join("data");
+    let photo = common::datasets_dir().join("skin-lesion/benign/25.jpg");
+    let o = run(Command::new(env!("CARGO_BIN_EXE_onemed"))
+        .args(["screen", "--tool", "skin-lesion", "--patient", "P-CRED", "--data"])
+        .arg(&data)
+        .arg(&photo)
+        .env("ONEMED_MODELS", common::models_dir())
+        .env("CREDENTIALS_DIRECTORY", &creds)
+        .env_remove("ONEMED_CONFIG"));
+    assert!(o.status.success(), "{}", text(&o));
+    let db = fs::read(data.join("register.sqlite3")).unwrap();
+    assert!(!db.starts_with(b"SQLite format 3"), "the register is plain");
+    let unit = unit_text();
+    assert!(
+        unit.contains("LoadCredentialEncrypted=register-key:/etc/credstore.encrypted/onemed-register-key"),
+        "the unit loads the key"
+    );
+}
+
 #[test]
 fn example_settings_parse_with_every_key_uncommented() {
     let example = fs::read_to_string(repo().join("systemd/kiosk.toml")).unwrap();
@@ -492,8 +534,10 @@ fn example_settings_parse_with_every_key_uncommented() {
     assert_ne!(all, example, "no commented keys found");
     let s = onemed::settings::Settings::parse(Path::new("kiosk.toml"), &all)
         .unwrap_or_else(|e| panic!("{e}\n{all}"));
+    assert_eq!(s.warnings, Vec::<String>::new(), "every example value is valid");
     assert_eq!(s.camera, "auto");
     assert_eq!(s.import_paths, [PathBuf::from("/srv/ct")]);
+    assert_eq!(s.export_recipients.len(), 1);
     assert_eq!(s.gate_margin.get("skin-lesion"), Some(&0.6));
     assert!(s.serial.trigger.is_some() && s.serial.scanner.is_some());
     assert_eq!(s.serial.printer.map(|p| p.width), Some(32));
