@@ -57,15 +57,24 @@ bench-venv: deps $(BENCH_VENV)/.ok
 build: toolchain venv
 	$(CARGO) build --release
 
+# A development register key (random, this checkout only), standing in for the
+# systemd credential: `make run` keeps an encrypted register like the kiosk does.
+DEV_CREDENTIALS := $(abspath out/dev-credentials)
+$(DEV_CREDENTIALS)/register-key:
+	@install -d -m 0700 $(DEV_CREDENTIALS)
+	@(umask 077; head -c 32 /dev/urandom > $@)
+	@echo "made a development register key in $@ (the register in the data folder is encrypted with it)"
+
 # The kiosk: the attached camera, or a replay of the sample fundus photos when
 # none is attached. With no display, it runs on a virtual one (Xvfb :99).
 REPLAY ?= $(SHARED)/datasets/eye/diabetic-retinopathy
-run: build
+run: build $(DEV_CREDENTIALS)/register-key
 	@test -d "$(ONEMED_MODELS)" || { echo "models not found at $(ONEMED_MODELS): set SHARED=/path/to/shared or ONEMED_MODELS" >&2; exit 1; }
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo "No display here: running the kiosk on a virtual display (:99). 'make screenshots' shows its screens."; \
 	  (Xvfb :99 -screen 0 1280x800x24 >/dev/null 2>&1 &); sleep 1; export DISPLAY=:99; \
 	fi; \
+	CREDENTIALS_DIRECTORY=$${CREDENTIALS_DIRECTORY:-$(DEV_CREDENTIALS)} \
 	SLINT_BACKEND=$${SLINT_BACKEND:-winit-software} $(BIN) kiosk --camera auto --fallback-camera "replay:$(REPLAY)?fps=30&hold=4"
 
 # Every screen rendered at 1280x800 by the real (software) renderer, into out/screenshots.

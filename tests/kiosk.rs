@@ -690,3 +690,57 @@ fn begin_visit_refused(k: &Kiosk) {
     );
     assert!(!g(k).get_in_visit());
 }
+
+#[test]
+fn without_the_register_key_nothing_is_recorded_and_the_screen_says_why() {
+    let mut s = settings("none", vec![], common::models_dir());
+    s.credentials_dir = None;
+    let k = start_settings(&s);
+    wait(&k, "the register fault on the home screen", |k| {
+        !g(k).get_register_ok()
+    });
+    let status = g(&k).get_status_register().to_string();
+    assert!(status.contains("register key is missing"), "{status}");
+    shot(&k, "31-home-no-register-key");
+    begin_visit_refused(&k);
+    assert!(
+        !s.data_dir.join("register.sqlite3").exists(),
+        "no register was made without a key"
+    );
+}
+
+#[test]
+fn a_plain_register_is_allowed_only_by_setting_and_the_home_screen_says_so() {
+    let mut s = settings("none", vec![], common::models_dir());
+    s.credentials_dir = None;
+    s.unencrypted_register = true;
+    let k = start_settings(&s);
+    wait(&k, "the register opened", |k| {
+        g(k).get_status_register().contains("NOT encrypted")
+    });
+    assert!(g(&k).get_register_ok() && g(&k).get_register_plain());
+    let said = g(&k).get_status_register().to_string();
+    assert!(said.contains("Do not use with real patients"), "{said}");
+    assert!(
+        on_screen(&k, &said),
+        "the home screen does not say the register is plain"
+    );
+    shot(&k, "32-home-register-not-encrypted");
+    let db = std::fs::read(s.data_dir.join("register.sqlite3")).unwrap();
+    assert!(db.starts_with(b"SQLite format 3"));
+    // With the key, the same kiosk's register says it is encrypted.
+    drop(k);
+    let k = start_settings(&settings("none", vec![], common::models_dir()));
+    wait(&k, "the register opened", |k| {
+        g(k).get_status_register() == "Register ready (encrypted)"
+    });
+    assert!(!g(&k).get_register_plain());
+    assert!(!on_screen(&k, &said));
+}
+
+/// Whether an element labelled exactly `label` is on screen.
+fn on_screen(k: &Kiosk, label: &str) -> bool {
+    i_slint_backend_testing::ElementHandle::find_by_accessible_label(k.window(), label)
+        .next()
+        .is_some()
+}

@@ -499,7 +499,14 @@ fn a_register_key_sealed_by_systemd_creds_opens_an_encrypted_register() {
     let data = d.path().join("data");
     let photo = common::datasets_dir().join("skin-lesion/benign/25.jpg");
     let o = run(Command::new(env!("CARGO_BIN_EXE_onemed"))
-        .args(["screen", "--tool", "skin-lesion", "--patient", "P-CRED", "--data"])
+        .args([
+            "screen",
+            "--tool",
+            "skin-lesion",
+            "--patient",
+            "P-CRED",
+            "--data",
+        ])
         .arg(&data)
         .arg(&photo)
         .env("ONEMED_MODELS", common::models_dir())
@@ -510,7 +517,9 @@ fn a_register_key_sealed_by_systemd_creds_opens_an_encrypted_register() {
     assert!(!db.starts_with(b"SQLite format 3"), "the register is plain");
     let unit = unit_text();
     assert!(
-        unit.contains("LoadCredentialEncrypted=register-key:/etc/credstore.encrypted/onemed-register-key"),
+        unit.contains(
+            "LoadCredentialEncrypted=register-key:/etc/credstore.encrypted/onemed-register-key"
+        ),
         "the unit loads the key"
     );
 }
@@ -534,7 +543,11 @@ fn example_settings_parse_with_every_key_uncommented() {
     assert_ne!(all, example, "no commented keys found");
     let s = onemed::settings::Settings::parse(Path::new("kiosk.toml"), &all)
         .unwrap_or_else(|e| panic!("{e}\n{all}"));
-    assert_eq!(s.warnings, Vec::<String>::new(), "every example value is valid");
+    assert_eq!(
+        s.warnings,
+        Vec::<String>::new(),
+        "every example value is valid"
+    );
     assert_eq!(s.camera, "auto");
     assert_eq!(s.import_paths, [PathBuf::from("/srv/ct")]);
     assert_eq!(s.export_recipients.len(), 1);

@@ -41,9 +41,10 @@ impl Kiosk {
                     PLAIN_REGISTER
                 };
                 self.state.borrow_mut().register_ready_text = text;
+                self.g().set_register_plain(!encrypted);
                 self.register_ok(text);
                 if !encrypted {
-                    self.say(PLAIN_REGISTER);
+                    log::warn!("{PLAIN_REGISTER}");
                 }
             }
             StoreEvent::Opened(Err(e)) => self.register_fault(&e),
