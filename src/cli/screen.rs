@@ -181,7 +181,7 @@ fn open_visit(
             sex: None,
         })
         .map_err(fatal)?;
-    log::info!("visit {id} opened for {patient}");
+    log::info!("visit {id} opened");
     store
         .visit_summary(id)
         .map_err(fatal)?

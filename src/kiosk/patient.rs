@@ -495,7 +495,7 @@ impl Kiosk {
                     g.set_screen(Screen::History);
                     self.search_history();
                 }
-                other => log::info!("barcode {id} ignored on the {other:?} screen"),
+                other => log::info!("a scanned barcode was ignored on the {other:?} screen"),
             },
             SerialEvent::Status {
                 device,
