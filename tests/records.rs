@@ -96,9 +96,15 @@ fn every_field_is_saved_and_read_back() {
     assert!(chrono::DateTime::parse_from_rfc3339(&back.time_utc).is_ok());
     assert!(chrono::DateTime::parse_from_rfc3339(&back.time_local).is_ok());
     assert!(back.time_utc.ends_with('Z'));
-    // The original bytes, private, under their hash.
+    // The original bytes, sealed on disk, private, under their hash.
     let path = store.image_path(&back);
-    assert_eq!(std::fs::read(&path).unwrap(), jpeg);
+    let on_disk = std::fs::read(&path).unwrap();
+    assert!(on_disk.starts_with(onemed::records::sealed::MAGIC));
+    assert_eq!(
+        on_disk.len(),
+        jpeg.len() + onemed::records::sealed::OVERHEAD
+    );
+    assert_eq!(store.read_image(&back).unwrap(), jpeg);
     assert_eq!(back.image_sha256, sha256_hex(&jpeg));
     assert_eq!(back.image_bytes, jpeg.len() as u64);
     assert!(back.image_file.starts_with("images/"));
@@ -164,7 +170,7 @@ fn migrations_run_from_an_empty_file_and_from_the_first_version() {
     let store = Store::open(d.path(), &crate::common::protection()).unwrap();
     store.integrity_check().unwrap();
     drop(store);
-    let conn = rusqlite::Connection::open(d.path().join(DB_FILE)).unwrap();
+    let conn = crate::common::raw_register(d.path().join(DB_FILE));
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -176,7 +182,7 @@ fn migrations_run_from_an_empty_file_and_from_the_first_version() {
 
     // A register at version 1 with a visit in it is upgraded, keeping the visit.
     let d1 = tempfile::tempdir().unwrap();
-    let c1 = rusqlite::Connection::open(d1.path().join(DB_FILE)).unwrap();
+    let c1 = crate::common::raw_register(d1.path().join(DB_FILE));
     c1.execute_batch(MIGRATIONS[0]).unwrap();
     c1.execute_batch(
         "INSERT INTO visits (started_utc, started_local, local_date, kiosk_id, operator, patient_id)
@@ -188,7 +194,7 @@ fn migrations_run_from_an_empty_file_and_from_the_first_version() {
     let store = Store::open(d1.path(), &crate::common::protection()).unwrap();
     let found = store.search_patient("old-1").unwrap();
     assert_eq!(found.len(), 1);
-    let c = rusqlite::Connection::open(d1.path().join(DB_FILE)).unwrap();
+    let c = crate::common::raw_register(d1.path().join(DB_FILE));
     let v: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -274,7 +280,12 @@ fn purge_removes_only_exported_records_their_images_and_emptied_visits() {
     store.mark_exported(&exported, chrono::Utc::now()).unwrap();
     let p = store.purge_exported().unwrap();
     assert_eq!((p.records, p.visits, p.images), (3, 1, 3));
-    assert_eq!(p.bytes, all[..3].iter().map(|r| r.image_bytes).sum::<u64>());
+    // Bytes freed on disk: each sealed picture is its image plus the seal.
+    let seal = onemed::records::sealed::OVERHEAD as u64;
+    assert_eq!(
+        p.bytes,
+        all[..3].iter().map(|r| r.image_bytes + seal).sum::<u64>()
+    );
     for r in &all[..3] {
         assert_eq!(store.record(r.id).unwrap(), None);
         assert!(!store.image_path(r).exists());

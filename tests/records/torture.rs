@@ -62,10 +62,14 @@ fn verify(data: &Path, shown: &[(i64, String)], hash: bool) {
         let path = store.image_path(&r);
         let meta = std::fs::metadata(&path)
             .unwrap_or_else(|e| panic!("record {id}: image {}: {e}", path.display()));
-        assert_eq!(meta.len(), r.image_bytes, "record {id}: image size");
+        assert_eq!(
+            meta.len(),
+            r.image_bytes + onemed::records::sealed::OVERHEAD as u64,
+            "record {id}: sealed image size"
+        );
         if hash {
             assert_eq!(
-                &file_sha(&path),
+                &sha256_hex(&store.read_image(&r).unwrap()),
                 sha,
                 "record {id}: image does not match its hash"
             );
