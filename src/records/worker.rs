@@ -59,6 +59,10 @@ pub enum Job {
     Purge {
         req: u64,
     },
+    /// Whether the register holds no visit and no record.
+    IsEmpty {
+        req: u64,
+    },
     Stop,
 }
 
@@ -72,6 +76,7 @@ pub enum Reply {
     Visit(Box<VisitDetail>),
     Exported(ExportSummary),
     Purged(PurgeSummary),
+    Empty(bool),
 }
 
 /// A message from the worker.
@@ -187,7 +192,8 @@ fn req_of(job: &Job) -> u64 {
         | Job::Search { req, .. }
         | Job::Visit { req, .. }
         | Job::Export { req, .. }
-        | Job::Purge { req } => *req,
+        | Job::Purge { req }
+        | Job::IsEmpty { req } => *req,
         Job::Stop => 0,
     }
 }
@@ -237,6 +243,7 @@ fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
             .map(Reply::Exported)
             .map_err(|e| e.to_string()),
         Job::Purge { .. } => store.purge_exported().map(Reply::Purged).map_err(text),
+        Job::IsEmpty { .. } => store.is_empty().map(Reply::Empty).map_err(text),
         Job::Stop => Ok(Reply::Ok),
     };
     (req, result)
