@@ -5,6 +5,7 @@
 //! could not be analysed (the others were); 2 the command could not run at
 //! all (bad arguments, no runtime, unknown or unavailable tool).
 
+mod admin;
 mod analyze;
 mod bench;
 mod eval;
@@ -59,6 +60,9 @@ enum Command {
     /// Screen a patient without the touchscreen: record pictures in the
     /// patient's open visit, or finish it with its referral decision.
     Screen(screen::Args),
+    /// Admin from the console: `onemed admin reset-pin --data DIR` sets a
+    /// new admin PIN (root only) when it is lost or admin.toml is damaged.
+    Admin(admin::Args),
     /// Save records in a loop until killed (the durability test's worker).
     #[command(hide = true)]
     RecordsTorture(torture::Args),
@@ -130,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(a) => models::run(&settings, a),
         Command::Export(a) => export::run(&settings, a),
         Command::Screen(a) => screen::run(&settings, a),
+        Command::Admin(a) => admin::run(&settings, a),
         Command::RecordsTorture(a) => torture::run(a),
         Command::Kiosk(k) => {
             let mut settings = settings;
