@@ -361,6 +361,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
 fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     let k = start("none", vec![]);
     tap(&k, "Admin");
+    wait(&k, "the offer to choose a PIN", |k| {
+        g(k).get_pin_prompt() == "Choose a new admin PIN"
+    });
     shot(&k, "20-admin-pin-first");
     set_first_pin(&k, "135790");
     let file = std::fs::read_to_string(k_data(&k).join("admin.toml")).unwrap();
