@@ -2,6 +2,8 @@
 //! OpenVINO. Bad input of every kind gets a one-line error and a non-zero exit,
 //! never a panic, and the good images in the same call are still analysed.
 
+#[path = "cli/admin.rs"]
+mod admin;
 mod common;
 #[path = "cli/integrity.rs"]
 mod integrity;

@@ -5,6 +5,8 @@
 //! With `ONEMED_SCREENSHOTS=<dir>` every screen is also saved as a 1280x800
 //! PNG (`make screenshots`).
 
+#[path = "kiosk/admin.rs"]
+mod admin;
 mod common;
 
 use common::kiosk::*;

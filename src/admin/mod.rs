@@ -1,13 +1,21 @@
 //! Admin: the settings a site changes on the kiosk itself, behind a PIN.
 //!
-//! `pin` hashes and checks the PIN (argon2), `lockout` is the "five wrong PINs
-//! → locked for a minute" rule as a pure state machine, and `overrides` is the
-//! file the admin screen writes (`admin.toml` in the data folder), layered over
-//! the site's `kiosk.toml`.
+//! `pin` hashes and checks the PIN (argon2id, 6–12 digits), `lock` is the
+//! wrong-PIN rule (growing delays from `lockout::delay_after`) as a pure
+//! function of a small record that `lockfile` keeps on disk, `access` decides
+//! who may open Admin (one attempt: counted, then checked), `overrides` is
+//! the file the admin screen writes (`admin.toml` in the data folder),
+//! layered over the site's `kiosk.toml`, written by `atomic`, and `reset`
+//! sets a PIN over a damaged file (the console's `onemed admin reset-pin`).
 
+pub mod access;
+mod atomic;
+pub mod lock;
+pub mod lockfile;
 pub mod lockout;
 pub mod overrides;
 pub mod pin;
+pub mod reset;
 
 pub use lockout::Lockout;
 pub use overrides::{AdminFile, Overrides};
@@ -15,7 +23,7 @@ pub use overrides::{AdminFile, Overrides};
 /// Why an admin action failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("the PIN must be 4 to 8 digits")]
+    #[error("the PIN must be 6 to 12 digits")]
     BadPin,
     #[error("the two PINs differ")]
     PinMismatch,

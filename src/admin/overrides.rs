@@ -11,7 +11,6 @@ use crate::engine::Device;
 use crate::settings::{SerialSettings, Settings};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The file's name in the data folder.
@@ -121,25 +120,12 @@ impl AdminFile {
             reason,
         };
         let text = toml::to_string_pretty(o).map_err(|e| write_err(e.to_string()))?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| write_err(e.to_string()))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".admin-")
-            .suffix(".tmp")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .tempfile_in(dir)
-            .map_err(|e| write_err(e.to_string()))?;
-        tmp.write_all(
-            b"# Written by the kiosk's admin screen. Overrides /etc/onemed/kiosk.toml.\n",
-        )
-        .and_then(|_| tmp.write_all(text.as_bytes()))
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| write_err(e.to_string()))?;
-        tmp.persist(&self.path)
-            .map_err(|e| write_err(e.error.to_string()))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        let bytes = [
+            &b"# Written by the kiosk's admin screen. Overrides /etc/onemed/kiosk.toml.\n"[..],
+            text.as_bytes(),
+        ]
+        .concat();
+        super::atomic::write_private(&self.path, &bytes).map_err(write_err)?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! could not be analysed (the others were); 2 the command could not run at
 //! all (bad arguments, no runtime, unknown or unavailable tool).
 
+mod admin;
 mod analyze;
 mod bench;
 mod eval;
@@ -62,6 +63,9 @@ enum Command {
     Screen(screen::Args),
     /// Look after the register itself: `register encrypt` encrypts a plain one.
     Register(register::Args),
+    /// Admin from the console: `onemed admin reset-pin --data DIR` sets a
+    /// new admin PIN (root only) when it is lost or admin.toml is damaged.
+    Admin(admin::Args),
     /// Save records in a loop until killed (the durability test's worker).
     #[command(hide = true)]
     RecordsTorture(torture::Args),
@@ -145,6 +149,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(a) => export::run(&settings, a),
         Command::Screen(a) => screen::run(&settings, a),
         Command::Register(a) => register::run(&settings, a),
+        Command::Admin(a) => admin::run(&settings, a),
         Command::RecordsTorture(a) => torture::run(&settings, a),
         Command::Kiosk(k) => {
             let mut settings = settings;

@@ -1,55 +1,101 @@
-//! The admin screens on the kiosk: the PIN pad (argon2 checks run off the UI
-//! thread; five wrong PINs lock it for a minute), then device, camera,
-//! operator, serial ports and gate margins, saved to `admin.toml` and applied
-//! by restarting only the workers whose settings changed; export and purge.
+//! The admin screens on the kiosk: the PIN pad (the lock is read, each
+//! attempt counted and checked, and a new PIN hashed, all off the UI thread;
+//! a wrong-PIN lock outlives restarts; a damaged or missing `admin.toml` on
+//! a used register locks Admin until `onemed admin reset-pin`), then device,
+//! camera, operator, serial ports and gate margins, saved to `admin.toml` and
+//! applied by restarting only the workers whose settings changed; export and
+//! purge. The pad's lock state is the `AdminLock` global.
 
 use super::app::{Kiosk, Msg};
 use super::state::{Draft, PinMode, StoreReq};
-use super::ui::{MarginRow, Screen};
-use crate::admin::{self, pin, AdminFile, Overrides};
+use super::ui::{AdminLock, MarginRow, Screen};
+use crate::admin::access::{self, NoPin, PinFile, Verdict};
+use crate::admin::lock::{minutes_left, Standing};
+use crate::admin::lockfile::LockFile;
+use crate::admin::{self, pin, reset, AdminFile, Overrides};
 use crate::engine::Device;
 use crate::records;
 use crate::settings::{PortSettings, PrinterSettings, SerialSettings, TriggerSettings};
-use slint::{ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const DEVICES: [Device; 3] = [Device::Cpu, Device::Gpu, Device::Auto];
 
-/// What an argon2 job off the UI thread found.
+/// What a job off the UI thread found.
 pub enum AdminMsg {
-    PinChecked(bool),
-    PinSet(Result<(), String>),
+    /// The PIN file and the lock, read as the pad opens.
+    Opened {
+        file: PinFile,
+        standing: Standing,
+    },
+    /// One PIN attempt's answer.
+    Checked(Verdict),
+    PinSet(Result<reset::Replaced, String>),
 }
+
+/// "Too many wrong PINs. Admin is locked for 14 more minutes."
+fn locked_text(remaining: Duration) -> String {
+    format!(
+        "Too many wrong PINs. Admin is locked for {}.",
+        minutes_left(remaining)
+    )
+}
+
+/// What the pad says after a wrong PIN.
+fn wrong_text(standing: Standing) -> String {
+    match standing {
+        Standing::Locked { remaining } => format!("Wrong PIN. {}", locked_text(remaining)),
+        Standing::Open { left: 1 } => "Wrong PIN. 1 wrong PIN left before a lock.".into(),
+        Standing::Open { left } => format!("Wrong PIN. {left} wrong PINs left before a lock."),
+    }
+}
+
+const MUST_CHANGE: &str =
+    "This PIN is too short: admin PINs now have at least 6 digits. Choose a new one first.";
+const SHAPE: &str = "The PIN is 6 to 12 digits.";
 
 impl Kiosk {
     fn admin_file(&self) -> AdminFile {
         AdminFile::in_dir(&self.settings.borrow().data_dir)
     }
 
+    fn lock_file(&self) -> LockFile {
+        LockFile::in_dir(&self.settings.borrow().data_dir)
+    }
+
+    fn admin_lock(&self) -> AdminLock<'_> {
+        self.window.global::<AdminLock>()
+    }
+
+    /// Opens the PIN pad: what `admin.toml` and the lock say is read off the
+    /// UI thread; the pad takes no keys until then.
     pub(super) fn open_admin(&self) {
-        let has_pin = self
-            .admin_file()
-            .load()
-            .ok()
-            .and_then(|o| o.pin_hash)
-            .is_some();
         {
             let mut st = self.state.borrow_mut();
             st.admin.pin.clear();
             st.admin.unlocked = false;
-            st.admin.mode = if has_pin {
-                PinMode::Enter
-            } else {
-                PinMode::NewFirst
-            };
+            st.admin.must_change = false;
+            st.admin.hash = None;
+            st.admin.mode = PinMode::Enter;
         }
-        self.show_pin(if has_pin {
-            ""
-        } else {
-            "No admin PIN is set yet: choose one (4 to 8 digits)."
+        self.set_checking(true);
+        self.admin_lock().set_blocked(SharedString::new());
+        let g = self.g();
+        g.set_pin_prompt("Opening Admin…".into());
+        g.set_pin_dots(SharedString::new());
+        g.set_pin_error(SharedString::new());
+        g.set_screen(Screen::AdminPin);
+        let (file, lock) = (self.admin_file(), self.lock_file());
+        self.off_ui("admin-open", move || AdminMsg::Opened {
+            file: PinFile::read(&file),
+            standing: access::standing(&lock, chrono::Utc::now()),
         });
-        self.g().set_screen(Screen::AdminPin);
+    }
+
+    fn set_checking(&self, busy: bool) {
+        self.state.borrow_mut().admin.busy = busy;
+        self.admin_lock().set_checking(busy);
     }
 
     fn show_pin(&self, error: &str) {
@@ -64,16 +110,36 @@ impl Kiosk {
             .into(),
         );
         g.set_pin_dots("●".repeat(st.admin.pin.len()).into());
+        let error = if error.is_empty() && st.admin.must_change {
+            MUST_CHANGE
+        } else {
+            error
+        };
         g.set_pin_error(error.into());
     }
 
+    /// The lock as last learnt, while it lasts.
+    fn locked_for(&self) -> Option<Duration> {
+        let ends = self.state.borrow().admin.lock_ends?;
+        ends.checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    fn learn(&self, standing: Standing) {
+        self.state.borrow_mut().admin.lock_ends = match standing {
+            Standing::Locked { remaining } => Some(Instant::now() + remaining),
+            Standing::Open { .. } => None,
+        };
+    }
+
     pub(super) fn pin_key(&self, key: &str) {
-        let locked = self.state.borrow_mut().admin.lockout.check(Instant::now());
-        if let Err(left) = locked {
-            return self.show_pin(&format!(
-                "Too many wrong PINs: locked for {} more seconds.",
-                left.as_secs() + 1
-            ));
+        if self.state.borrow().admin.busy {
+            return;
+        }
+        let entering = self.state.borrow().admin.mode == PinMode::Enter;
+        if let (true, Some(left)) = (entering, self.locked_for()) {
+            self.state.borrow_mut().admin.pin.clear();
+            return self.show_pin(&locked_text(left));
         }
         match key {
             "⌫" => {
@@ -83,7 +149,7 @@ impl Kiosk {
             "OK" => {}
             d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
                 let mut st = self.state.borrow_mut();
-                if st.admin.pin.len() < 8 {
+                if st.admin.pin.len() < pin::MAX_DIGITS {
                     st.admin.pin.push_str(d);
                 }
                 drop(st);
@@ -95,21 +161,26 @@ impl Kiosk {
             let mut st = self.state.borrow_mut();
             (std::mem::take(&mut st.admin.pin), st.admin.mode.clone())
         };
-        if !pin::valid(&entered) {
-            return self.show_pin("The PIN is 4 to 8 digits.");
-        }
         match mode {
             PinMode::Enter => {
-                let Some(hash) = self.admin_file().load().ok().and_then(|o| o.pin_hash) else {
-                    self.state.borrow_mut().admin.mode = PinMode::NewFirst;
-                    return self.show_pin("No admin PIN is set yet: choose one.");
+                // An old 4–5 digit PIN may still be entered, to be changed at once.
+                if !pin::enterable(&entered) {
+                    return self.show_pin(SHAPE);
+                }
+                let Some(hash) = self.state.borrow().admin.hash.clone() else {
+                    return;
                 };
-                self.show_pin("Checking…");
+                self.set_checking(true);
+                self.show_pin("Checking the PIN…");
+                let lock = self.lock_file();
                 self.off_ui("pin-check", move || {
-                    AdminMsg::PinChecked(pin::verify(&entered, &hash))
+                    AdminMsg::Checked(access::attempt(&lock, &hash, &entered, chrono::Utc::now))
                 });
             }
             PinMode::NewFirst => {
+                if !pin::valid(&entered) {
+                    return self.show_pin(SHAPE);
+                }
                 self.state.borrow_mut().admin.mode = PinMode::NewConfirm(entered);
                 self.show_pin("");
             }
@@ -118,21 +189,19 @@ impl Kiosk {
                     self.state.borrow_mut().admin.mode = PinMode::NewFirst;
                     return self.show_pin("The two PINs differ. Choose the new PIN again.");
                 }
+                self.set_checking(true);
                 self.show_pin("Saving…");
                 let file = self.admin_file();
                 self.off_ui("pin-set", move || {
-                    let saved = pin::hash(&entered).and_then(|h| {
-                        let mut o = file.load().unwrap_or_default();
-                        o.pin_hash = Some(h);
-                        file.save(&o)
-                    });
+                    let saved = pin::hash(&entered).and_then(|h| reset::replace_pin(&file, h));
                     AdminMsg::PinSet(saved.map_err(|e| e.to_string()))
                 });
             }
         }
     }
 
-    /// Runs an argon2 job on its own thread; the answer comes back as a message.
+    /// Runs a slow job (argon2, files) on its own thread; the answer comes
+    /// back as a message.
     fn off_ui(&self, name: &str, job: impl FnOnce() -> AdminMsg + Send + 'static) {
         let (tx, waker) = (self.tx.clone(), self.waker.clone());
         let spawned = std::thread::Builder::new()
@@ -142,40 +211,121 @@ impl Kiosk {
                 waker();
             });
         if let Err(e) = spawned {
+            self.set_checking(false);
             self.show_pin(&format!("Cannot check the PIN: {e}"));
         }
     }
 
     pub(super) fn on_admin(&self, m: AdminMsg) {
+        self.set_checking(false);
         match m {
-            AdminMsg::PinChecked(true) => {
-                self.state.borrow_mut().admin.lockout.succeed();
-                self.unlock_admin();
-            }
-            AdminMsg::PinChecked(false) => {
-                let locked = self.state.borrow_mut().admin.lockout.fail(Instant::now());
-                let left = self.state.borrow().admin.lockout.left();
-                log::warn!("admin: wrong PIN");
-                match locked {
-                    Some(d) => self.show_pin(&format!(
-                        "Wrong PIN. Too many wrong PINs: locked for {} seconds.",
-                        d.as_secs()
-                    )),
-                    None => self.show_pin(&format!(
-                        "Wrong PIN. {left} {} left before a one-minute lock.",
-                        if left == 1 { "try" } else { "tries" }
-                    )),
+            AdminMsg::Opened { file, standing } => {
+                self.learn(standing);
+                match file {
+                    PinFile::Set(hash) => {
+                        self.state.borrow_mut().admin.hash = Some(hash);
+                        match standing {
+                            Standing::Locked { remaining } => self.show_pin(&locked_text(remaining)),
+                            Standing::Open { .. } => self.show_pin(""),
+                        }
+                    }
+                    // Only an empty register may choose a first PIN: ask the register.
+                    file => {
+                        self.set_checking(true);
+                        self.store_job(StoreReq::AdminRegister(file), |req| {
+                            records::Job::IsEmpty { req }
+                        });
+                    }
                 }
             }
-            AdminMsg::PinSet(Ok(())) => {
-                log::info!("admin: a new PIN was set");
-                self.state.borrow_mut().admin.mode = PinMode::Enter;
+            AdminMsg::Checked(verdict) => match verdict {
+                Verdict::Right { must_change } => {
+                    self.learn(Standing::Open { left: 0 });
+                    log::info!("admin: the PIN was right");
+                    if self.g().get_screen() != Screen::AdminPin {
+                        return;
+                    }
+                    if must_change {
+                        log::warn!("admin: the PIN is shorter than 6 digits and must be changed");
+                        {
+                            let mut st = self.state.borrow_mut();
+                            st.admin.must_change = true;
+                            st.admin.mode = PinMode::NewFirst;
+                        }
+                        return self.show_pin("");
+                    }
+                    self.unlock_admin();
+                }
+                Verdict::Wrong(standing) => {
+                    self.learn(standing);
+                    self.show_pin(&wrong_text(standing));
+                }
+                Verdict::Locked(remaining) => {
+                    self.learn(Standing::Locked { remaining });
+                    self.show_pin(&locked_text(remaining));
+                }
+                Verdict::NotCounted => self.show_pin(
+                    "The PIN was not checked: this attempt could not be recorded on the kiosk's disk.",
+                ),
+            },
+            AdminMsg::PinSet(Ok(done)) => {
+                log::info!("admin: a new PIN was set ({done:?})");
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.admin.mode = PinMode::Enter;
+                    st.admin.must_change = false;
+                }
                 self.unlock_admin();
-                self.admin_note("The new admin PIN is saved.".into());
+                let kept = done
+                    .damaged_kept
+                    .map(|p| format!(" The damaged settings file was kept as {}.", p.display()))
+                    .unwrap_or_default();
+                self.admin_note(format!("The new admin PIN is saved.{kept}"));
             }
             AdminMsg::PinSet(Err(e)) => {
                 self.state.borrow_mut().admin.mode = PinMode::NewFirst;
                 self.show_pin(&format!("The PIN could not be saved: {e}"));
+            }
+        }
+    }
+
+    /// The register's answer for a pad with no usable PIN: choose the first
+    /// PIN on an empty register, else Admin stays locked with the recovery.
+    pub(super) fn admin_register_answer(&self, file: PinFile, empty: Result<bool, String>) {
+        self.set_checking(false);
+        if let Err(e) = &empty {
+            log::error!("admin: the register cannot say whether it is empty: {e}");
+        }
+        match access::without_pin(&file, empty) {
+            None => {}
+            Some(NoPin::ChooseFirst) => {
+                self.state.borrow_mut().admin.mode = PinMode::NewFirst;
+                self.show_pin("No admin PIN is set yet: choose one (6 to 12 digits).");
+            }
+            Some(NoPin::Locked { damaged }) => {
+                let dir = self.settings.borrow().data_dir.clone();
+                let (title, what) = if damaged {
+                    ("Admin is locked: settings damaged", "are damaged")
+                } else {
+                    ("Admin is locked: settings missing", "are missing")
+                };
+                log::error!(
+                    "admin: {title} ({}); the kiosk has records, so no PIN can be chosen on screen",
+                    AdminFile::in_dir(&dir).path().display()
+                );
+                let lock = self.admin_lock();
+                lock.set_blocked(title.into());
+                lock.set_recovery(
+                    format!(
+                        "The admin settings (admin.toml) {what}, and this kiosk already holds \
+                         records, so a new PIN cannot be chosen here. Screening goes on with the \
+                         site's settings. To recover, on the kiosk's console run:\n\n\
+                         sudo onemed admin reset-pin --data {}\n\n\
+                         It keeps any damaged file and asks for a new PIN.",
+                        dir.display()
+                    )
+                    .into(),
+                );
             }
         }
     }
@@ -234,6 +384,7 @@ impl Kiosk {
         st.admin.draft = None;
         st.admin.pin.clear();
         st.admin.purge_armed = false;
+        st.admin.must_change = false;
     }
 
     fn show_draft(&self, dirty: bool) {
@@ -436,6 +587,9 @@ impl Kiosk {
     }
 
     pub(super) fn admin_change_pin(&self) {
+        if !self.state.borrow().admin.unlocked {
+            return;
+        }
         {
             let mut st = self.state.borrow_mut();
             st.admin.mode = PinMode::NewFirst;

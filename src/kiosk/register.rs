@@ -110,6 +110,14 @@ impl Kiosk {
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.admin_note(format!("Export failed, nothing was written: {e}")),
             },
+            StoreReq::AdminRegister(file) => {
+                let empty = match result {
+                    Ok(Reply::Empty(e)) => Ok(e),
+                    Ok(other) => Err(format!("unexpected register answer {other:?}")),
+                    Err(e) => Err(e),
+                };
+                self.admin_register_answer(file, empty);
+            }
             StoreReq::Purge => match result {
                 Ok(Reply::Purged(s)) => self.admin_note(s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),

@@ -3,7 +3,7 @@
 //! the controller's methods change it.
 
 use super::liveness::Liveness;
-use crate::admin::Lockout;
+use crate::admin::access::PinFile;
 use crate::analysis::Analysis;
 use crate::catalog::{Catalog, Manifest};
 use crate::engine::Device;
@@ -51,6 +51,8 @@ pub enum StoreReq {
     DetailImage(i64),
     Export,
     Purge,
+    /// Whether the register is empty, for a PIN pad with no usable PIN.
+    AdminRegister(PinFile),
 }
 
 impl StoreReq {
@@ -62,9 +64,10 @@ impl StoreReq {
             StoreReq::StartVisit | StoreReq::FinishVisit | StoreReq::SetPrinted => {
                 Some("a register update")
             }
-            StoreReq::History | StoreReq::OpenVisit | StoreReq::DetailImage(_) => {
-                Some("a register search")
-            }
+            StoreReq::History
+            | StoreReq::OpenVisit
+            | StoreReq::DetailImage(_)
+            | StoreReq::AdminRegister(_) => Some("a register search"),
             StoreReq::Export | StoreReq::Purge => None,
         }
     }
@@ -168,10 +171,18 @@ pub struct Draft {
 
 #[derive(Default)]
 pub struct AdminState {
-    pub lockout: Lockout,
     pub pin: String,
     pub mode: PinMode,
     pub unlocked: bool,
+    /// The PIN's hash, as read when the pad opened.
+    pub hash: Option<String>,
+    /// A job off the UI thread (opening, a check, a save) is running: the
+    /// pad takes no keys.
+    pub busy: bool,
+    /// The right PIN was shorter than 6 digits: a new one comes first.
+    pub must_change: bool,
+    /// When the wrong-PIN lock ends, as last learnt (the lock file decides).
+    pub lock_ends: Option<Instant>,
     pub draft: Option<Draft>,
     pub purge_armed: bool,
 }

@@ -295,6 +295,23 @@ mod tests {
     }
 
     #[test]
+    fn a_register_is_empty_until_its_first_visit() {
+        let d = tempfile::tempdir().unwrap();
+        let mut store = Store::open(d.path(), &Protection::Plain).unwrap();
+        assert!(store.is_empty().unwrap());
+        store
+            .start_visit(&NewVisit {
+                kiosk_id: "k".into(),
+                operator: "o".into(),
+                patient_id: "P1".into(),
+                age: None,
+                sex: None,
+            })
+            .unwrap();
+        assert!(!store.is_empty().unwrap());
+    }
+
+    #[test]
     fn bytes_read_as_people_say_them() {
         assert_eq!(human_bytes(12_300_000), "12.3 MB");
         assert_eq!(human_bytes(640_000), "640 kB");

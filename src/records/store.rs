@@ -399,6 +399,16 @@ impl Store {
         }
     }
 
+    /// True when the register holds no visit and no record (a fresh
+    /// install): only then may the kiosk offer to choose a first admin PIN.
+    pub fn is_empty(&self) -> Result<bool, RecordsError> {
+        Ok(self.conn.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM visits) AND NOT EXISTS (SELECT 1 FROM records)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The kiosk ID of the latest visit (names exports), if any.
     pub fn latest_kiosk_id(&self) -> Result<Option<String>, RecordsError> {
         Ok(self

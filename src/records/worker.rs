@@ -65,6 +65,10 @@ pub enum Job {
     Purge {
         req: u64,
     },
+    /// Whether the register holds no visit and no record.
+    IsEmpty {
+        req: u64,
+    },
     Stop,
 }
 
@@ -79,6 +83,7 @@ pub enum Reply {
     Image(Vec<u8>),
     Exported(ExportSummary),
     Purged(PurgeSummary),
+    Empty(bool),
 }
 
 /// A message from the worker.
@@ -203,7 +208,8 @@ fn req_of(job: &Job) -> u64 {
         | Job::Visit { req, .. }
         | Job::Image { req, .. }
         | Job::Export { req, .. }
-        | Job::Purge { req } => *req,
+        | Job::Purge { req }
+        | Job::IsEmpty { req } => *req,
         Job::Stop => 0,
     }
 }
@@ -259,6 +265,7 @@ fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
             .map(Reply::Exported)
             .map_err(|e| e.to_string()),
         Job::Purge { .. } => store.purge_exported().map(Reply::Purged).map_err(text),
+        Job::IsEmpty { .. } => store.is_empty().map(Reply::Empty).map_err(text),
         Job::Stop => Ok(Reply::Ok),
     };
     (req, result)

@@ -152,3 +152,27 @@ pub fn begin_visit(k: &Kiosk, tool: &str, patient: &str) {
     tap(k, "Start screening");
     wait(k, "the visit to start", |k| g(k).get_in_visit());
 }
+
+/// The first accessible text on screen containing `needle` (a label read as
+/// a screen reader would), if any.
+pub fn says(k: &Kiosk, needle: &str) -> Option<String> {
+    k.pump();
+    let needle = needle.to_string();
+    i_slint_backend_testing::ElementQuery::from_root(k.window())
+        .match_descendants()
+        .match_predicate(move |e| {
+            e.accessible_label()
+                .is_some_and(|l| l.as_str().contains(needle.as_str()))
+        })
+        .find_first()
+        .and_then(|e| e.accessible_label())
+        .map(|l| l.to_string())
+}
+
+/// Waits until the screen says `needle`; returns the whole text.
+pub fn wait_says(k: &Kiosk, needle: &str) -> String {
+    wait(k, &format!("the screen to say {needle:?}"), |k| {
+        says(k, needle).is_some()
+    });
+    says(k, needle).unwrap_or_default()
+}
