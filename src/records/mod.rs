@@ -15,6 +15,7 @@
 
 mod error;
 mod image_file;
+mod operators;
 mod rows;
 pub mod schema;
 mod store;
@@ -22,6 +23,7 @@ pub mod worker;
 
 pub use error::RecordsError;
 pub use image_file::png as encode_png;
+pub use operators::{clean_name, Operator, OperatorId, PinAttempt, MAX_NAME as MAX_NURSE_NAME};
 pub use rows::outcome_text;
 pub use store::{utc_text, Store, DB_FILE, SEARCH_LIMIT};
 pub use worker::{Job, Reply, StoreEvent, StoreWorker};
