@@ -34,7 +34,10 @@ impl Kiosk {
 
     pub(super) fn on_store(&self, e: StoreEvent) {
         match e {
-            StoreEvent::Opened(Ok(())) => self.register_ok("Register ready"),
+            StoreEvent::Opened(Ok(())) => {
+                self.register_ok("Register ready");
+                self.load_nurses();
+            }
             StoreEvent::Opened(Err(e)) => self.register_fault(&e),
             StoreEvent::Done { req, result } => {
                 let purpose = {
@@ -89,6 +92,7 @@ impl Kiosk {
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.admin_note(format!("Export failed, nothing was written: {e}")),
             },
+            StoreReq::Nurse(r) => self.nurse_answer(r, result),
             StoreReq::Purge => match result {
                 Ok(Reply::Purged(s)) => self.admin_note(s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),

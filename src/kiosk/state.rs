@@ -49,6 +49,8 @@ pub enum StoreReq {
     OpenVisit,
     Export,
     Purge,
+    /// Sign-in and Admin → Nurses (see `signin::NurseReq`).
+    Nurse(super::signin::NurseReq),
 }
 
 impl StoreReq {
@@ -57,9 +59,10 @@ impl StoreReq {
     pub fn deadlined(&self) -> Option<&'static str> {
         match self {
             StoreReq::SaveStill { .. } | StoreReq::SaveSlice { .. } => Some("a save"),
-            StoreReq::StartVisit | StoreReq::FinishVisit | StoreReq::SetPrinted => {
-                Some("a register update")
-            }
+            StoreReq::StartVisit
+            | StoreReq::FinishVisit
+            | StoreReq::SetPrinted
+            | StoreReq::Nurse(_) => Some("a register update"),
             StoreReq::History | StoreReq::OpenVisit => Some("a register search"),
             StoreReq::Export | StoreReq::Purge => None,
         }
