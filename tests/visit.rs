@@ -158,7 +158,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
             common::models_dir(),
         )
     };
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     wait(&k, "all three devices connected", |k| {
         let s = g(k).get_status_devices().to_string();
         s.matches('●').count() == 3
@@ -492,7 +492,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
             common::models_dir(),
         )
     };
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     begin_visit(&k, "Skin lesion", "PAT-0050");
     wait(&k, "camera", |k| g(k).get_camera_connected());
     analyse_once(&k);
@@ -549,7 +549,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     // The kiosk starts on a read-only disk: history can be read, but no visit
     // can start, so nothing can be screened unrecorded.
     disk.remount("ro");
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     wait(&k, "the register's state", |k| {
         g(k).get_status_register() != "Register: opening…"
     });
