@@ -16,6 +16,7 @@ pub mod inference;
 mod liveness;
 mod nurses;
 mod patient;
+mod pin_check;
 pub mod preview;
 mod register;
 mod signin;
