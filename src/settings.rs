@@ -22,6 +22,11 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// The range `max_attempts` may take (as on the admin screen).
 pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u32> = 1..=10;
 
+/// Default idle minutes before the kiosk locks to the sign-in screen.
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 5;
+/// The range `idle_lock_minutes` may take.
+pub const IDLE_LOCK_RANGE: std::ops::RangeInclusive<u32> = 1..=60;
+
 /// The serial devices a kiosk may have; each is optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -106,8 +111,11 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// This kiosk's name on records, slips and exports.
     pub kiosk_id: String,
-    /// Who is operating the kiosk (recorded with each analysis).
+    /// Who screens with `onemed screen` when it is not given `--operator`
+    /// (the kiosk records the signed-in nurse instead).
     pub operator: String,
+    /// Minutes without a touch before the kiosk locks to the sign-in screen.
+    pub idle_lock_minutes: u32,
     pub serial: SerialSettings,
     /// Development only: allow a plain (unencrypted) register when there is
     /// no `register-key` credential. The home screen then says so.
@@ -145,6 +153,7 @@ impl Default for Settings {
             data_dir: default_data_dir(),
             kiosk_id: default_kiosk_id(),
             operator: "nurse".into(),
+            idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES,
             serial: SerialSettings::default(),
             unencrypted_register: false,
             export_recipients: Vec::new(),
@@ -255,6 +264,9 @@ impl Settings {
                 "job_deadline_s" => get_in(value, 1..=3600).map(|v| s.job_deadline_s = v),
                 "kiosk_id" => get_text(value).map(|v| s.kiosk_id = v),
                 "operator" => get_text(value).map(|v| s.operator = v),
+                "idle_lock_minutes" => {
+                    get_in(value, IDLE_LOCK_RANGE).map(|v| s.idle_lock_minutes = v)
+                }
                 "serial" => get(value).map(|v| s.serial = v),
                 "unencrypted_register" => get(value).map(|v| s.unencrypted_register = v),
                 "plain_export" => get(value).map(|v| s.plain_export = v),
@@ -462,6 +474,21 @@ mod tests {
         );
         assert!(w.contains("line 8: gate_margin.cataract"), "{w}");
         assert_eq!(s.warnings.len(), 4, "{w}");
+    }
+
+    #[test]
+    fn idle_lock_minutes_is_read_and_an_out_of_range_value_falls_back_with_its_line() {
+        let s = Settings::parse(Path::new("k.toml"), "idle_lock_minutes = 12\n").unwrap();
+        assert_eq!(s.idle_lock_minutes, 12);
+        assert!(s.warnings.is_empty());
+        for bad in ["0", "61", "\"five\""] {
+            let text = format!("kiosk_id = \"k\"\nidle_lock_minutes = {bad}\n");
+            let s = Settings::parse(Path::new("k.toml"), &text).unwrap();
+            assert_eq!(s.idle_lock_minutes, DEFAULT_IDLE_LOCK_MINUTES, "{bad}");
+            assert_eq!(s.kiosk_id, "k");
+            let w = s.warnings.join("\n");
+            assert!(w.contains("k.toml line 2: idle_lock_minutes"), "{w}");
+        }
     }
 
     #[test]

@@ -362,6 +362,8 @@ fn screen_one_eye_then_finish_never_says_no_referral() {
             "diabetic-retinopathy",
             "--eye",
             "right",
+            "--operator",
+            "Nurse Asha",
             &photo,
         ],
     );
@@ -378,6 +380,7 @@ fn screen_one_eye_then_finish_never_says_no_referral() {
     let rec = store.record(1).unwrap().unwrap();
     assert_eq!(rec.eye, Some(onemed::records::Eye::Right));
     assert_eq!(rec.patient_id, "PAT-7");
+    assert_eq!(rec.operator, "Nurse Asha", "--operator names who screened");
     assert_eq!(rec.shown_kind, line["shown"].as_str().unwrap());
     let saved = store.read_image(&rec).unwrap();
     assert_eq!(saved, std::fs::read(&photo).unwrap());

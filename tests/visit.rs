@@ -167,7 +167,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         ..Default::default()
     };
     AdminFile::in_dir(&settings.data_dir).save(&pin).unwrap();
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     wait(&k, "all three devices connected", |k| {
         let s = g(k).get_status_devices().to_string();
         s.matches('●').count() == 3
@@ -442,36 +442,6 @@ fn enter_pin(k: &Kiosk, pin: &str) {
     });
 }
 
-/// On a kiosk with no PIN yet: choose one, confirm it, reach the admin screen.
-fn set_first_pin(k: &Kiosk, pin: &str) {
-    wait(k, "the offer to choose a PIN", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
-    });
-    type_keys(k, pin);
-    assert_eq!(
-        g(k).get_pin_dots().chars().count(),
-        pin.len(),
-        "the PIN shows as dots only"
-    );
-    tap(k, "OK");
-    assert_eq!(g(k).get_pin_prompt(), "Enter the new PIN again");
-    type_keys(k, pin);
-    tap(k, "OK");
-    wait(k, "the admin screen", |k| {
-        g(k).get_screen() == Screen::Admin
-    });
-}
-
-/// The data folder of a test kiosk (from its settings, via the admin screen's text).
-fn k_data(k: &Kiosk) -> PathBuf {
-    let text = g(k).get_admin_register().to_string();
-    let path = text
-        .strip_prefix("Register in ")
-        .and_then(|t| t.split(". Export").next())
-        .expect("the admin screen names the data folder");
-    PathBuf::from(path)
-}
-
 /// A small tmpfs, unmounted on drop (the tests run as root, as CI does).
 struct Tmpfs(PathBuf);
 
@@ -525,7 +495,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
             common::models_dir(),
         )
     };
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     begin_visit(&k, "Skin lesion", "PAT-0050");
     wait(&k, "camera", |k| g(k).get_camera_connected());
     analyse_once(&k);
@@ -579,7 +549,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     // The kiosk starts on a read-only disk: history can be read, but no visit
     // can start, so nothing can be screened unrecorded.
     disk.remount("ro");
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     wait(&k, "the register's state", |k| {
         g(k).get_status_register() != "Register: opening…"
     });

@@ -56,7 +56,7 @@ fn a_hung_analysis_stops_the_watchdog_and_says_so() {
         common::models_dir(),
     );
     settings.job_deadline_s = 2;
-    let k = start_settings(&settings);
+    let k = start_signed_in(&settings);
     let (ready, alive) = (Rc::downgrade(&k), Rc::downgrade(&k));
     let _supervision = onemed::notify::supervise(
         move || ready.upgrade().is_some_and(|k| k.is_ready()),

@@ -5,7 +5,7 @@
 //! screening core's decision and prints it as one JSON object.
 //!
 //! ```text
-//! onemed screen --data DIR --patient ID --tool T [--eye right|left] FILE...
+//! onemed screen --data DIR --patient ID --tool T [--eye right|left] [--operator NAME] FILE...
 //! onemed screen --data DIR --patient ID --finish [--cannot-screen TOOL:EYE:REASON]...
 //! ```
 //!
@@ -35,6 +35,10 @@ pub struct Args {
     /// The screening tool for FILE... (cataract, diabetic-retinopathy, …).
     #[arg(long, required_unless_present = "finish", conflicts_with = "finish")]
     tool: Option<String>,
+    /// Who screens, recorded on a visit this opens (default: the settings'
+    /// `operator`; the kiosk records its signed-in nurse instead).
+    #[arg(long, value_name = "NAME", conflicts_with = "finish")]
+    operator: Option<String>,
     /// The eye the pictures show (eye tools only).
     #[arg(long, value_parser = parse_eye)]
     eye: Option<Eye>,
@@ -118,9 +122,14 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
     if args.files.is_empty() {
         return Err(Fatal("name the pictures to screen".into()).into());
     }
+    let operator = match &args.operator {
+        Some(o) => crate::records::clean_name(o)
+            .map_err(|_| Fatal("--operator: a name of 1 to 40 characters".into()))?,
+        None => settings.operator.clone(),
+    };
     let mut analyzer = analyzer_for(settings, tool)?;
     let mut store = super::open_store(settings, &data)?;
-    let visit = open_visit(&mut store, settings, &patient)?;
+    let visit = open_visit(&mut store, settings, &patient, &operator)?;
     let mut failed = 0;
     for path in &args.files {
         let file = path.display().to_string();
@@ -167,6 +176,7 @@ fn open_visit(
     store: &mut Store,
     settings: &Settings,
     patient: &str,
+    operator: &str,
 ) -> anyhow::Result<VisitSummary> {
     let fatal = |e: crate::records::RecordsError| Fatal(e.to_string());
     if let Some(v) = store.open_visit_of(patient).map_err(fatal)? {
@@ -175,7 +185,7 @@ fn open_visit(
     let id = store
         .start_visit(&NewVisit {
             kiosk_id: settings.kiosk_id.clone(),
-            operator: settings.operator.clone(),
+            operator: operator.to_string(),
             patient_id: patient.to_string(),
             age: None,
             sex: None,

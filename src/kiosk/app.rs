@@ -49,6 +49,8 @@ pub enum Msg {
     },
     /// An admin PIN check or change, done off the UI thread.
     Admin(super::admin_screen::AdminMsg),
+    /// A nurse's PIN checked, or a new one hashed, off the UI thread.
+    SignIn(super::signin::SignInMsg),
     /// A saved picture for the history screen, read and shrunk off the UI thread.
     DetailImage {
         record: i64,
@@ -72,6 +74,10 @@ pub struct Kiosk {
     pub(super) camera: RefCell<CameraLink>,
     pub(super) store: StoreWorker,
     pub(super) serial: RefCell<SerialDevices>,
+    /// Who is signed in, and the idle lock (`signin`).
+    pub(super) session: RefCell<super::signin::Session>,
+    /// Admin → Nurses being edited (`nurses`).
+    pub(super) nurse_draft: RefCell<super::nurses::NurseDraft>,
     previews: std::cell::Cell<u64>,
 }
 
@@ -112,6 +118,8 @@ impl Kiosk {
             camera: RefCell::new(camera),
             store,
             serial: RefCell::new(serial),
+            session: RefCell::new(super::signin::Session::new(settings.idle_lock_minutes)),
+            nurse_draft: RefCell::new(Default::default()),
             previews: std::cell::Cell::new(0),
         });
         kiosk.init();
@@ -231,6 +239,7 @@ impl Kiosk {
                 let w = weak.clone();
                 g.$setter(move |$($arg),*| {
                     if let Some($k) = w.upgrade() {
+                        $k.touched();
                         $body
                     }
                 });
@@ -282,6 +291,8 @@ impl Kiosk {
         on!(on_admin_purge, |k| k.admin_purge());
         on!(on_admin_change_pin, |k| k.admin_change_pin());
         self.wire_finish();
+        self.wire_signin();
+        self.wire_nurses();
     }
 
     /// Applies every message the workers have sent. Runs on the UI thread.
@@ -309,6 +320,7 @@ impl Kiosk {
                 }
                 Msg::DetailImage { record, image } => self.on_detail_image(record, image),
                 Msg::Admin(m) => self.on_admin(m),
+                Msg::SignIn(m) => self.on_signin(m),
                 Msg::StillPng { still, png } => {
                     let mut st = self.state.borrow_mut();
                     if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
@@ -488,6 +500,10 @@ impl Kiosk {
     }
 
     pub(super) fn select_tool(&self, id: &str) {
+        // Screening needs a signed-in nurse.
+        if !self.nurse_ready(super::signin::After::Tool(id.to_string())) {
+            return;
+        }
         let tool = {
             let st = self.state.borrow();
             if !st.ready {

@@ -17,6 +17,10 @@ const COPY_HEADING: &str = "COPY (reprint)";
 
 impl Kiosk {
     pub(super) fn open_history(&self) {
+        // The history names patients: only for a signed-in nurse.
+        if !self.nurse_ready(super::signin::After::History) {
+            return;
+        }
         {
             let mut st = self.state.borrow_mut();
             st.entry.query.clear();

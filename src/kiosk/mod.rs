@@ -11,11 +11,15 @@ pub mod bench;
 mod ct;
 mod finish;
 mod history;
+mod idle;
 pub mod inference;
 mod liveness;
+mod nurses;
 mod patient;
+mod pin_check;
 pub mod preview;
 mod register;
+mod signin;
 mod state;
 mod status;
 pub mod ui;
@@ -61,7 +65,8 @@ pub fn run(settings: &Settings, fullscreen: bool) -> anyhow::Result<()> {
         move || weak.upgrade().is_some_and(|k| k.is_ready()),
         move || alive.upgrade().is_some_and(|k| k.is_alive()),
     );
-    // Without systemd too, a hung worker is said on the screen.
+    // Without systemd too, a hung worker is said on the screen; and the
+    // kiosk locks to the sign-in screen after its idle minutes.
     let check = slint::Timer::default();
     let k = Rc::downgrade(&kiosk);
     check.start(
@@ -70,6 +75,7 @@ pub fn run(settings: &Settings, fullscreen: bool) -> anyhow::Result<()> {
         move || {
             if let Some(k) = k.upgrade() {
                 k.is_alive();
+                k.check_idle(std::time::Instant::now());
             }
         },
     );

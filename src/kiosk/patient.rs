@@ -19,6 +19,9 @@ const MAX_TYPED: usize = 32;
 impl Kiosk {
     /// The "who is the patient" screen, optionally with a scanned ID.
     pub(super) fn open_visit_start(&self, scanned: Option<String>) {
+        if !self.nurse_ready(super::signin::After::VisitStart(scanned.clone())) {
+            return;
+        }
         let next_name = {
             let mut st = self.state.borrow_mut();
             st.entry.id = scanned.unwrap_or_default();
@@ -121,11 +124,16 @@ impl Kiosk {
             3 => Some(Sex::Other),
             _ => None,
         };
+        // The signed-in nurse screens (the idle lock may have signed her out).
+        let Some(operator) = self.nurse_name() else {
+            self.nurse_ready(super::signin::After::Home);
+            return;
+        };
         let visit = {
             let s = self.settings.borrow();
             NewVisit {
                 kiosk_id: s.kiosk_id.clone(),
-                operator: s.operator.clone(),
+                operator,
                 patient_id: patient_id.clone(),
                 age,
                 sex,

@@ -46,6 +46,7 @@ impl Kiosk {
                 if !encrypted {
                     log::warn!("{PLAIN_REGISTER}");
                 }
+                self.load_nurses();
             }
             StoreEvent::Opened(Err(e)) => self.register_fault(&e),
             StoreEvent::Done { req, result } => {
@@ -118,6 +119,7 @@ impl Kiosk {
                 };
                 self.admin_register_answer(file, empty);
             }
+            StoreReq::Nurse(r) => self.nurse_answer(r, result),
             StoreReq::Purge => match result {
                 Ok(Reply::Purged(s)) => self.admin_note(s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),

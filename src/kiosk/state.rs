@@ -53,6 +53,8 @@ pub enum StoreReq {
     Purge,
     /// Whether the register is empty, for a PIN pad with no usable PIN.
     AdminRegister(PinFile),
+    /// Sign-in and Admin → Nurses (see `signin::NurseReq`).
+    Nurse(super::signin::NurseReq),
 }
 
 impl StoreReq {
@@ -61,9 +63,10 @@ impl StoreReq {
     pub fn deadlined(&self) -> Option<&'static str> {
         match self {
             StoreReq::SaveStill { .. } | StoreReq::SaveSlice { .. } => Some("a save"),
-            StoreReq::StartVisit | StoreReq::FinishVisit | StoreReq::SetPrinted => {
-                Some("a register update")
-            }
+            StoreReq::StartVisit
+            | StoreReq::FinishVisit
+            | StoreReq::SetPrinted
+            | StoreReq::Nurse(_) => Some("a register update"),
             StoreReq::History
             | StoreReq::OpenVisit
             | StoreReq::DetailImage(_)

@@ -78,6 +78,19 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE visits ADD COLUMN decision TEXT
         CHECK (decision IN ('refer', 'refer-incomplete', 'no-referral'));
     ALTER TABLE visits ADD COLUMN decision_parts TEXT;",
+    // 4: the nurses who sign in: a name (unique whatever its case), her own
+    // PIN as an argon2 PHC string, whether she may still sign in, and her
+    // wrong PINs in a row with the lock they earned (kept across restarts).
+    "CREATE TABLE operators (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL COLLATE NOCASE UNIQUE
+                     CHECK (length(trim(name)) BETWEEN 1 AND 40),
+        pin_hash     TEXT NOT NULL,
+        created_utc  TEXT NOT NULL,
+        active       INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        failures     INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+        locked_until TEXT
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.
@@ -314,6 +327,43 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn step_4_adds_the_nurses_to_a_register_that_has_visits() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO visits (started_utc, started_local, local_date, kiosk_id, operator,
+                patient_id) VALUES ('t', 't', '2026-12-01', 'k', 'Nurse Asha', 'PAT-1')",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        assert_eq!(check_version(&conn).unwrap(), 4);
+        let op: String = conn
+            .query_row("SELECT operator FROM visits", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(op, "Nurse Asha", "the visits are kept");
+        let add = |name: &str| {
+            conn.execute(
+                "INSERT INTO operators (name, pin_hash, created_utc) VALUES (?1, 'h', 't')",
+                [name],
+            )
+        };
+        add("Asha").unwrap();
+        assert!(add("ASHA").is_err(), "names are unique whatever their case");
+        assert!(add("  ").is_err(), "a blank name is refused");
+        assert!(add(&"x".repeat(41)).is_err(), "at most 40 characters");
+        let (active, failures): (i64, i64) = conn
+            .query_row("SELECT active, failures FROM operators", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((active, failures), (1, 0));
     }
 
     #[test]

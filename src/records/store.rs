@@ -520,6 +520,17 @@ impl Store {
         Ok(plain)
     }
 
+    /// The connection, for the register's other tables (`operators`).
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection for a write; `ReadOnly` when the disk refused writes.
+    pub(super) fn conn_for_write(&mut self) -> Result<&mut Connection, RecordsError> {
+        self.writable()?;
+        Ok(&mut self.conn)
+    }
+
     /// SQLite's own check of the whole database.
     pub fn integrity_check(&self) -> Result<(), RecordsError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;

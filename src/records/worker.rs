@@ -6,8 +6,8 @@
 //! again on the next job (a remounted disk recovers without a restart).
 
 use super::{
-    NewRecord, NewVisit, Protection, PurgeSummary, RecordsError, Store, StoredRecord, VisitDetail,
-    VisitId, VisitSummary,
+    NewRecord, NewVisit, Operator, OperatorId, PinAttempt, Protection, PurgeSummary, RecordsError,
+    Store, StoredRecord, VisitDetail, VisitId, VisitSummary,
 };
 use crate::export::{self, ExportSummary, Sealing};
 use crate::screening::VisitDecision;
@@ -69,6 +69,37 @@ pub enum Job {
     IsEmpty {
         req: u64,
     },
+    /// The nurses by name (all of them, or only those who may sign in).
+    Operators {
+        req: u64,
+        all: bool,
+    },
+    AddOperator {
+        req: u64,
+        name: String,
+        pin_hash: String,
+    },
+    SetOperatorActive {
+        req: u64,
+        id: OperatorId,
+        active: bool,
+    },
+    SetOperatorPin {
+        req: u64,
+        id: OperatorId,
+        pin_hash: String,
+    },
+    /// Counts a PIN attempt before it is checked (see `Store::count_pin_attempt`).
+    CountPinAttempt {
+        req: u64,
+        id: OperatorId,
+        now: DateTime<Utc>,
+        lock_after: fn(u32) -> Option<std::time::Duration>,
+    },
+    PinAccepted {
+        req: u64,
+        id: OperatorId,
+    },
     Stop,
 }
 
@@ -84,6 +115,9 @@ pub enum Reply {
     Exported(ExportSummary),
     Purged(PurgeSummary),
     Empty(bool),
+    Operators(Vec<Operator>),
+    OperatorAdded(OperatorId),
+    PinAttempt(PinAttempt),
 }
 
 /// A message from the worker.
@@ -209,7 +243,13 @@ fn req_of(job: &Job) -> u64 {
         | Job::Image { req, .. }
         | Job::Export { req, .. }
         | Job::Purge { req }
-        | Job::IsEmpty { req } => *req,
+        | Job::IsEmpty { req }
+        | Job::Operators { req, .. }
+        | Job::AddOperator { req, .. }
+        | Job::SetOperatorActive { req, .. }
+        | Job::SetOperatorPin { req, .. }
+        | Job::CountPinAttempt { req, .. }
+        | Job::PinAccepted { req, .. } => *req,
         Job::Stop => 0,
     }
 }
@@ -266,6 +306,29 @@ fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
             .map_err(|e| e.to_string()),
         Job::Purge { .. } => store.purge_exported().map(Reply::Purged).map_err(text),
         Job::IsEmpty { .. } => store.is_empty().map(Reply::Empty).map_err(text),
+        Job::Operators { all, .. } => store.operators(all).map(Reply::Operators).map_err(text),
+        Job::AddOperator { name, pin_hash, .. } => store
+            .add_operator(&name, &pin_hash)
+            .map(Reply::OperatorAdded)
+            .map_err(text),
+        Job::SetOperatorActive { id, active, .. } => store
+            .set_operator_active(id, active)
+            .map(|()| Reply::Ok)
+            .map_err(text),
+        Job::SetOperatorPin { id, pin_hash, .. } => store
+            .set_operator_pin(id, &pin_hash)
+            .map(|()| Reply::Ok)
+            .map_err(text),
+        Job::CountPinAttempt {
+            id,
+            now,
+            lock_after,
+            ..
+        } => store
+            .count_pin_attempt(id, now, lock_after)
+            .map(Reply::PinAttempt)
+            .map_err(text),
+        Job::PinAccepted { id, .. } => store.pin_accepted(id).map(|()| Reply::Ok).map_err(text),
         Job::Stop => Ok(Reply::Ok),
     };
     (req, result)

@@ -6,7 +6,7 @@
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
-use onemed::kiosk::ui::{Kiosk as G, Screen};
+use onemed::kiosk::ui::{Kiosk as G, Screen, SignIn};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
@@ -34,12 +34,68 @@ pub fn settings(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Settings
     }
 }
 
+/// The nurse every test kiosk started by [`start`] has, and her PIN.
+pub const NURSE: &str = "Asha Devi";
+pub const NURSE_PIN: &str = "482913";
+
+/// A kiosk with [`NURSE`] in its register, signed in on its home screen.
 pub fn start(camera: &str, import: Vec<PathBuf>) -> Rc<Kiosk> {
     start_with(camera, import, super::models_dir())
 }
 
 pub fn start_with(camera: &str, import: Vec<PathBuf>, models: PathBuf) -> Rc<Kiosk> {
-    start_settings(&settings(camera, import, models))
+    start_signed_in(&settings(camera, import, models))
+}
+
+/// Adds a nurse to the register in `data_dir` (as Admin → Nurses does),
+/// unless one of that name is there already.
+pub fn add_nurse(data_dir: &Path, name: &str, pin: &str) {
+    let mut store =
+        onemed::records::Store::open(data_dir, &super::protection()).expect("the register opens");
+    let there = store
+        .operators(true)
+        .unwrap()
+        .iter()
+        .any(|o| o.name == name);
+    if !there {
+        let hash = onemed::admin::pin::hash(pin).unwrap();
+        store.add_operator(name, &hash).unwrap();
+    }
+}
+
+/// Starts a kiosk with these settings, [`NURSE`] in its register, and signs
+/// her in from the home screen.
+pub fn start_signed_in(settings: &Settings) -> Rc<Kiosk> {
+    add_nurse(&settings.data_dir, NURSE, NURSE_PIN);
+    let k = start_settings(settings);
+    tap(&k, "Sign in");
+    sign_in(&k, NURSE, NURSE_PIN);
+    assert_eq!(g(&k).get_screen(), Screen::Home);
+    k
+}
+
+pub fn signin(k: &Kiosk) -> SignIn<'_> {
+    k.window().global::<SignIn>()
+}
+
+/// On the sign-in screen: taps her name, types her PIN, and waits until
+/// she is signed in.
+pub fn sign_in(k: &Kiosk, name: &str, pin: &str) {
+    assert_eq!(g(k).get_screen(), Screen::SignIn, "the sign-in screen");
+    tap(k, name);
+    type_keys(k, pin);
+    tap(k, "OK");
+    wait(k, "the nurse signed in", |k| signin(k).get_nurse() == name);
+}
+
+/// Types a PIN on the sign-in screen's pad and waits for its answer (a
+/// wrong PIN's note).
+pub fn wrong_pin(k: &Kiosk, pin: &str) -> String {
+    signin(k).set_note("".into());
+    type_keys(k, pin);
+    tap(k, "OK");
+    wait(k, "the PIN's answer", |k| !signin(k).get_note().is_empty());
+    signin(k).get_note().to_string()
 }
 
 /// Starts a kiosk with these settings and waits for the models.
@@ -59,6 +115,10 @@ pub fn start_settings(settings: &Settings) -> Rc<Kiosk> {
         shot(&k, "00-home-getting-ready");
     }
     wait(&k, "models loaded", |k| k.is_ready());
+    // The register has said who may sign in (or why it cannot open).
+    wait(&k, "the nurses", |k| {
+        k.nurses_known() || !g(k).get_register_ok()
+    });
     k
 }
 
@@ -175,4 +235,34 @@ pub fn wait_says(k: &Kiosk, needle: &str) -> String {
         says(k, needle).is_some()
     });
     says(k, needle).unwrap_or_default()
+}
+
+/// On a kiosk with no PIN yet: choose one, confirm it, reach the admin screen.
+pub fn set_first_pin(k: &Kiosk, pin: &str) {
+    wait(k, "the offer to choose a PIN", |k| {
+        g(k).get_pin_prompt() == "Choose a new admin PIN"
+    });
+    type_keys(k, pin);
+    assert_eq!(
+        g(k).get_pin_dots().chars().count(),
+        pin.len(),
+        "the PIN shows as dots only"
+    );
+    tap(k, "OK");
+    assert_eq!(g(k).get_pin_prompt(), "Enter the new PIN again");
+    type_keys(k, pin);
+    tap(k, "OK");
+    wait(k, "the admin screen", |k| {
+        g(k).get_screen() == Screen::Admin
+    });
+}
+
+/// The data folder of a test kiosk (from its settings, via the admin screen's text).
+pub fn k_data(k: &Kiosk) -> PathBuf {
+    let text = g(k).get_admin_register().to_string();
+    let path = text
+        .strip_prefix("Register in ")
+        .and_then(|t| t.split(". Export").next())
+        .expect("the admin screen names the data folder");
+    PathBuf::from(path)
 }
