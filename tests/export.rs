@@ -24,6 +24,14 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// An export of everything to a programme key made for the test.
+fn to_some_programme(
+    store: &mut Store,
+    dir: &Path,
+) -> Result<onemed::export::ExportSummary, ExportError> {
+    export(store, dir, None, &common::Programme::new().sealing())
+}
+
 fn assert_nothing_exported(store: &Store) {
     for r in store.records_since(None).unwrap() {
         assert_eq!(r.exported_at, None, "record {} was marked exported", r.id);
@@ -167,13 +175,7 @@ fn a_read_only_destination_leaves_nothing_and_marks_nothing() {
     let mut store = filled_store(&d.path().join("data"), 1, 2);
     let stick = Tmpfs::mount("8m");
     stick.remount("ro");
-    let err = export(
-        &mut store,
-        stick.path(),
-        None,
-        &common::Programme::new().sealing(),
-    )
-    .unwrap_err();
+    let err = to_some_programme(&mut store, stick.path()).unwrap_err();
     assert!(matches!(err, ExportError::ReadOnly), "{err:?}");
     assert!(err.to_string().contains("read-only"), "{err}");
     stick.remount("rw");
@@ -187,13 +189,7 @@ fn a_full_destination_leaves_nothing_and_marks_nothing() {
     let mut store = filled_store(&d.path().join("data"), 2, 2);
     // Room for the CSV and a couple of images, not for all four.
     let stick = Tmpfs::mount("160k");
-    let err = export(
-        &mut store,
-        stick.path(),
-        None,
-        &common::Programme::new().sealing(),
-    )
-    .unwrap_err();
+    let err = to_some_programme(&mut store, stick.path()).unwrap_err();
     assert!(matches!(err, ExportError::NoSpace), "{err:?}");
     assert!(err.to_string().contains("full"), "{err}");
     assert!(
@@ -205,14 +201,7 @@ fn a_full_destination_leaves_nothing_and_marks_nothing() {
     // With room, the same export succeeds.
     let big = tempfile::tempdir().unwrap();
     assert_eq!(
-        export(
-            &mut store,
-            big.path(),
-            None,
-            &common::Programme::new().sealing()
-        )
-        .unwrap()
-        .records,
+        to_some_programme(&mut store, big.path()).unwrap().records,
         4
     );
 }
@@ -227,13 +216,7 @@ fn a_damaged_image_stops_the_export() {
     bytes[1000] ^= 0x01;
     std::fs::write(&path, bytes).unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let err = export(
-        &mut store,
-        dest.path(),
-        None,
-        &common::Programme::new().sealing(),
-    )
-    .unwrap_err();
+    let err = to_some_programme(&mut store, dest.path()).unwrap_err();
     assert!(
         matches!(err, ExportError::ImageMismatch { ref file } if *file == r.image_file),
         "{err:?}"
@@ -243,7 +226,7 @@ fn a_damaged_image_stops_the_export() {
     let file = dest.path().join("file");
     std::fs::write(&file, b"x").unwrap();
     assert!(matches!(
-        export(&mut store, &file, None, &common::Programme::new().sealing()),
+        to_some_programme(&mut store, &file),
         Err(ExportError::NotADirectory(_))
     ));
 }

@@ -211,15 +211,18 @@ impl Kiosk {
         self.choose_pin(Target::New(name));
     }
 
-    fn nurse_reset_pin(&self, id: OperatorId) {
-        let name = self
-            .nurse_draft
+    /// The listed nurse's name.
+    fn listed_nurse_name(&self, id: OperatorId) -> Option<String> {
+        self.nurse_draft
             .borrow()
             .rows
             .iter()
             .find(|o| o.id == id)
-            .map(|o| o.name.clone());
-        if let Some(name) = name {
+            .map(|o| o.name.clone())
+    }
+
+    fn nurse_reset_pin(&self, id: OperatorId) {
+        if let Some(name) = self.listed_nurse_name(id) {
             self.choose_pin(Target::Reset(id, name));
         }
     }
@@ -328,14 +331,7 @@ impl Kiosk {
     }
 
     fn nurse_set_active(&self, id: OperatorId, active: bool) {
-        let name = self
-            .nurse_draft
-            .borrow()
-            .rows
-            .iter()
-            .find(|o| o.id == id)
-            .map(|o| o.name.clone())
-            .unwrap_or_default();
+        let name = self.listed_nurse_name(id).unwrap_or_default();
         let req = StoreReq::Nurse(NurseReq::Admin(AdminReq::Active(name, active)));
         self.store_job(req, |req| records::Job::SetOperatorActive {
             req,
