@@ -173,6 +173,15 @@ fn seal_picture(
     Ok(true)
 }
 
+/// The database's own tables, in the order they were made.
+fn table_names(conn: &Connection) -> Result<Vec<String>, RecordsError> {
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Copies every table of `conn` into a new encrypted database at `next`;
 /// returns the tables and rows copied.
 fn copy_into(
@@ -180,13 +189,7 @@ fn copy_into(
     next: &Path,
     protection: &Protection,
 ) -> Result<(usize, u64), RecordsError> {
-    let tables: Vec<String> = {
-        let mut stmt = conn.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
-        )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let tables = table_names(conn)?;
     let dest = schema::open(next, protection)?.conn;
     // A whole copy: the references hold once every table is in.
     dest.execute_batch("PRAGMA foreign_keys = OFF")?;
@@ -229,13 +232,7 @@ fn verify_rows(next: &Path, protection: &Protection, rows: u64) -> Result<(), Re
             "the encrypted copy failed its check ({check}); the plain register is unchanged"
         )));
     }
-    let tables: Vec<String> = {
-        let mut stmt = conn.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )?;
-        let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<Result<_, _>>()?
-    };
+    let tables = table_names(&conn)?;
     let mut found = 0u64;
     for t in &tables {
         let quoted = t.replace('"', "\"\"");
