@@ -365,9 +365,16 @@ impl Kiosk {
                 .collect();
         let g = self.g();
         g.set_export_roots(ModelRc::new(VecModel::from(roots)));
+        let exports = match crate::export::Sealing::from_settings(&self.settings.borrow()) {
+            Ok(s) if s.recipients() > 0 => "Exports are encrypted to the programme's key",
+            Ok(_) => "Exports are NOT encrypted (plain_export is set)",
+            Err(_) => {
+                "No export key is set, so export is refused (export_recipients in kiosk.toml)"
+            }
+        };
         g.set_admin_register(
             format!(
-                "Register in {}. Export copies every record; purge deletes only records already exported.",
+                "Register in {}. {exports}. Export copies every record; purge deletes only records already exported.",
                 self.settings.borrow().data_dir.display()
             )
             .into(),

@@ -262,7 +262,7 @@ pub fn k_data(k: &Kiosk) -> PathBuf {
     let text = g(k).get_admin_register().to_string();
     let path = text
         .strip_prefix("Register in ")
-        .and_then(|t| t.split(". Export").next())
+        .and_then(|t| t.split(". ").next())
         .expect("the admin screen names the data folder");
     PathBuf::from(path)
 }
