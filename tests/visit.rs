@@ -365,7 +365,8 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
 
 #[test]
 fn admin_pin_is_hashed_and_five_wrong_lock_it() {
-    let k = start("none", vec![]);
+    // A fresh kiosk: no nurses yet (they are added behind the admin PIN).
+    let k = start_settings(&settings("none", vec![], common::models_dir()));
     tap(&k, "Admin");
     wait(&k, "the offer to choose a PIN", |k| {
         g(k).get_pin_prompt() == "Choose a new admin PIN"

@@ -314,6 +314,15 @@ mod tests {
     }
 
     #[test]
+    fn a_register_with_nurses_is_not_empty_even_with_no_visit() {
+        let d = tempfile::tempdir().unwrap();
+        let mut store = Store::open(d.path(), &Protection::Plain).unwrap();
+        let hash = crate::admin::pin::hash("246810").unwrap();
+        store.add_operator("Asha Devi", &hash).unwrap();
+        assert!(!store.is_empty().unwrap());
+    }
+
+    #[test]
     fn bytes_read_as_people_say_them() {
         assert_eq!(human_bytes(12_300_000), "12.3 MB");
         assert_eq!(human_bytes(640_000), "640 kB");

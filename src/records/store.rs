@@ -399,11 +399,14 @@ impl Store {
         }
     }
 
-    /// True when the register holds no visit and no record (a fresh
-    /// install): only then may the kiosk offer to choose a first admin PIN.
+    /// True when the register holds no visit, no record and no nurse
+    /// account (a fresh install): only then may the kiosk offer to choose a
+    /// first admin PIN. Nurse accounts outlive a purge, so a used kiosk
+    /// never looks fresh again.
     pub fn is_empty(&self) -> Result<bool, RecordsError> {
         Ok(self.conn.query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM visits) AND NOT EXISTS (SELECT 1 FROM records)",
+            "SELECT NOT EXISTS (SELECT 1 FROM visits) AND NOT EXISTS (SELECT 1 FROM records)
+                AND NOT EXISTS (SELECT 1 FROM operators)",
             [],
             |r| r.get(0),
         )?)
