@@ -7,6 +7,7 @@
 //! purge. The pad's lock state is the `AdminLock` global.
 
 use super::app::{Kiosk, Msg};
+use super::pin_check::{pad_key, PadKey};
 use super::state::{Draft, PinMode, StoreReq};
 use super::ui::{AdminLock, MarginRow, Screen};
 use crate::admin::access::{self, NoPin, PinFile, Verdict};
@@ -141,21 +142,11 @@ impl Kiosk {
             self.state.borrow_mut().admin.pin.clear();
             return self.show_pin(&locked_text(left));
         }
-        match key {
-            "⌫" => {
-                self.state.borrow_mut().admin.pin.pop();
-                return self.show_pin("");
-            }
-            "OK" => {}
-            d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
-                let mut st = self.state.borrow_mut();
-                if st.admin.pin.len() < pin::MAX_DIGITS {
-                    st.admin.pin.push_str(d);
-                }
-                drop(st);
-                return self.show_pin("");
-            }
-            _ => return,
+        let pressed = pad_key(&mut self.state.borrow_mut().admin.pin, key);
+        match pressed {
+            PadKey::Changed => return self.show_pin(""),
+            PadKey::Ignored => return,
+            PadKey::Submit => {}
         }
         let (entered, mode) = {
             let mut st = self.state.borrow_mut();

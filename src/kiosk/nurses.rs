@@ -6,6 +6,7 @@
 //! on a thread of their own; the register stores only the hash.
 
 use super::app::{Kiosk, Msg};
+use super::pin_check::{pad_key, PadKey};
 use super::signin::{NurseReq, SignInMsg};
 use super::state::StoreReq;
 use super::ui::{NurseAdmin, NurseRow, NurseStage, Screen};
@@ -248,18 +249,11 @@ impl Kiosk {
         if self.nurse_draft.borrow().hashing {
             return;
         }
-        match key {
-            "⌫" => {
-                self.nurse_draft.borrow_mut().pin.pop();
-            }
-            "OK" => return self.nurse_pin_entered(),
-            d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
-                let mut dr = self.nurse_draft.borrow_mut();
-                if dr.pin.len() < 12 {
-                    dr.pin.push_str(d);
-                }
-            }
-            _ => return,
+        let pressed = pad_key(&mut self.nurse_draft.borrow_mut().pin, key);
+        match pressed {
+            PadKey::Submit => return self.nurse_pin_entered(),
+            PadKey::Ignored => return,
+            PadKey::Changed => {}
         }
         let dots = "●".repeat(self.nurse_draft.borrow().pin.len());
         self.na().set_pin_dots(dots.into());

@@ -14,8 +14,35 @@ use chrono::{DateTime, Utc};
 use slint::SharedString;
 use std::time::Instant;
 
-/// The longest PIN the pad takes.
-const MAX_PIN: usize = 12;
+/// What a key of a PIN pad did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PadKey {
+    /// A digit added or removed: show the dots again.
+    Changed,
+    /// OK: check or save what was typed.
+    Submit,
+    /// Anything else (a digit past the longest PIN still counts as pressed).
+    Ignored,
+}
+
+/// One key of a PIN pad (the admin's, the sign-in's, Admin → Nurses'): ⌫
+/// removes a digit, a digit is added up to [`pin::MAX_DIGITS`], OK submits.
+pub fn pad_key(pin: &mut String, key: &str) -> PadKey {
+    match key {
+        "⌫" => {
+            pin.pop();
+            PadKey::Changed
+        }
+        "OK" => PadKey::Submit,
+        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
+            if pin.len() < pin::MAX_DIGITS {
+                pin.push_str(d);
+            }
+            PadKey::Changed
+        }
+        _ => PadKey::Ignored,
+    }
+}
 
 /// "Wrong PIN. 3 tries left before a lock." or the lock it earned.
 pub fn wrong_pin_note(
@@ -48,18 +75,11 @@ impl Kiosk {
         if self.session.borrow().checking {
             return;
         }
-        match key {
-            "⌫" => {
-                self.session.borrow_mut().pin.pop();
-            }
-            "OK" => return self.submit_pin(),
-            d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
-                let mut se = self.session.borrow_mut();
-                if se.pin.len() < MAX_PIN {
-                    se.pin.push_str(d);
-                }
-            }
-            _ => return,
+        let pressed = pad_key(&mut self.session.borrow_mut().pin, key);
+        match pressed {
+            PadKey::Submit => return self.submit_pin(),
+            PadKey::Ignored => return,
+            PadKey::Changed => {}
         }
         let dots = "●".repeat(self.session.borrow().pin.len());
         self.s().set_pin_dots(dots.into());
@@ -226,6 +246,21 @@ impl Kiosk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pad_takes_digits_up_to_the_longest_pin_and_submits_on_ok() {
+        let mut pin = String::new();
+        for _ in 0..20 {
+            assert_eq!(pad_key(&mut pin, "7"), PadKey::Changed);
+        }
+        assert_eq!(pin.len(), pin::MAX_DIGITS);
+        assert_eq!(pad_key(&mut pin, "⌫"), PadKey::Changed);
+        assert_eq!(pin.len(), pin::MAX_DIGITS - 1);
+        assert_eq!(pad_key(&mut pin, "x"), PadKey::Ignored);
+        assert_eq!(pad_key(&mut pin, "12"), PadKey::Ignored);
+        assert_eq!(pad_key(&mut pin, "OK"), PadKey::Submit);
+        assert_eq!(pin.len(), pin::MAX_DIGITS - 1);
+    }
 
     #[test]
     fn wrong_pins_say_the_tries_left_then_the_lock() {
