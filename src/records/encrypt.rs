@@ -83,8 +83,7 @@ pub fn encrypt_register(data_dir: &Path, key: &RegisterKey) -> Result<Encrypted,
     // The database first: a copy that fails leaves everything as it was.
     let next = sibling(&db, ".encrypting");
     wipe(&next)?;
-    let copied = write_private(&next, &[])
-        .map_err(|e| RecordsError::io(&next, e))
+    let copied = image_file::write_temp(&next, &[])
         .and_then(|()| copy_into(&conn, &next, &protection))
         .and_then(|(tables, rows)| {
             verify_rows(&next, &protection, rows)?;
@@ -165,7 +164,7 @@ fn seal_picture(
     let old = dir.join(format!(".plain-{name}"));
     wipe(&tmp)?;
     wipe(&old)?;
-    write_private(&tmp, &sealed_bytes).map_err(|e| RecordsError::io(&tmp, e))?;
+    image_file::write_temp(&tmp, &sealed_bytes)?;
     std::fs::hard_link(&path, &old).map_err(|e| RecordsError::io(&old, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| RecordsError::io(&path, e))?;
     image_file::sync_dir(dir)?;
@@ -278,18 +277,6 @@ fn verify_pictures(
         }
     }
     Ok(())
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Overwrites a file with zeros, then removes it; nothing when absent.

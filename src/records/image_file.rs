@@ -177,7 +177,8 @@ pub fn write_new(data_dir: &Path, rel: &str, bytes: &[u8]) -> Result<String, Rec
     Ok(rel)
 }
 
-fn write_temp(tmp: &Path, bytes: &[u8]) -> Result<(), RecordsError> {
+/// Writes a new private (0600) file and fsyncs it; an existing file is an error.
+pub(super) fn write_temp(tmp: &Path, bytes: &[u8]) -> Result<(), RecordsError> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
