@@ -266,8 +266,10 @@ fn write_all(
         since_utc: since.as_ref().map(records::utc_text),
         visits,
     };
-    let text = serde_json::to_vec_pretty(&json)
-        .map_err(|e| ExportError::Encrypt(format!("records.json: {e}")))?;
+    let text = serde_json::to_vec_pretty(&json).map_err(|e| ExportError::Io {
+        path: PathBuf::from("records.json"),
+        source: std::io::Error::other(e),
+    })?;
     bytes += out.file("records.json", &text)?;
     for r in visits.iter().flat_map(|v| &v.records) {
         let rel = safe_relative(&r.image_file).ok_or_else(|| ExportError::ImageMismatch {
