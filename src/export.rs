@@ -14,7 +14,7 @@
 mod sink;
 mod table;
 
-pub use sink::{check_recipients, Sealing};
+pub use sink::Sealing;
 
 pub use table::{record_row, CSV_COLUMNS, VISIT_CSV_COLUMNS};
 

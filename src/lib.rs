@@ -29,3 +29,4 @@ pub mod records;
 pub mod screening;
 pub mod serial;
 pub mod settings;
+pub mod workers;

@@ -228,7 +228,7 @@ fn screen_file(
     let saved = store
         .save(&record)
         .map_err(|e| format!("not recorded: {e}"))?;
-    let kind = ResultKind::from_code(&record.shown.kind);
+    let kind = record.shown.kind;
     Ok((record.analysis, saved.id, kind))
 }
 

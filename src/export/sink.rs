@@ -27,26 +27,6 @@ impl std::fmt::Debug for Sealing {
     }
 }
 
-/// Parses `age1…` public keys, or says which one is not.
-fn parse(recipients: &[String]) -> Result<Vec<age::x25519::Recipient>, ExportError> {
-    recipients
-        .iter()
-        .map(|r| {
-            r.trim()
-                .parse::<age::x25519::Recipient>()
-                .map_err(|_| ExportError::BadRecipient(r.clone()))
-        })
-        .collect()
-}
-
-/// Checks `export_recipients` as the settings reader does (why not, as text).
-pub fn check_recipients(recipients: &[String]) -> Result<(), String> {
-    parse(recipients).map(|_| ()).map_err(|e| match e {
-        ExportError::BadRecipient(r) => format!("{r:?} is not an age public key (age1…)"),
-        e => e.to_string(),
-    })
-}
-
 impl Sealing {
     /// From the settings: the recipients when any are set; else plain only
     /// when `plain_export = true`; else [`ExportError::NoRecipients`].
@@ -56,7 +36,9 @@ impl Sealing {
 
     pub fn new(recipients: &[String], allow_plain: bool) -> Result<Sealing, ExportError> {
         if !recipients.is_empty() {
-            return parse(recipients).map(Sealing::Age);
+            return crate::settings::recipients::parse(recipients)
+                .map(Sealing::Age)
+                .map_err(|e| ExportError::BadRecipient(e.0));
         }
         if allow_plain {
             Ok(Sealing::Plain)
@@ -232,7 +214,7 @@ mod tests {
         let id = age::x25519::Identity::generate();
         let s = Sealing::new(&[id.to_public().to_string()], true).unwrap();
         assert_eq!(s.recipients(), 1);
-        assert!(check_recipients(&["ssh-rsa AAAA".into()]).is_err());
+        assert!(crate::settings::recipients::check(&["ssh-rsa AAAA".into()]).is_err());
     }
 
     #[test]

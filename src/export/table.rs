@@ -130,7 +130,7 @@ pub fn record_row(r: &StoredRecord, v: &VisitSummary) -> Vec<String> {
         opt(&r.margin),
         opt(&r.reason_code),
         opt(&r.reason),
-        r.shown_kind.clone(),
+        r.shown_kind.code().to_string(),
         r.headline.clone(),
         r.advice.clone(),
         r.input_sha256.clone(),

@@ -15,7 +15,6 @@ use crate::admin::lock::{minutes_left, Standing};
 use crate::admin::lockfile::LockFile;
 use crate::admin::{self, pin, reset, AdminFile, Overrides};
 use crate::engine::Device;
-use crate::records;
 use crate::settings::{PortSettings, PrinterSettings, SerialSettings, TriggerSettings};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::path::{Path, PathBuf};
@@ -224,7 +223,7 @@ impl Kiosk {
                     file => {
                         self.set_checking(true);
                         self.store_job(StoreReq::AdminRegister(file), |req| {
-                            records::Job::IsEmpty { req }
+                            crate::workers::store::Job::IsEmpty { req }
                         });
                     }
                 }
@@ -563,7 +562,7 @@ impl Kiosk {
             _ => format!("Exporting to {} (encrypted)…", dir.display()),
         });
         let dir = dir.to_path_buf();
-        self.store_job(StoreReq::Export, |req| records::Job::Export {
+        self.store_job(StoreReq::Export, |req| crate::workers::store::Job::Export {
             req,
             dir,
             since: None,
@@ -581,7 +580,9 @@ impl Kiosk {
             );
         }
         self.state.borrow_mut().admin.purge_armed = false;
-        self.store_job(StoreReq::Purge, |req| records::Job::Purge { req });
+        self.store_job(StoreReq::Purge, |req| crate::workers::store::Job::Purge {
+            req,
+        });
     }
 
     pub(super) fn admin_change_pin(&self) {

@@ -7,7 +7,6 @@
 use super::app::Kiosk;
 use super::state::StoreReq;
 use super::ui::{self, FinishCheck, FinishRow, Screen, VisitLine};
-use crate::records;
 use crate::screening::slip::{slip, SlipInfo};
 use crate::screening::{words, CannotScreen, Part, PartState};
 use crate::serial::escpos;
@@ -187,11 +186,13 @@ impl Kiosk {
         g.set_screen(Screen::VisitSummary);
         log::info!("visit {visit_id} finished: {}", decision.decision.code());
         let decision = Box::new(decision);
-        self.store_job(StoreReq::FinishVisit, |req| records::Job::FinishVisit {
-            req,
-            visit: visit_id,
-            decision,
-            line,
+        self.store_job(StoreReq::FinishVisit, |req| {
+            crate::workers::store::Job::FinishVisit {
+                req,
+                visit: visit_id,
+                decision,
+                line,
+            }
         });
     }
 }

@@ -6,9 +6,9 @@
 use super::app::{Kiosk, Msg};
 use super::state::StoreReq;
 use super::ui::{self, HistoryView, RecordRow, Screen, VisitRow};
-use crate::records::{self, StoredRecord, VisitDetail, VisitId, VisitSummary};
+use crate::records::{StoredRecord, VisitDetail, VisitId, VisitSummary};
 use crate::screening::slip::{slip, SlipInfo};
-use crate::screening::{words, ResultKind, Visit};
+use crate::screening::{words, Visit};
 use crate::serial::{PrintLine, SerialEvent};
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
@@ -36,9 +36,13 @@ impl Kiosk {
     pub(super) fn search_history(&self) {
         let query = self.state.borrow().entry.query.clone();
         if query.is_empty() {
-            self.store_job(StoreReq::History, |req| records::Job::Today { req });
+            self.store_job(StoreReq::History, |req| crate::workers::store::Job::Today {
+                req,
+            });
         } else {
-            self.store_job(StoreReq::History, |req| records::Job::Search { req, query });
+            self.store_job(StoreReq::History, |req| {
+                crate::workers::store::Job::Search { req, query }
+            });
         }
     }
 
@@ -74,9 +78,8 @@ impl Kiosk {
     }
 
     pub(super) fn open_visit(&self, visit: i64) {
-        self.store_job(StoreReq::OpenVisit, |req| records::Job::Visit {
-            req,
-            visit,
+        self.store_job(StoreReq::OpenVisit, |req| {
+            crate::workers::store::Job::Visit { req, visit }
         });
     }
 
@@ -99,7 +102,7 @@ impl Kiosk {
                 id: r.id as i32,
                 time: short_time(&r.time_local, false).into(),
                 label: self.record_label(r).into(),
-                kind: ui::outcome_kind(ResultKind::from_code(&r.shown_kind)),
+                kind: ui::outcome_kind(r.shown_kind),
                 headline: r.headline.clone().into(),
             })
             .collect();
@@ -205,7 +208,7 @@ impl Kiosk {
         };
         let g = self.g();
         g.set_detail_index(i as i32);
-        g.set_detail_kind(ui::outcome_kind(ResultKind::from_code(&rec.shown_kind)));
+        g.set_detail_kind(ui::outcome_kind(rec.shown_kind));
         g.set_detail_headline(rec.headline.clone().into());
         g.set_detail_advice(rec.advice.clone().into());
         g.set_detail_trace(
@@ -226,9 +229,11 @@ impl Kiosk {
         g.set_detail_image(Default::default());
         // The register reads (and opens) the picture; it is decoded beside.
         let id = rec.id;
-        self.store_job(StoreReq::DetailImage(id), |req| records::Job::Image {
-            req,
-            record: Box::new(rec),
+        self.store_job(StoreReq::DetailImage(id), |req| {
+            crate::workers::store::Job::Image {
+                req,
+                record: Box::new(rec),
+            }
         });
     }
 

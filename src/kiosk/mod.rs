@@ -12,7 +12,7 @@ mod ct;
 mod finish;
 mod history;
 mod idle;
-pub mod inference;
+pub use crate::workers::inference;
 mod liveness;
 mod nurses;
 mod patient;

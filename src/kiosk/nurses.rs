@@ -11,7 +11,8 @@ use super::signin::{NurseReq, SignInMsg};
 use super::state::StoreReq;
 use super::ui::{NurseAdmin, NurseRow, NurseStage, Screen};
 use crate::admin::pin;
-use crate::records::{self, Operator, OperatorId, Reply, MAX_NURSE_NAME};
+use crate::records::{self, Operator, OperatorId, MAX_NURSE_NAME};
+use crate::workers::store::Reply;
 use chrono::{Local, Utc};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::rc::Rc;
@@ -133,7 +134,7 @@ impl Kiosk {
 
     fn list_nurses(&self) {
         self.store_job(StoreReq::Nurse(NurseReq::Admin(AdminReq::List)), |req| {
-            records::Job::Operators { req, all: true }
+            crate::workers::store::Job::Operators { req, all: true }
         });
     }
 
@@ -311,23 +312,27 @@ impl Kiosk {
         let target = h.target;
         let req = StoreReq::Nurse(NurseReq::Admin(AdminReq::Saved(target.clone())));
         match target {
-            Target::New(name) => self.store_job(req, |req| records::Job::AddOperator {
-                req,
-                name,
-                pin_hash: hash,
-            }),
-            Target::Reset(id, _) => self.store_job(req, |req| records::Job::SetOperatorPin {
-                req,
-                id,
-                pin_hash: hash,
-            }),
+            Target::New(name) => {
+                self.store_job(req, |req| crate::workers::store::Job::AddOperator {
+                    req,
+                    name,
+                    pin_hash: hash,
+                })
+            }
+            Target::Reset(id, _) => {
+                self.store_job(req, |req| crate::workers::store::Job::SetOperatorPin {
+                    req,
+                    id,
+                    pin_hash: hash,
+                })
+            }
         }
     }
 
     fn nurse_set_active(&self, id: OperatorId, active: bool) {
         let name = self.listed_nurse_name(id).unwrap_or_default();
         let req = StoreReq::Nurse(NurseReq::Admin(AdminReq::Active(name, active)));
-        self.store_job(req, |req| records::Job::SetOperatorActive {
+        self.store_job(req, |req| crate::workers::store::Job::SetOperatorActive {
             req,
             id,
             active,

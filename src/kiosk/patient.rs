@@ -145,9 +145,8 @@ impl Kiosk {
             st.visit.age = age;
             st.visit.sex = sex;
         }
-        self.store_job(StoreReq::StartVisit, |req| records::Job::StartVisit {
-            req,
-            visit,
+        self.store_job(StoreReq::StartVisit, |req| {
+            crate::workers::store::Job::StartVisit { req, visit }
         });
     }
 
@@ -311,7 +310,7 @@ impl Kiosk {
                 screened,
                 tapped,
             },
-            |req| records::Job::Save { req, record },
+            |req| crate::workers::store::Job::Save { req, record },
         );
     }
 
@@ -388,7 +387,7 @@ impl Kiosk {
                 index,
                 analysis: Box::new(a),
             },
-            |req| records::Job::Save { req, record },
+            |req| crate::workers::store::Job::Save { req, record },
         );
     }
 
@@ -525,10 +524,8 @@ impl Kiosk {
                     if g.get_screen() == Screen::VisitDetail {
                         self.say(format!("Slip reprinted at {at}."));
                     }
-                    self.store_job(StoreReq::SetPrinted, |req| records::Job::SetPrinted {
-                        req,
-                        visit,
-                        text,
+                    self.store_job(StoreReq::SetPrinted, |req| {
+                        crate::workers::store::Job::SetPrinted { req, visit, text }
                     });
                 }
             }

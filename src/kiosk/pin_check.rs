@@ -9,7 +9,8 @@ use super::signin::{NurseReq, SignInMsg};
 use super::state::StoreReq;
 use super::ui::SignInStage;
 use crate::admin::{lockout, pin};
-use crate::records::{self, OperatorId, PinAttempt, Reply};
+use crate::records::{OperatorId, PinAttempt};
+use crate::workers::store::Reply;
 use chrono::{DateTime, Utc};
 use slint::SharedString;
 use std::time::Instant;
@@ -107,7 +108,7 @@ impl Kiosk {
                 nurse,
                 pin: entered,
             }),
-            |req| records::Job::CountPinAttempt {
+            |req| crate::workers::store::Job::CountPinAttempt {
                 req,
                 id,
                 now: Utc::now(),
@@ -207,7 +208,7 @@ impl Kiosk {
                 self.session.borrow_mut().memory.remove(&id);
                 if failures.is_some() {
                     self.store_job(StoreReq::Nurse(NurseReq::Accepted), |req| {
-                        records::Job::PinAccepted { req, id }
+                        crate::workers::store::Job::PinAccepted { req, id }
                     });
                 }
                 self.signed_in(nurse);

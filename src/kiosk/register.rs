@@ -4,12 +4,17 @@
 
 use super::app::Kiosk;
 use super::state::StoreReq;
-use crate::records::{self, Reply, StoreEvent};
+use crate::records::{self};
+use crate::workers::store::{Reply, StoreEvent};
 use std::time::Instant;
 
 impl Kiosk {
     /// Sends a job to the store worker, remembering what it was for.
-    pub(super) fn store_job(&self, purpose: StoreReq, job: impl FnOnce(u64) -> records::Job) {
+    pub(super) fn store_job(
+        &self,
+        purpose: StoreReq,
+        job: impl FnOnce(u64) -> crate::workers::store::Job,
+    ) {
         let req = {
             let mut st = self.state.borrow_mut();
             let req = st.next_req();

@@ -16,7 +16,8 @@ use super::idle::IdleTimer;
 use super::state::StoreReq;
 use super::ui::{NurseChoice, Screen, SignIn, SignInStage};
 use crate::admin::Lockout;
-use crate::records::{self, Operator, OperatorId, Reply};
+use crate::records::{Operator, OperatorId};
+use crate::workers::store::Reply;
 use chrono::{DateTime, Utc};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::rc::Rc;
@@ -217,7 +218,7 @@ impl Kiosk {
     /// Asks the register for the nurses to offer.
     pub(super) fn load_nurses(&self) {
         self.store_job(StoreReq::Nurse(NurseReq::Offered), |req| {
-            records::Job::Operators { req, all: false }
+            crate::workers::store::Job::Operators { req, all: false }
         });
     }
 

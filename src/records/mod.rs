@@ -11,7 +11,7 @@
 //! ```
 //!
 //! [`Store`] is the register itself (one connection, one owner);
-//! [`StoreWorker`] is the thread that owns it in the kiosk.
+//! `workers::store::StoreWorker` is the thread that owns it in the kiosk.
 
 pub mod encrypt;
 mod error;
@@ -22,7 +22,6 @@ mod rows;
 pub mod schema;
 pub mod sealed;
 mod store;
-pub mod worker;
 
 pub use error::RecordsError;
 pub use image_file::png as encode_png;
@@ -30,13 +29,12 @@ pub use key::{Protection, RegisterKey};
 pub use operators::{clean_name, Operator, OperatorId, PinAttempt, MAX_NAME as MAX_NURSE_NAME};
 pub use rows::outcome_text;
 pub use store::{utc_text, Store, DB_FILE, SEARCH_LIMIT};
-pub use worker::{Job, Reply, StoreEvent, StoreWorker};
 
 pub use crate::screening::Eye;
 
 use crate::analysis::{Analysis, Outcome, Timings};
 use crate::quality::Metrics;
-use crate::screening::VisitDecision;
+use crate::screening::{ResultKind, VisitDecision};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -96,8 +94,8 @@ pub enum ImageData {
 /// What the screen showed for a result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shown {
-    /// `refer`, `clear`, `retake` or `could-not-assess`.
-    pub kind: String,
+    /// Stored as its code (`refer`, `clear`, `retake`, `could-not-assess`).
+    pub kind: ResultKind,
     pub headline: String,
     pub advice: String,
 }
@@ -106,7 +104,7 @@ impl Shown {
     /// What a result screen shows, as the register keeps it.
     pub fn of(view: &crate::screening::flow::ResultView) -> Shown {
         Shown {
-            kind: view.kind.code().into(),
+            kind: view.kind,
             headline: view.headline.clone(),
             advice: view.advice.clone(),
         }
@@ -187,7 +185,7 @@ pub struct StoredRecord {
     pub margin: Option<f32>,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
-    pub shown_kind: String,
+    pub shown_kind: ResultKind,
     pub headline: String,
     pub advice: String,
     pub input_sha256: String,
@@ -205,7 +203,7 @@ impl StoredRecord {
         crate::screening::Screened {
             tool: self.tool.clone(),
             eye: self.eye,
-            kind: crate::screening::ResultKind::from_code(&self.shown_kind),
+            kind: self.shown_kind,
             headline: self.headline.clone(),
         }
     }
@@ -317,8 +315,10 @@ mod tests {
     fn a_register_with_nurses_is_not_empty_even_with_no_visit() {
         let d = tempfile::tempdir().unwrap();
         let mut store = Store::open(d.path(), &Protection::Plain).unwrap();
-        let hash = crate::admin::pin::hash("246810").unwrap();
-        store.add_operator("Asha Devi", &hash).unwrap();
+        // The register keeps the hash as text; hashing is the admin module's.
+        store
+            .add_operator("Asha Devi", "$argon2id$v=19$m=65536,t=12,p=1$c2FsdA$aGFzaA")
+            .unwrap();
         assert!(!store.is_empty().unwrap());
     }
 

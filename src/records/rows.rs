@@ -4,7 +4,7 @@
 
 use super::{Eye, Sex, StoredRecord, VisitSummary};
 use crate::analysis::Outcome;
-use crate::screening::VisitDecision;
+use crate::screening::{ResultKind, VisitDecision};
 use rusqlite::types::Type;
 use rusqlite::Row;
 
@@ -98,7 +98,7 @@ pub fn record_from_row(row: &Row) -> rusqlite::Result<StoredRecord> {
         margin: opt_f32(row, 23)?,
         reason_code: row.get(24)?,
         reason: row.get(25)?,
-        shown_kind: row.get(26)?,
+        shown_kind: ResultKind::from_code(&row.get::<_, String>(26)?),
         headline: row.get(27)?,
         advice: row.get(28)?,
         input_sha256: row.get(29)?,

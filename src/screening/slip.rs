@@ -6,7 +6,44 @@ use super::decision::VisitDecision;
 use super::visit::PartStatus;
 use super::words;
 use crate::catalog::Catalog;
-use crate::serial::PrintLine;
+
+/// One line of a slip (the printer renders it; the register keeps its text).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrintLine {
+    pub text: String,
+    pub bold: bool,
+    /// Double width and height (wraps at half the paper width).
+    pub double: bool,
+    pub center: bool,
+}
+
+impl PrintLine {
+    /// A plain, left-aligned line.
+    pub fn new(text: impl Into<String>) -> PrintLine {
+        PrintLine {
+            text: text.into(),
+            ..PrintLine::default()
+        }
+    }
+
+    /// The same line in bold.
+    pub fn bold(mut self) -> PrintLine {
+        self.bold = true;
+        self
+    }
+
+    /// The same line at double size.
+    pub fn double(mut self) -> PrintLine {
+        self.double = true;
+        self
+    }
+
+    /// The same line centred.
+    pub fn center(mut self) -> PrintLine {
+        self.center = true;
+        self
+    }
+}
 
 /// What the slip says.
 pub struct SlipInfo<'a> {

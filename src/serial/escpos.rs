@@ -1,5 +1,5 @@
 //! ESC/POS encoding of a receipt (the visit slip): pure functions from
-//! [`PrintLine`]s to the printer's bytes, and to the same slip as plain text.
+//! [`PrintLine`]s (the screening core's slip lines) to the printer's bytes, and to the same slip as plain text.
 //!
 //! Bytes of a slip: `ESC @` (initialise); per line `ESC a n` (align),
 //! `ESC E n` (bold), `GS ! n` (double width and height), then the text
@@ -10,43 +10,7 @@
 //! else becomes `?`, and control characters are dropped (so no text can
 //! smuggle a printer command in).
 
-/// One line of a slip as the kiosk builds it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PrintLine {
-    pub text: String,
-    pub bold: bool,
-    /// Double width and height (wraps at half the paper width).
-    pub double: bool,
-    pub center: bool,
-}
-
-impl PrintLine {
-    /// A plain, left-aligned line.
-    pub fn new(text: impl Into<String>) -> PrintLine {
-        PrintLine {
-            text: text.into(),
-            ..PrintLine::default()
-        }
-    }
-
-    /// The same line in bold.
-    pub fn bold(mut self) -> PrintLine {
-        self.bold = true;
-        self
-    }
-
-    /// The same line at double size.
-    pub fn double(mut self) -> PrintLine {
-        self.double = true;
-        self
-    }
-
-    /// The same line centred.
-    pub fn center(mut self) -> PrintLine {
-        self.center = true;
-        self
-    }
-}
+pub use crate::screening::slip::PrintLine;
 
 const ESC: u8 = 0x1b;
 const GS: u8 = 0x1d;

@@ -1,17 +1,16 @@
-//! The inference worker: a named thread that owns the analysis engine. It
+//! The inference worker: a [`Worker`] thread that owns the analysis engine. It
 //! loads the models at start (the screen shows "getting ready" meanwhile) and
 //! then analyses one job at a time; results go back through a callback, which
 //! the kiosk turns into `slint::invoke_from_event_loop` calls.
 
+use super::{Requests, Worker};
 use crate::analysis::{Analysis, Analyzer};
 use crate::decode;
 use crate::frame::RgbFrame;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// What to analyse.
 #[derive(Debug, Clone)]
@@ -26,7 +25,6 @@ pub enum Input {
 #[derive(Debug)]
 pub enum Job {
     Analyze { id: u64, tool: String, input: Input },
-    Stop,
 }
 
 /// What the models' loading gave.
@@ -57,54 +55,29 @@ pub enum Event {
     },
 }
 
-/// Owns the worker thread; dropping it stops and joins the thread.
-pub struct InferenceWorker {
-    tx: mpsc::Sender<Job>,
-    handle: Option<JoinHandle<()>>,
-}
+/// Owns the worker thread; dropping it stops it after its current job. A
+/// worker still busy after [`STOP_WAIT`] (hung) is left behind rather than
+/// hanging the caller, the UI thread.
+pub struct InferenceWorker(Worker<Job>);
 
 impl InferenceWorker {
     /// Starts the worker; it loads every tool's model first.
     pub fn start(settings: Settings, on_event: impl Fn(Event) + Send + 'static) -> InferenceWorker {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let handle = std::thread::Builder::new()
-            .name("inference".into())
-            .spawn(move || run(settings, rx, on_event))
-            .map_err(|e| log::error!("cannot start the inference thread: {e}"))
-            .ok();
-        InferenceWorker { tx, handle }
+        InferenceWorker(Worker::start("inference", Some(STOP_WAIT), move |jobs| {
+            run(settings, jobs, on_event)
+        }))
     }
 
     /// Queues a job; false when the worker is gone.
     pub fn submit(&self, job: Job) -> bool {
-        self.tx.send(job).is_ok()
-    }
-}
-
-impl Drop for InferenceWorker {
-    /// Stops the worker after its current job; a worker still busy after
-    /// [`STOP_WAIT`] (hung) is left behind rather than hanging the caller,
-    /// the UI thread.
-    fn drop(&mut self) {
-        let _ = self.tx.send(Job::Stop);
-        if let Some(h) = self.handle.take() {
-            let t0 = std::time::Instant::now();
-            while !h.is_finished() && t0.elapsed() < STOP_WAIT {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            if h.is_finished() {
-                let _ = h.join();
-            } else {
-                log::error!("the inference worker did not stop within {STOP_WAIT:?}: left behind");
-            }
-        }
+        self.0.submit(job)
     }
 }
 
 /// How long dropping the worker waits for it to finish its job.
 const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
+fn run(settings: Settings, jobs: Requests<Job>, on_event: impl Fn(Event)) {
     let t0 = std::time::Instant::now();
     let mut analyzer = match Analyzer::new(&settings, &[]) {
         Ok(a) => a,
@@ -112,16 +85,13 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
             log::error!("analysis engine failed to start: {e}");
             on_event(Event::Failed(e.to_string()));
             // Answer every job with the same error so no screen waits forever.
-            for job in rx {
-                match job {
-                    Job::Stop => return,
-                    Job::Analyze { id, .. } => on_event(Event::Done {
-                        id,
-                        result: Err(e.to_string()),
-                        decoded: None,
-                        file: None,
-                    }),
-                }
+            for Job::Analyze { id, .. } in jobs {
+                on_event(Event::Done {
+                    id,
+                    result: Err(e.to_string()),
+                    decoded: None,
+                    file: None,
+                });
             }
             return;
         }
@@ -134,9 +104,8 @@ fn run(settings: Settings, rx: mpsc::Receiver<Job>, on_event: impl Fn(Event)) {
     }));
     let limits = settings.limits();
     let stall = injected_stall();
-    for job in rx {
+    for job in jobs {
         match job {
-            Job::Stop => return,
             Job::Analyze { .. } if stall => {
                 log::warn!(
                     "fault injected (ONEMED_FAULT=stall-analysis): the inference worker hangs"

@@ -1,20 +1,19 @@
-//! The store worker: a named thread that owns the register ([`Store`]) for
-//! the kiosk. Jobs come over a channel, answers go back through a callback
+//! The store worker: a [`Worker`] thread that owns the register ([`Store`])
+//! for the kiosk, and runs its exports. Jobs come over a channel, answers go back through a callback
 //! (the kiosk turns them into `slint::invoke_from_event_loop` calls), so a
 //! slow disk never freezes the screen. When the register cannot be opened,
 //! the thread stays, answers every job with the error, and tries to open it
 //! again on the next job (a remounted disk recovers without a restart).
 
-use super::{
+use super::{Requests, Worker};
+use crate::export::{self, ExportSummary, Sealing};
+use crate::records::{
     NewRecord, NewVisit, Operator, OperatorId, PinAttempt, Protection, PurgeSummary, RecordsError,
     Store, StoredRecord, VisitDetail, VisitId, VisitSummary,
 };
-use crate::export::{self, ExportSummary, Sealing};
 use crate::screening::VisitDecision;
 use chrono::{DateTime, Local, Utc};
 use std::path::PathBuf;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 /// A request to the worker; `req` comes back with the answer.
 #[derive(Debug)]
@@ -100,7 +99,6 @@ pub enum Job {
         req: u64,
         id: OperatorId,
     },
-    Stop,
 }
 
 /// A job's successful answer.
@@ -135,10 +133,7 @@ pub enum StoreEvent {
 
 /// Owns the worker thread; dropping it stops and joins the thread (after
 /// the jobs already queued, so no save is lost).
-pub struct StoreWorker {
-    tx: mpsc::Sender<Job>,
-    handle: Option<JoinHandle<()>>,
-}
+pub struct StoreWorker(Worker<Job>);
 
 impl StoreWorker {
     /// Starts the worker; it opens the register in `data_dir` first. With
@@ -148,27 +143,14 @@ impl StoreWorker {
         register: Result<(PathBuf, Protection), String>,
         on_event: impl Fn(StoreEvent) + Send + 'static,
     ) -> StoreWorker {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let handle = std::thread::Builder::new()
-            .name("store".into())
-            .spawn(move || run(register, rx, on_event))
-            .map_err(|e| log::error!("cannot start the store thread: {e}"))
-            .ok();
-        StoreWorker { tx, handle }
+        StoreWorker(Worker::start("store", None, move |jobs| {
+            run(register, jobs, on_event)
+        }))
     }
 
     /// Queues a job; false when the worker is gone.
     pub fn submit(&self, job: Job) -> bool {
-        self.tx.send(job).is_ok()
-    }
-}
-
-impl Drop for StoreWorker {
-    fn drop(&mut self) {
-        let _ = self.tx.send(Job::Stop);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        self.0.submit(job)
     }
 }
 
@@ -181,12 +163,12 @@ fn open(data_dir: &std::path::Path, protection: &Protection) -> Result<Store, St
 
 fn run(
     register: Result<(PathBuf, Protection), String>,
-    rx: mpsc::Receiver<Job>,
+    jobs: Requests<Job>,
     on_event: impl Fn(StoreEvent),
 ) {
     let (data_dir, protection) = match register {
         Ok(r) => r,
-        Err(reason) => return refuse(&reason, rx, on_event),
+        Err(reason) => return refuse(&reason, jobs, on_event),
     };
     let mut store = open(&data_dir, &protection);
     on_event(StoreEvent::Opened(
@@ -195,10 +177,7 @@ fn run(
             .map(Store::is_encrypted)
             .map_err(Clone::clone),
     ));
-    for job in rx {
-        if matches!(job, Job::Stop) {
-            return;
-        }
+    for job in jobs {
         if store.is_err() {
             store = open(&data_dir, &protection);
             if store.is_ok() {
@@ -217,13 +196,10 @@ fn run(
 }
 
 /// No register to open: every job is answered with the reason.
-fn refuse(reason: &str, rx: mpsc::Receiver<Job>, on_event: impl Fn(StoreEvent)) {
+fn refuse(reason: &str, jobs: Requests<Job>, on_event: impl Fn(StoreEvent)) {
     log::error!("no register is opened: {reason}");
     on_event(StoreEvent::Opened(Err(reason.to_string())));
-    for job in rx {
-        if matches!(job, Job::Stop) {
-            return;
-        }
+    for job in jobs {
         on_event(StoreEvent::Done {
             req: req_of(&job),
             result: Err(reason.to_string()),
@@ -250,7 +226,6 @@ fn req_of(job: &Job) -> u64 {
         | Job::SetOperatorPin { req, .. }
         | Job::CountPinAttempt { req, .. }
         | Job::PinAccepted { req, .. } => *req,
-        Job::Stop => 0,
     }
 }
 
@@ -329,7 +304,6 @@ fn perform(store: &mut Store, job: Job) -> (u64, Result<Reply, String>) {
             .map(Reply::PinAttempt)
             .map_err(text),
         Job::PinAccepted { id, .. } => store.pin_accepted(id).map(|()| Reply::Ok).map_err(text),
-        Job::Stop => Ok(Reply::Ok),
     };
     (req, result)
 }
