@@ -8,6 +8,7 @@
 //!
 //! One test in this binary, so no other test thread allocates meanwhile.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use onemed::decode::{self, Limits};

@@ -8,6 +8,7 @@
 //!
 //! One test in this binary: it sets process-wide environment variables.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::kiosk::*;

@@ -13,7 +13,6 @@ mod export;
 mod models;
 mod register;
 mod screen;
-mod torture;
 
 use crate::settings::Settings;
 use clap::{Parser, Subcommand};
@@ -66,9 +65,6 @@ enum Command {
     /// Admin from the console: `onemed admin reset-pin --data DIR` sets a
     /// new admin PIN (root only) when it is lost or admin.toml is damaged.
     Admin(admin::Args),
-    /// Save records in a loop until killed (the durability test's worker).
-    #[command(hide = true)]
-    RecordsTorture(torture::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,7 +146,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Screen(a) => screen::run(&settings, a),
         Command::Register(a) => register::run(&settings, a),
         Command::Admin(a) => admin::run(&settings, a),
-        Command::RecordsTorture(a) => torture::run(&settings, a),
         Command::Kiosk(k) => {
             let mut settings = settings;
             if let Some(c) = &k.camera {

@@ -5,9 +5,8 @@
 //! runtime are in tests/kiosk.rs; a camera unplugged and back in
 //! tests/camera.rs; a full or read-only data disk in tests/visit.rs.)
 
-mod common;
-
-use common::kiosk::*;
+use crate::common;
+use crate::common::kiosk::*;
 use onemed::admin::overrides::load_settings;
 use onemed::engine::Device;
 use onemed::kiosk::ui::Screen;

@@ -2,22 +2,16 @@
 //! and read back, migrations, a newer schema left alone, private image files
 //! whose sha256 matches, search, purge, the worker thread, and how long a
 //! save takes. The kill test and the full / read-only disk tests live in
-//! `records/torture.rs` and `records/faults.rs`.
+//! `tests/torture.rs` and `records/faults.rs`.
 
-#[path = "records/at_rest.rs"]
+use crate::common;
 mod at_rest;
-mod common;
-#[path = "records/faults.rs"]
 mod faults;
-#[path = "records/support.rs"]
-mod support;
-#[path = "records/torture.rs"]
-mod torture;
+pub(crate) mod support;
 
 use onemed::records::schema::{MIGRATIONS, SCHEMA_VERSION};
-use onemed::records::{
-    Eye, ImageData, RecordsError, Reply, Sex, Store, StoreEvent, StoreWorker, DB_FILE,
-};
+use onemed::records::{Eye, ImageData, RecordsError, Sex, Store, DB_FILE};
+use onemed::workers::store::{Reply, StoreEvent, StoreWorker};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -57,7 +51,7 @@ fn every_field_is_saved_and_read_back() {
         cam.image = ImageData::Frame(frame.clone());
         cam.source = "camera".into();
         cam.eye = Some(Eye::Right);
-        cam.shown.kind = "refer".into();
+        cam.shown.kind = onemed::screening::ResultKind::Refer;
         let frame_saved = store.save(&cam).unwrap();
         (saved, frame_saved, frame)
     };
@@ -85,7 +79,7 @@ fn every_field_is_saved_and_read_back() {
     assert_eq!(back.reason_code, a.reason_code);
     assert_eq!(back.reason, a.reason);
     assert_eq!(
-        (back.shown_kind.as_str(), &back.headline, &back.advice),
+        (back.shown_kind.code(), &back.headline, &back.advice),
         ("clear", &a.headline, &a.advice)
     );
     assert_eq!(back.input_sha256, a.input_sha256);
@@ -348,7 +342,7 @@ fn the_worker_answers_every_job_and_recovers_when_the_disk_comes_back() {
     });
     let next = || rx.recv_timeout(Duration::from_secs(30)).expect("an event");
     assert!(matches!(next(), StoreEvent::Opened(Err(_))));
-    use onemed::records::Job;
+    use onemed::workers::store::Job;
     assert!(worker.submit(Job::Today { req: 1 }));
     assert!(matches!(
         next(),

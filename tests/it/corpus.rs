@@ -7,8 +7,7 @@
 //! passes for one. The crash inputs found by fuzzing (`tests/regressions/`)
 //! are replayed the same way.
 
-mod common;
-#[path = "corpus/malformed.rs"]
+use crate::common;
 mod malformed;
 
 use malformed::{absurd_sizes, bases, encode, mutations, Rng};

@@ -2,13 +2,11 @@
 //! OpenVINO. Bad input of every kind gets a one-line error and a non-zero exit,
 //! never a panic, and the good images in the same call are still analysed.
 
-#[path = "cli/admin.rs"]
+use crate::common;
 mod admin;
-mod common;
-#[path = "cli/integrity.rs"]
 mod integrity;
 
-use common::{models_copy, onemed, text};
+use crate::common::{models_copy, onemed, text};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -381,7 +379,7 @@ fn screen_one_eye_then_finish_never_says_no_referral() {
     assert_eq!(rec.eye, Some(onemed::records::Eye::Right));
     assert_eq!(rec.patient_id, "PAT-7");
     assert_eq!(rec.operator, "Nurse Asha", "--operator names who screened");
-    assert_eq!(rec.shown_kind, line["shown"].as_str().unwrap());
+    assert_eq!(rec.shown_kind.code(), line["shown"].as_str().unwrap());
     let saved = store.read_image(&rec).unwrap();
     assert_eq!(saved, std::fs::read(&photo).unwrap());
     drop(store);

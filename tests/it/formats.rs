@@ -3,8 +3,7 @@
 //! and 16-bit PNG, and rotated by an EXIF-style transform, fits to exactly the
 //! same 224x224 input as the original.
 
-mod common;
-
+use crate::common;
 use image::{DynamicImage, ImageFormat};
 use onemed::decode::{decode, Limits};
 use onemed::preprocess::{input_sha256, prepare};

@@ -6,14 +6,11 @@
 //! read-only or full destination leaves nothing behind and marks nothing
 //! exported; and `onemed export --since` end to end.
 
-mod common;
-#[path = "records/support.rs"]
-mod support;
-
+use crate::common;
+use crate::records::support::*;
 use onemed::export::{export, ExportError, CSV_COLUMNS, VISIT_CSV_COLUMNS};
 use onemed::records::{Store, DB_FILE};
 use std::path::{Path, PathBuf};
-use support::*;
 
 fn entries(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir)

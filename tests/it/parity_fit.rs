@@ -1,8 +1,7 @@
 //! Preprocessing parity: the 224x224 RGB array we feed the model equals
 //! Pillow's `ImageOps.fit(..., LANCZOS)` byte for byte on every reference image.
 
-mod common;
-
+use crate::common;
 use onemed::decode::Limits;
 use onemed::preprocess::{fit_box, input_sha256, prepare};
 

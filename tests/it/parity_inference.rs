@@ -2,8 +2,7 @@
 //! pipeline's probabilities (within 1e-4) for every reference image and every
 //! model that applies, so the gate decides exactly as it would on the reference.
 
-mod common;
-
+use crate::common;
 use onemed::catalog::{Catalog, ModelFiles};
 use onemed::decode::Limits;
 use onemed::engine::{Device, Engine, EngineConfig};

@@ -5,8 +5,7 @@
 //! `cargo test --test quality -- --nocapture` prints the measured metrics, the
 //! calibration table the thresholds in `defaults_for` were chosen from.
 
-mod common;
-
+use crate::common;
 use onemed::decode::{decode, Limits};
 use onemed::frame::RgbFrame;
 use onemed::preprocess::fit;

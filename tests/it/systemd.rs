@@ -4,8 +4,7 @@
 //! (under Xvfb) sends READY=1 and watchdog pings that stop while the process
 //! is frozen; `scripts/install.sh` lays out a tree that `onemed` can run from.
 
-mod common;
-
+use crate::common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;

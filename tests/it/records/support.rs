@@ -101,7 +101,7 @@ pub fn jpeg_record(visit: VisitId, bytes: Vec<u8>) -> NewRecord {
             ext: "jpg".into(),
         },
         shown: Shown {
-            kind: "clear".into(),
+            kind: onemed::screening::ResultKind::Clear,
             headline: a.headline.clone(),
             advice: a.advice.clone(),
         },

@@ -4,9 +4,8 @@
 //! errors, never a panic; the `onemed` command analyses the CT slice and
 //! refuses the others with one line each.
 
-mod common;
-
-use common::{onemed, text};
+use crate::common;
+use crate::common::{onemed, text};
 use onemed::decode::{self, dicom, DecodeError, ImageFormat, Limits};
 use std::path::PathBuf;
 

@@ -4,9 +4,8 @@
 //! against real SQLite and real pseudo-terminals from `socat`. Also the
 //! admin PIN with its lockout, and a full or read-only data disk.
 
-mod common;
-
-use common::kiosk::*;
+use crate::common;
+use crate::common::kiosk::*;
 use onemed::admin::{AdminFile, Overrides};
 use onemed::kiosk::ui::{HistoryView, OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;

@@ -4,8 +4,7 @@
 //! (listing nothing, failing to open, decoding real and damaged MJPEG), spec
 //! parsing, mode choice, and the preview-rate measurement.
 
-mod common;
-
+use crate::common;
 use onemed::camera::{
     self, choose_preview_format, choose_still_format, decode_buffer, list_cameras,
     measure_preview_rate, parse_camera_spec, CameraError, CameraEvent, CameraSpec, CameraStatus,

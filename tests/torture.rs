@@ -1,16 +1,23 @@
-//! The kill test: the real binary saves records in a loop
-//! (`onemed records-torture`), printing `SAVED <id> <sha256>` after each save
-//! returns (the moment the kiosk would show the result), and is SIGKILLed at
-//! random points. After each kill the register must pass SQLite's integrity
+//! The kill test (its own binary, `harness = false`): this binary, run as
+//! `torture writer …`, saves records in a loop through the real register
+//! code, printing `SAVED <id> <sha256>` after each save returns (the moment
+//! the kiosk would show the result), and is SIGKILLed at random points. After each kill the register must pass SQLite's integrity
 //! check and every printed record must be there with its image file and a
 //! matching sha256. `ONEMED_TORTURE_ITERATIONS` raises the 200 kills.
 
-use super::support::*;
-use onemed::records::Store;
-use std::io::Read;
+#[path = "it/common/mod.rs"]
+mod common;
+#[path = "it/records/support.rs"]
+mod support;
+
+use onemed::analysis::Analysis;
+use onemed::records::{ImageData, NewRecord, NewVisit, Shown, Store};
+use std::io::{Read, Write};
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+use support::*;
 
 /// xorshift64*: reproducible random delays without a dependency.
 struct Rng(u64);
@@ -77,21 +84,82 @@ fn verify(data: &Path, shown: &[(i64, String)], hash: bool) {
     }
 }
 
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("writer") {
+        return writer(&args[1..]);
+    }
+    // `cargo test` passes libtest's options (a filter, --nocapture): the one
+    // test runs unless a filter names something else.
+    let filter = args.iter().find(|a| !a.starts_with('-'));
+    if filter
+        .is_some_and(|f| !"killed_at_random_points_no_shown_result_is_lost".contains(f.as_str()))
+    {
+        println!("running 0 tests (filtered out)");
+        return;
+    }
+    println!("running 1 test");
+    killed_at_random_points_no_shown_result_is_lost();
+    println!("test killed_at_random_points_no_shown_result_is_lost ... ok");
+}
+
+/// The writer the test kills: `writer <data dir> <analysis.json> <image>
+/// [count]`. Opens the register, starts a visit and saves the same record
+/// in a loop, printing `SAVED <id> <sha256>` (flushed) after each save.
+fn writer(args: &[String]) {
+    let [data, analysis, image, rest @ ..] = args else {
+        panic!("usage: torture writer DATA ANALYSIS IMAGE [COUNT]");
+    };
+    let count: Option<u64> = rest.first().map(|c| c.parse().expect("a count"));
+    let analysis: Analysis =
+        serde_json::from_str(&std::fs::read_to_string(analysis).unwrap()).unwrap();
+    let image = PathBuf::from(image);
+    let bytes = std::fs::read(&image).unwrap();
+    let ext = onemed::records::file_ext(&image);
+    let mut store = Store::open(Path::new(data), &common::protection()).unwrap();
+    let visit = store
+        .start_visit(&NewVisit {
+            kiosk_id: "torture".into(),
+            operator: "test".into(),
+            patient_id: format!("TORTURE-{}", std::process::id()),
+            age: None,
+            sex: None,
+        })
+        .unwrap();
+    let record = NewRecord {
+        visit,
+        eye: None,
+        source: "import:torture.jpg".into(),
+        image: ImageData::Encoded { bytes, ext },
+        shown: Shown {
+            kind: onemed::screening::ResultKind::Retake,
+            headline: analysis.headline.clone(),
+            advice: analysis.advice.clone(),
+        },
+        analysis,
+    };
+    let stdout = std::io::stdout();
+    let mut n = 0u64;
+    while count.map_or(true, |c| n < c) {
+        let saved = store.save(&record).unwrap();
+        let mut out = stdout.lock();
+        writeln!(out, "SAVED {} {}", saved.id, saved.image_sha256).unwrap();
+        out.flush().unwrap();
+        n += 1;
+    }
+}
+
 fn torture_cmd(data: &Path, analysis: &Path, image: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_onemed"));
-    c.arg("records-torture")
-        .arg("--data")
+    let mut c = Command::new(std::env::current_exe().expect("this binary"));
+    c.arg("writer")
         .arg(data)
-        .arg("--analysis")
         .arg(analysis)
-        .arg("--image")
         .arg(image)
         .env_remove("ONEMED_CONFIG")
         .env("CREDENTIALS_DIRECTORY", crate::common::credentials());
     c
 }
 
-#[test]
 fn killed_at_random_points_no_shown_result_is_lost() {
     let iterations: usize = std::env::var("ONEMED_TORTURE_ITERATIONS")
         .ok()
@@ -114,7 +182,7 @@ fn killed_at_random_points_no_shown_result_is_lost() {
     // kills land before, between and inside saves.
     let t = Instant::now();
     let cal = torture_cmd(&data, &analysis_file, &image)
-        .args(["--count", "4"])
+        .arg("4")
         .output()
         .unwrap();
     assert!(

@@ -3,8 +3,7 @@
 //! files and nested folders; what is listed, in which order, the previews, and
 //! the study summaries a nurse reads.
 
-mod common;
-
+use crate::common;
 use onemed::analysis::{Analysis, Outcome, Timings};
 use onemed::decode::{DecodeError, ImageFormat};
 use onemed::import::{

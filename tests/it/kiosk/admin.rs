@@ -110,7 +110,7 @@ fn wrong_pins_stay_counted_across_a_sigkill_even_mid_check() {
     used(&d);
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "admin::guesser_helper",
+            "kiosk::admin::guesser_helper",
             "--exact",
             "--ignored",
             "--nocapture",
@@ -124,7 +124,7 @@ fn wrong_pins_stay_counted_across_a_sigkill_even_mid_check() {
     let mut submitted = String::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
-        // libtest's "test admin::guesser_helper ... " shares the line.
+        // libtest's "test kiosk::admin::guesser_helper ... " shares the line.
         if let Some((_, rest)) = line.split_once("SUBMITTED ") {
             submitted = rest.to_string();
             break;

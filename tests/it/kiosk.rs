@@ -5,13 +5,11 @@
 //! With `ONEMED_SCREENSHOTS=<dir>` every screen is also saved as a 1280x800
 //! PNG (`make screenshots`). Nurse sign-in has its own module (`kiosk/signin.rs`).
 
-#[path = "kiosk/admin.rs"]
+use crate::common;
 mod admin;
-mod common;
-#[path = "kiosk/signin.rs"]
 mod signin;
 
-use common::kiosk::*;
+use crate::common::kiosk::*;
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
 };
