@@ -7,6 +7,7 @@
 //! its decode.
 
 pub mod fit;
+mod resample;
 
 use crate::decode::{self, jpeg, DecodeError, ImageFormat, Limits};
 use crate::frame::RgbFrame;

@@ -15,9 +15,11 @@
 
 pub mod encrypt;
 mod error;
+mod exported;
 mod image_file;
 pub mod key;
 mod operators;
+mod queries;
 mod rows;
 pub mod schema;
 pub mod sealed;

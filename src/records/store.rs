@@ -4,16 +4,15 @@
 //! file again when the row cannot be written.
 
 use super::image_file::{self, IMAGES_DIR, STALE_AFTER};
-use super::rows::{outcome_text, record_from_row, visit_from_row, RECORD_COLUMNS, VISIT_COLUMNS};
+use super::rows::{outcome_text, visit_from_row, VISIT_COLUMNS};
 use super::schema;
 use super::sealed;
 use super::{
-    NewRecord, NewVisit, Protection, PurgeSummary, RecordId, RecordsError, StoredRecord,
-    VisitDetail, VisitId, VisitSummary,
+    NewRecord, NewVisit, Protection, RecordId, RecordsError, StoredRecord, VisitId, VisitSummary,
 };
 use crate::screening::VisitDecision;
-use chrono::{DateTime, Local, NaiveDate, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+use rusqlite::{params, Connection, TransactionBehavior};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -26,14 +25,14 @@ pub const SEARCH_LIMIT: u32 = 100;
 
 /// The register: one SQLite connection and the data folder it lives in.
 pub struct Store {
-    conn: Connection,
-    data_dir: PathBuf,
-    read_only: bool,
-    protection: Protection,
+    pub(super) conn: Connection,
+    pub(super) data_dir: PathBuf,
+    pub(super) read_only: bool,
+    pub(super) protection: Protection,
 }
 
 /// Now, as the UTC and local RFC 3339 texts the register stores.
-fn now() -> (DateTime<Utc>, DateTime<Local>, String, String) {
+pub(super) fn now() -> (DateTime<Utc>, DateTime<Local>, String, String) {
     let utc = Utc::now();
     let local = utc.with_timezone(&Local);
     let u = utc.to_rfc3339_opts(SecondsFormat::Micros, true);
@@ -100,7 +99,7 @@ impl Store {
         self.read_only
     }
 
-    fn writable(&self) -> Result<(), RecordsError> {
+    pub(super) fn writable(&self) -> Result<(), RecordsError> {
         if self.read_only {
             Err(RecordsError::ReadOnly)
         } else {
@@ -324,7 +323,7 @@ impl Store {
         )
     }
 
-    fn visits_where(
+    pub(super) fn visits_where(
         &self,
         clause: &str,
         p: &[&dyn rusqlite::ToSql],
@@ -333,166 +332,6 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(p, visit_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The visits started on a local calendar day, newest first.
-    pub fn visits_on(&self, day: NaiveDate) -> Result<Vec<VisitSummary>, RecordsError> {
-        self.visits_where(
-            "WHERE v.local_date = ?1 ORDER BY v.started_utc DESC, v.id DESC",
-            &[&day.to_string()],
-        )
-    }
-
-    /// Visits whose patient ID contains `query` (ignoring ASCII case), newest
-    /// first, at most [`SEARCH_LIMIT`].
-    pub fn search_patient(&self, query: &str) -> Result<Vec<VisitSummary>, RecordsError> {
-        self.visits_where(
-            "WHERE instr(lower(v.patient_id), lower(?1)) > 0
-             ORDER BY v.started_utc DESC, v.id DESC LIMIT ?2",
-            &[&query.trim(), &SEARCH_LIMIT],
-        )
-    }
-
-    /// One visit's summary.
-    pub fn visit_summary(&self, id: VisitId) -> Result<Option<VisitSummary>, RecordsError> {
-        Ok(self
-            .visits_where("WHERE v.id = ?1", &[&id])?
-            .into_iter()
-            .next())
-    }
-
-    /// One visit with its records, oldest first.
-    pub fn visit(&self, id: VisitId) -> Result<Option<VisitDetail>, RecordsError> {
-        let Some(visit) = self.visit_summary(id)? else {
-            return Ok(None);
-        };
-        let records = self.records_where("WHERE r.visit = ?1 ORDER BY r.id", &[&id])?;
-        Ok(Some(VisitDetail { visit, records }))
-    }
-
-    fn records_where(
-        &self,
-        clause: &str,
-        p: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<StoredRecord>, RecordsError> {
-        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r {clause}");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(p, record_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn record(&self, id: RecordId) -> Result<Option<StoredRecord>, RecordsError> {
-        Ok(self
-            .records_where("WHERE r.id = ?1", &[&id])?
-            .into_iter()
-            .next())
-    }
-
-    /// Records made at or after `since` (all when `None`), oldest first.
-    pub fn records_since(
-        &self,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<StoredRecord>, RecordsError> {
-        match since {
-            None => self.records_where("ORDER BY r.id", &[]),
-            Some(t) => self.records_where("WHERE r.time_utc >= ?1 ORDER BY r.id", &[&utc_text(&t)]),
-        }
-    }
-
-    /// True when the register holds no visit, no record and no nurse
-    /// account (a fresh install): only then may the kiosk offer to choose a
-    /// first admin PIN. Nurse accounts outlive a purge, so a used kiosk
-    /// never looks fresh again.
-    pub fn is_empty(&self) -> Result<bool, RecordsError> {
-        Ok(self.conn.query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM visits) AND NOT EXISTS (SELECT 1 FROM records)
-                AND NOT EXISTS (SELECT 1 FROM operators)",
-            [],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// The kiosk ID of the latest visit (names exports), if any.
-    pub fn latest_kiosk_id(&self) -> Result<Option<String>, RecordsError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT kiosk_id FROM visits ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    /// Marks records as exported at `at`, all in one transaction.
-    pub fn mark_exported(
-        &mut self,
-        ids: &[RecordId],
-        at: DateTime<Utc>,
-    ) -> Result<(), RecordsError> {
-        self.writable()?;
-        let at = utc_text(&at);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare("UPDATE records SET exported_at = ?1 WHERE id = ?2")?;
-            for id in ids {
-                if stmt.execute(params![at, id])? == 0 {
-                    return Err(RecordsError::NotFound);
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Removes the exported records' rows and image files, and the visits
-    /// this leaves without records. Rows go first (one transaction); a file
-    /// that cannot be removed then is cleaned at a later open.
-    pub fn purge_exported(&mut self) -> Result<PurgeSummary, RecordsError> {
-        self.writable()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let purged: Vec<(VisitId, String)> = {
-            let mut stmt =
-                tx.prepare("SELECT visit, image_file FROM records WHERE exported_at IS NOT NULL")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let records = tx.execute("DELETE FROM records WHERE exported_at IS NOT NULL", [])?;
-        let touched: std::collections::BTreeSet<VisitId> = purged.iter().map(|p| p.0).collect();
-        let mut visits = 0;
-        for v in touched {
-            visits += tx.execute(
-                "DELETE FROM visits WHERE id = ?1
-                    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.visit = ?1)",
-                [v],
-            )?;
-        }
-        tx.commit()?;
-        // Secure delete has overwritten the rows in the pages; move those
-        // pages into the database and empty the write-ahead log, so no copy
-        // of a purged row stays in any file.
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        let mut summary = PurgeSummary {
-            records: records as u64,
-            visits: visits as u64,
-            ..PurgeSummary::default()
-        };
-        for (_, f) in &purged {
-            match image_file::remove(&self.data_dir, f) {
-                Ok(n) => {
-                    summary.images += 1;
-                    summary.bytes += n;
-                }
-                Err(e) => log::warn!("cannot remove purged image {f}: {e}"),
-            }
-        }
-        log::info!("{summary}");
-        Ok(summary)
     }
 
     /// Where a record's image file is.
@@ -549,6 +388,6 @@ impl Store {
 }
 
 /// JSON text of a record's structured column.
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, RecordsError> {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, RecordsError> {
     serde_json::to_string(v).map_err(|e| RecordsError::Invalid(e.to_string()))
 }

@@ -20,6 +20,7 @@ mod faults;
 mod formats;
 mod import;
 mod kiosk;
+mod layers;
 mod parity_fit;
 mod parity_inference;
 mod quality;
