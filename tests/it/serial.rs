@@ -6,7 +6,7 @@ use onemed::serial::{escpos, DeviceKind, PrintLine, SerialDevices, SerialEvent};
 use onemed::settings::{PortSettings, PrinterSettings, SerialSettings, TriggerSettings};
 use serialport::SerialPort;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -26,23 +26,7 @@ impl Socat {
     fn start(dir: &Path) -> Socat {
         let dev = dir.join("dev");
         let peer = dir.join("peer");
-        let _ = std::fs::remove_file(&dev);
-        let _ = std::fs::remove_file(&peer);
-        let child = Command::new("socat")
-            .arg("-d")
-            .arg("-d")
-            .arg(format!("pty,raw,echo=0,link={}", dev.display()))
-            .arg(format!("pty,raw,echo=0,link={}", peer.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat is installed");
-        let deadline = Instant::now() + PATIENCE;
-        while !(dev.exists() && peer.exists()) {
-            assert!(Instant::now() < deadline, "socat made no ptys");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = crate::common::pty_pair(&dev, &peer);
         Socat {
             child: Some(child),
             dev,

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use slint::{ComponentHandle, Model};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A socat pty pair: the kiosk opens `dev`, the test plays the device on `peer`.
@@ -30,20 +30,7 @@ impl Pty {
     fn new(dir: &Path, name: &str) -> Pty {
         let dev = dir.join(format!("{name}-dev"));
         let peer = dir.join(format!("{name}-peer"));
-        let child = Command::new("socat")
-            .args(["-d", "-d"])
-            .arg(format!("pty,raw,echo=0,link={}", dev.display()))
-            .arg(format!("pty,raw,echo=0,link={}", peer.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat is installed (make deps)");
-        let t0 = Instant::now();
-        while !(dev.exists() && peer.exists()) {
-            assert!(t0.elapsed() < Duration::from_secs(10), "socat made no ptys");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = crate::common::pty_pair(&dev, &peer);
         let peer = serialport::new(peer.to_string_lossy(), 9600)
             .timeout(Duration::from_millis(100))
             .open()

@@ -258,3 +258,28 @@ pub fn fuzz_regressions() -> Vec<(String, Vec<u8>)> {
     assert!(!out.is_empty(), "no inputs under {}", root.display());
     out
 }
+
+/// A real pseudo-terminal pair from `socat`, linked at `dev` (what the kiosk
+/// opens) and `peer` (where a test plays the device); returns once both exist.
+pub fn pty_pair(dev: &Path, peer: &Path) -> std::process::Child {
+    let _ = std::fs::remove_file(dev);
+    let _ = std::fs::remove_file(peer);
+    let child = Command::new("socat")
+        .args(["-d", "-d"])
+        .arg(format!("pty,raw,echo=0,link={}", dev.display()))
+        .arg(format!("pty,raw,echo=0,link={}", peer.display()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("socat is installed (make deps)");
+    let t0 = std::time::Instant::now();
+    while !(dev.exists() && peer.exists()) {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "socat made no ptys"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
