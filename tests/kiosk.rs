@@ -649,12 +649,12 @@ fn every_touch_target_is_at_least_72_px_tall() {
 
     tap(&k, "History");
     wait(&k, "today's visit", |k| {
-        slint::Model::row_count(&g(k).get_history_rows()) == 1
+        slint::Model::row_count(&history_page(k).get_history_rows()) == 1
     });
     assert_touch_targets(&k, "history");
     tap(&k, "Patient ID");
     assert_touch_targets(&k, "history search");
-    let row = slint::Model::row_data(&g(&k).get_history_rows(), 0).unwrap();
+    let row = slint::Model::row_data(&history_page(&k).get_history_rows(), 0).unwrap();
     tap(&k, &format!("Visit PAT-0050 {}", row.time));
     wait(&k, "the visit", |k| {
         g(k).get_screen() == Screen::VisitDetail

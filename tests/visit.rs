@@ -8,7 +8,7 @@ mod common;
 
 use common::kiosk::*;
 use onemed::admin::{AdminFile, Overrides};
-use onemed::kiosk::ui::{HistoryView, OutcomeKind, Screen};
+use onemed::kiosk::ui::{HistoryPage, OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;
 use onemed::records::Store;
 use onemed::settings::{PortSettings, PrinterSettings, SerialSettings, Settings, TriggerSettings};
@@ -265,9 +265,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     // History: today's visit, its records, what was printed; reprint.
     tap(&k, "History");
     wait(&k, "today's visits", |k| {
-        g(k).get_history_rows().row_count() == 1
+        history_page(k).get_history_rows().row_count() == 1
     });
-    let row = g(&k).get_history_rows().row_data(0).unwrap();
+    let row = history_page(&k).get_history_rows().row_data(0).unwrap();
     assert_eq!(row.patient, "PAT-0042");
     assert_eq!(row.count, 4);
     shot(&k, "17-history");
@@ -275,14 +275,16 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     wait(&k, "the visit", |k| {
         g(k).get_screen() == Screen::VisitDetail
     });
-    assert_eq!(g(&k).get_detail_records().row_count(), 4);
+    assert_eq!(history_page(&k).get_detail_records().row_count(), 4);
     assert!(
-        g(&k).get_detail_slip().contains("Patient: PAT-0042"),
+        history_page(&k)
+            .get_detail_slip()
+            .contains("Patient: PAT-0042"),
         "{}",
-        g(&k).get_detail_slip()
+        history_page(&k).get_detail_slip()
     );
     wait(&k, "the saved picture", |k| {
-        g(k).get_detail_image().size().width > 0
+        history_page(k).get_detail_image().size().width > 0
     });
     shot(&k, "18-history-visit");
     tap(&k, "Reprint slip");
@@ -296,14 +298,16 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     });
     tap(&k, "OK");
     // The visit shows the reprint at once: its count and the text printed.
-    fn view(k: &Kiosk) -> HistoryView<'_> {
-        k.window().global::<HistoryView>()
+    fn view(k: &Kiosk) -> HistoryPage<'_> {
+        k.window().global::<HistoryPage>()
     }
     assert_eq!(view(&k).get_printed_note(), "printed 2 times");
     assert!(
-        g(&k).get_detail_slip().contains("COPY (reprint)"),
+        history_page(&k)
+            .get_detail_slip()
+            .contains("COPY (reprint)"),
         "{}",
-        g(&k).get_detail_slip()
+        history_page(&k).get_detail_slip()
     );
     // A copy of a copy: headed once, the same text.
     tap(&k, "Reprint slip");
@@ -344,9 +348,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     shot(&k, "19-admin");
     tap(&k, &format!("Export to {}", stick.path().display()));
     wait(&k, "the export", |k| {
-        g(k).get_admin_note().starts_with("Exported")
+        admin_page(k).get_admin_note().starts_with("Exported")
     });
-    let note = g(&k).get_admin_note().to_string();
+    let note = admin_page(&k).get_admin_note().to_string();
     assert!(note.contains("4 records"), "{note}");
     let out: Vec<PathBuf> = std::fs::read_dir(stick.path())
         .unwrap()
@@ -369,7 +373,7 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     let k = start_settings(&settings("none", vec![], common::models_dir()));
     tap(&k, "Admin");
     wait(&k, "the offer to choose a PIN", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
     });
     shot(&k, "20-admin-pin-first");
     set_first_pin(&k, "135790");
@@ -380,13 +384,24 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     );
 
     // A margin can go down to 0.30 and no further, and is saved.
-    let before = g(&k).get_admin_margins().row_data(0).unwrap();
+    let before = admin_page(&k).get_admin_margins().row_data(0).unwrap();
     for _ in 0..20 {
-        g(&k).invoke_admin_margin(0, -0.05);
+        admin_page(&k).invoke_admin_margin(0, -0.05);
     }
-    assert!((g(&k).get_admin_margins().row_data(0).unwrap().value - 0.3).abs() < 1e-6);
+    assert!(
+        (admin_page(&k)
+            .get_admin_margins()
+            .row_data(0)
+            .unwrap()
+            .value
+            - 0.3)
+            .abs()
+            < 1e-6
+    );
     tap(&k, "Save and apply");
-    wait(&k, "saved", |k| g(k).get_admin_note().starts_with("Saved"));
+    wait(&k, "saved", |k| {
+        admin_page(k).get_admin_note().starts_with("Saved")
+    });
     let file = std::fs::read_to_string(k_data(&k).join("admin.toml")).unwrap();
     assert!(file.contains(&format!("{} = 0.3", before.tool)), "{file}");
     wait(&k, "the engine again", |k| k.is_ready());
@@ -395,14 +410,14 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     tap(&k, "‹ Back");
     tap(&k, "Admin");
     wait(&k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     for i in 1..=5 {
-        g(&k).set_pin_error("".into());
+        admin_page(&k).set_pin_error("".into());
         type_keys(&k, "000000");
         tap(&k, "OK");
         wait(&k, "the answer", |k| {
-            g(k).get_pin_error().starts_with("Wrong PIN")
+            admin_page(k).get_pin_error().starts_with("Wrong PIN")
         });
         if i < 5 {
             let left = match 5 - i {
@@ -410,23 +425,25 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
                 n => format!("{n} wrong PINs left"),
             };
             assert!(
-                g(&k).get_pin_error().contains(&left),
+                admin_page(&k).get_pin_error().contains(&left),
                 "{}",
-                g(&k).get_pin_error()
+                admin_page(&k).get_pin_error()
             );
         }
     }
     assert!(
-        g(&k)
+        admin_page(&k)
             .get_pin_error()
             .contains("Admin is locked for 1 more minute"),
         "{}",
-        g(&k).get_pin_error()
+        admin_page(&k).get_pin_error()
     );
     type_keys(&k, "135790");
     tap(&k, "OK");
     wait(&k, "the answer", |k| {
-        g(k).get_pin_error().starts_with("Too many wrong PINs")
+        admin_page(k)
+            .get_pin_error()
+            .starts_with("Too many wrong PINs")
     });
     assert_eq!(g(&k).get_screen(), Screen::AdminPin);
 }
@@ -434,7 +451,7 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
 /// On the PIN pad: enters the PIN and waits for the admin screen.
 fn enter_pin(k: &Kiosk, pin: &str) {
     wait(k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     type_keys(k, pin);
     tap(k, "OK");
@@ -569,7 +586,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     tap(&k, "‹ Back");
     tap(&k, "History");
     wait(&k, "today's visits", |k| {
-        g(k).get_history_rows().row_count() >= 1
+        history_page(k).get_history_rows().row_count() >= 1
     });
     drop(k);
     disk.remount("rw");

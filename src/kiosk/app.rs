@@ -9,10 +9,12 @@
 //! result), `ct` (CT import), `patient` (visits, saving, summary, slip),
 //! `history`, `admin_screen`, and `register` (the store worker's replies).
 
+use super::controllers::admin_pin::Admin;
+use super::controllers::history::History;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
 use super::state::{CtState, Pending, State};
-use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard};
+use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard, TypingField};
 use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
 use crate::quality::ImageKind;
@@ -22,7 +24,7 @@ use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -48,7 +50,7 @@ pub enum Msg {
         png: Vec<u8>,
     },
     /// An admin PIN check or change, done off the UI thread.
-    Admin(super::admin_screen::AdminMsg),
+    Admin(super::controllers::admin_pin::AdminMsg),
     /// A nurse's PIN checked, or a new one hashed, off the UI thread.
     SignIn(super::signin::SignInMsg),
     /// A saved picture for the history screen, read and shrunk off the UI thread.
@@ -64,6 +66,8 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 /// The running kiosk: the window, the workers and the state.
 pub struct Kiosk {
     pub(super) window: AppWindow,
+    /// The screening tools (fixed while the kiosk runs).
+    pub(super) catalog: Catalog,
     pub(super) state: RefCell<State>,
     pub(super) tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
@@ -79,6 +83,10 @@ pub struct Kiosk {
     /// Admin → Nurses being edited (`nurses`).
     pub(super) nurse_draft: RefCell<super::nurses::NurseDraft>,
     previews: std::cell::Cell<u64>,
+    /// The history screens (`controllers::history`).
+    pub(super) history: History,
+    /// The PIN pad and the admin settings (`controllers::admin_*`).
+    pub(super) admin: Admin,
 }
 
 impl Kiosk {
@@ -109,7 +117,8 @@ impl Kiosk {
         });
         let kiosk = Rc::new(Kiosk {
             window,
-            state: RefCell::new(State::new(catalog, settings)),
+            catalog,
+            state: RefCell::new(State::new(settings)),
             tx,
             rx,
             waker,
@@ -121,6 +130,8 @@ impl Kiosk {
             session: RefCell::new(super::signin::Session::new(settings.idle_lock_minutes)),
             nurse_draft: RefCell::new(Default::default()),
             previews: std::cell::Cell::new(0),
+            history: History::default(),
+            admin: Admin::default(),
         });
         kiosk.init();
         Ok(kiosk)
@@ -275,21 +286,8 @@ impl Kiosk {
         on!(on_another_tool, |k| k.another_tool());
         on!(on_finish_visit, |k| k.finish_visit());
         on!(on_print_slip, |k| k.print_slip());
-        on!(on_open_history, |k| k.open_history());
-        on!(on_open_visit, |k, id| k.open_visit(id as i64));
-        on!(on_open_record, |k, i| k.open_record(i.max(0) as usize));
-        on!(on_reprint, |k| k.reprint());
-        on!(on_open_admin, |k| k.open_admin());
-        on!(on_pin_key, |k, key| k.pin_key(&key));
-        on!(on_admin_pick_device, |k, i| k.admin_pick_device(i));
-        on!(on_admin_cycle, |k, what| k.admin_cycle(&what));
-        on!(on_admin_margin, |k, i, d| k
-            .admin_margin(i.max(0) as usize, d));
-        on!(on_admin_save, |k| k.admin_save());
-        on!(on_admin_export, |k, root| k
-            .admin_export(Path::new(root.as_str())));
-        on!(on_admin_purge, |k| k.admin_purge());
-        on!(on_admin_change_pin, |k| k.admin_change_pin());
+        History::wire(self);
+        Admin::wire(self);
         self.wire_finish();
         self.wire_signin();
         self.wire_nurses();
@@ -312,14 +310,23 @@ impl Kiosk {
                 Msg::ImportStill(still) => self.on_import_still(still),
                 Msg::Store(e) => self.on_store(e),
                 Msg::Serial(e) => {
-                    let printed = self.printed_slip(&e);
+                    // The visit and text of a print job the printer has just
+                    // taken, read before the event is handled (which forgets the job).
+                    let printed = match &e {
+                        SerialEvent::Printed { job } => {
+                            self.state.borrow().prints.get(job).cloned()
+                        }
+                        _ => None,
+                    };
                     self.on_serial(e);
                     if let Some((visit, text)) = printed {
-                        self.after_print(visit, text);
+                        self.history.after_print(self, visit, text);
                     }
                 }
-                Msg::DetailImage { record, image } => self.on_detail_image(record, image),
-                Msg::Admin(m) => self.on_admin(m),
+                Msg::DetailImage { record, image } => {
+                    self.history.on_detail_image(self, record, image)
+                }
+                Msg::Admin(m) => self.admin.on_msg(self, m),
                 Msg::SignIn(m) => self.on_signin(m),
                 Msg::StillPng { still, png } => {
                     let mut st = self.state.borrow_mut();
@@ -334,6 +341,34 @@ impl Kiosk {
         }
     }
 
+    /// Starts the screening engine again (new device or gate margins);
+    /// nothing waiting for the old one is answered.
+    pub(super) fn restart_inference(&self) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.ready = false;
+            st.pending.clear();
+        }
+        let g = self.g();
+        g.set_ready(false);
+        g.set_status_models("Getting ready — loading the screening models…".into());
+        self.refresh_tools();
+        let settings = self.settings.borrow().clone();
+        *self.inference.borrow_mut() = Self::start_inference(&settings, &self.tx, &self.waker);
+    }
+
+    pub(super) fn restart_camera(&self, spec: &str) {
+        *self.camera.borrow_mut() = Self::start_camera(spec, &self.tx, &self.waker);
+    }
+
+    pub(super) fn restart_serial(&self, settings: &Settings) {
+        *self.serial.borrow_mut() = Self::start_serial(settings, &self.tx, &self.waker);
+        self.state.borrow_mut().devices.clear();
+        self.refresh_devices();
+        self.refresh_status();
+        self.refresh_slip_format();
+    }
+
     pub(super) fn say(&self, text: impl Into<SharedString>) {
         let text = text.into();
         log::warn!("{text}");
@@ -343,7 +378,7 @@ impl Kiosk {
     pub(super) fn refresh_tools(&self) {
         let st = self.state.borrow();
         let mut groups: Vec<(String, Vec<ToolCard>)> = Vec::new();
-        for t in st.catalog.tools() {
+        for t in self.catalog.tools() {
             let card = ui::tool_card(t, st.unavailable.get(&t.id), st.ready);
             match groups.iter_mut().find(|(g, _)| *g == t.group) {
                 Some((_, v)) => v.push(card),
@@ -367,7 +402,7 @@ impl Kiosk {
                     st.ready = true;
                     st.unavailable = r.unavailable.clone();
                 }
-                let n = self.state.borrow().catalog.tools().len();
+                let n = self.catalog.tools().len();
                 let ok = n - r.unavailable.len();
                 let g = self.g();
                 g.set_ready(true);
@@ -387,7 +422,7 @@ impl Kiosk {
                     let mut st = self.state.borrow_mut();
                     st.ready = true;
                     let ids: Vec<String> =
-                        st.catalog.tools().iter().map(|t| t.id.clone()).collect();
+                        self.catalog.tools().iter().map(|t| t.id.clone()).collect();
                     st.unavailable = ids
                         .into_iter()
                         .map(|id| (id, "screening engine not running".into()))
@@ -515,7 +550,7 @@ impl Kiosk {
                 drop(st);
                 return self.say(text);
             }
-            st.catalog.tool(id).ok().cloned()
+            self.catalog.tool(id).ok().cloned()
         };
         let Some(tool) = tool else {
             return self.say(format!("Unknown tool {id}"));
@@ -570,12 +605,12 @@ impl Kiosk {
             Screen::Review => Screen::Capture,
             Screen::CtImport if single => Screen::Capture,
             Screen::VisitDetail => Screen::History,
-            Screen::Admin if field == 3 => {
-                self.pick_field(-1);
+            Screen::Admin if field == TypingField::Operator => {
+                self.pick_field(TypingField::None);
                 Screen::Admin
             }
             Screen::Admin | Screen::AdminPin => {
-                self.close_admin();
+                self.admin.close();
                 Screen::Home
             }
             Screen::VisitStart => {

@@ -74,8 +74,8 @@ impl Kiosk {
                     _ => (false, String::new()),
                 };
                 FinishRow {
-                    tool: words::tool_name(&st.catalog, &p.part.tool).into(),
-                    line: words::unfinished_line(&st.catalog, p).into(),
+                    tool: words::tool_name(&self.catalog, &p.part.tool).into(),
+                    line: words::unfinished_line(&self.catalog, p).into(),
                     marked,
                     reason: reason.into(),
                 }
@@ -129,7 +129,7 @@ impl Kiosk {
         };
         {
             let mut st = self.state.borrow_mut();
-            let coverage = st.coverage(&part.tool);
+            let coverage = self.catalog.coverage(&part.tool);
             st.visit.screened.mark_cannot_screen(
                 coverage,
                 CannotScreen {
@@ -159,18 +159,18 @@ impl Kiosk {
                 patient_id: &v.patient_id,
                 parts: &parts,
                 decision: &decision,
-                catalog: &st.catalog,
+                catalog: &self.catalog,
                 width: self.slip_width() as usize,
             });
             let summary: Vec<VisitLine> = parts
                 .iter()
                 .map(|p| VisitLine {
-                    label: words::part_label(&st.catalog, &p.part).into(),
+                    label: words::part_label(&self.catalog, &p.part).into(),
                     kind: ui::outcome_kind(p.kind()),
                     headline: words::state_words(p).into(),
                 })
                 .collect();
-            let line = words::decision_line(&st.catalog, &decision);
+            let line = words::decision_line(&self.catalog, &decision);
             (v.id, lines, decision, line, summary)
         };
         let Some(visit_id) = visit_id else {

@@ -5,12 +5,11 @@
 //! own the engine and the camera; `flow` holds the screening rules as pure
 //! functions; `status` fills the home screen's status line. The UI thread only renders and applies worker messages.
 
-mod admin_screen;
 pub mod app;
 pub mod bench;
+mod controllers;
 mod ct;
 mod finish;
-mod history;
 mod idle;
 pub mod inference;
 mod liveness;

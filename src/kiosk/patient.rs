@@ -3,8 +3,9 @@
 //! shown, the visit summary with its one referral decision, and the slip.
 
 use super::app::Kiosk;
+use super::controllers::{id_char, type_key, MAX_TYPED};
 use super::state::StoreReq;
-use super::ui::Screen;
+use super::ui::{Screen, TypingField};
 use crate::analysis::Analysis;
 use crate::records::{self, Eye, ImageData, NewRecord, NewVisit, Sex, Shown};
 use crate::screening::Screened;
@@ -12,9 +13,6 @@ use crate::screening::{flow, ResultKind};
 use crate::serial::{escpos, scanner, DeviceKind, SerialEvent};
 use slint::SharedString;
 use std::time::Instant;
-
-/// Longest patient ID, search or operator name typed on the keys.
-const MAX_TYPED: usize = 32;
 
 impl Kiosk {
     /// The "who is the patient" screen, optionally with a scanned ID.
@@ -26,15 +24,15 @@ impl Kiosk {
             let mut st = self.state.borrow_mut();
             st.entry.id = scanned.unwrap_or_default();
             st.entry.age.clear();
-            st.entry.field = 0;
+            st.entry.field = TypingField::PatientId;
             let next = st.visit.next_tool.clone();
-            next.and_then(|id| st.catalog.tool(&id).ok().map(|t| t.name.clone()))
+            next.and_then(|id| self.catalog.tool(&id).ok().map(|t| t.name.clone()))
         };
         let g = self.g();
         g.set_entry_id(self.state.borrow().entry.id.clone().into());
         g.set_entry_age(SharedString::new());
         g.set_entry_sex(0);
-        g.set_entry_field(0);
+        g.set_entry_field(TypingField::PatientId);
         g.set_entry_next_tool(
             next_name
                 .unwrap_or_else(|| "choose a screening".into())
@@ -43,60 +41,39 @@ impl Kiosk {
         g.set_screen(Screen::VisitStart);
     }
 
-    /// Which field the on-screen keys type into (-1: none).
-    pub(super) fn pick_field(&self, f: i32) {
+    /// Which field the on-screen keys type into.
+    pub(super) fn pick_field(&self, f: TypingField) {
         self.state.borrow_mut().entry.field = f;
         self.g().set_entry_field(f);
     }
 
-    /// One on-screen key.
+    /// One on-screen key, for the field it types into.
     pub(super) fn key(&self, key: &str) {
         let field = self.state.borrow().entry.field;
         let g = self.g();
-        let mut st = self.state.borrow_mut();
-        let (text, max, allowed): (&mut String, usize, fn(char) -> bool) = match field {
-            0 => (&mut st.entry.id, MAX_TYPED, id_char),
-            1 => (&mut st.entry.age, 3, |c| c.is_ascii_digit()),
-            2 => (&mut st.entry.query, MAX_TYPED, id_char),
-            3 => (&mut st.entry.operator, 40, |c| {
-                c.is_alphanumeric() || " .-'".contains(c)
-            }),
-            _ => return,
-        };
-        match key {
-            "⌫" => {
-                text.pop();
-            }
-            "Clear" => text.clear(),
-            "OK" => {}
-            k => {
-                for c in k.chars() {
-                    if allowed(c) && text.chars().count() < max {
-                        text.push(c);
-                    }
-                }
-            }
-        }
-        let value: SharedString = text.as_str().into();
-        drop(st);
         match field {
-            0 => g.set_entry_id(value),
-            1 => {
-                g.set_entry_age(value);
+            TypingField::PatientId => {
+                let id = {
+                    let mut st = self.state.borrow_mut();
+                    type_key(&mut st.entry.id, key, MAX_TYPED, id_char);
+                    st.entry.id.clone()
+                };
+                g.set_entry_id(id.into());
+            }
+            TypingField::Age => {
+                let age = {
+                    let mut st = self.state.borrow_mut();
+                    type_key(&mut st.entry.age, key, 3, |c| c.is_ascii_digit());
+                    st.entry.age.clone()
+                };
+                g.set_entry_age(age.into());
                 if key == "OK" {
-                    drop(g);
-                    self.pick_field(0);
+                    self.pick_field(TypingField::PatientId);
                 }
             }
-            2 => {
-                g.set_history_query(value);
-                self.search_history();
-            }
-            3 => {
-                g.set_admin_operator(value);
-                self.admin_operator_typed();
-            }
-            _ => {}
+            TypingField::HistorySearch => self.history.key(self, key),
+            TypingField::Operator => self.admin.key(self, key),
+            TypingField::None => {}
         }
     }
 
@@ -331,7 +308,7 @@ impl Kiosk {
                 {
                     let mut st = self.state.borrow_mut();
                     st.attempts = attempts;
-                    let coverage = st.coverage(&screened.tool);
+                    let coverage = self.catalog.coverage(&screened.tool);
                     st.visit.screened.add(coverage, screened);
                 }
                 view.trace = format!("{} · record {}", view.trace, rec.id);
@@ -401,7 +378,7 @@ impl Kiosk {
                 let view = flow::result_view(&analysis);
                 {
                     let mut st = self.state.borrow_mut();
-                    let coverage = st.coverage(&analysis.tool);
+                    let coverage = self.catalog.coverage(&analysis.tool);
                     st.visit.screened.add(
                         coverage,
                         Screened {
@@ -497,12 +474,7 @@ impl Kiosk {
                     g.set_entry_id(id.into());
                 }
                 Screen::Home if !g.get_in_visit() => self.open_visit_start(Some(id)),
-                Screen::History | Screen::VisitDetail => {
-                    self.state.borrow_mut().entry.query = id.clone();
-                    g.set_history_query(id.into());
-                    g.set_screen(Screen::History);
-                    self.search_history();
-                }
+                Screen::History | Screen::VisitDetail => self.history.scanned(self, id),
                 other => log::info!("a scanned barcode was ignored on the {other:?} screen"),
             },
             SerialEvent::Status {
@@ -567,11 +539,6 @@ impl Kiosk {
         .collect();
         self.g().set_status_devices(words.join(" · ").into());
     }
-}
-
-/// Characters a patient ID may have (the scanner's rule too).
-fn id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-_/.".contains(c)
 }
 
 /// The result screen when the register could not save: no result is shown.

@@ -89,16 +89,17 @@ impl Kiosk {
                 }
             }
             StoreReq::History => match result {
-                Ok(Reply::Visits(v)) => self.show_history(v),
+                Ok(Reply::Visits(v)) => self.history.show_list(self, v),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.say(format!("The history cannot be read: {e}")),
             },
             StoreReq::OpenVisit => match result {
-                Ok(Reply::Visit(d)) => self.show_visit(*d),
+                Ok(Reply::Visit(d)) => self.history.show_visit(self, *d),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.say(format!("That visit cannot be read: {e}")),
             },
-            StoreReq::DetailImage(record) => self.on_detail_bytes(
+            StoreReq::DetailImage(record) => self.history.on_detail_bytes(
+                self,
                 record,
                 match result {
                     Ok(Reply::Image(b)) => Ok(b),
@@ -107,9 +108,11 @@ impl Kiosk {
                 },
             ),
             StoreReq::Export => match result {
-                Ok(Reply::Exported(s)) => self.admin_note(s.to_string()),
+                Ok(Reply::Exported(s)) => self.admin.note(self, s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.admin_note(format!("Export failed, nothing was written: {e}")),
+                Err(e) => self
+                    .admin
+                    .note(self, format!("Export failed, nothing was written: {e}")),
             },
             StoreReq::AdminRegister(file) => {
                 let empty = match result {
@@ -117,13 +120,13 @@ impl Kiosk {
                     Ok(other) => Err(format!("unexpected register answer {other:?}")),
                     Err(e) => Err(e),
                 };
-                self.admin_register_answer(file, empty);
+                self.admin.register_answer(self, file, empty);
             }
             StoreReq::Nurse(r) => self.nurse_answer(r, result),
             StoreReq::Purge => match result {
-                Ok(Reply::Purged(s)) => self.admin_note(s.to_string()),
+                Ok(Reply::Purged(s)) => self.admin.note(self, s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.admin_note(format!("Purge failed: {e}")),
+                Err(e) => self.admin.note(self, format!("Purge failed: {e}")),
             },
         }
     }

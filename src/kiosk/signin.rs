@@ -295,7 +295,7 @@ impl Kiosk {
         s.set_note(SharedString::new());
         match locked {
             Some(l) if l.nurse == nurse.0 => match l.screen {
-                Screen::History => self.open_history(),
+                Screen::History => self.history.open(self),
                 screen => self.g().set_screen(screen),
             },
             // Another nurse: the visit stays open in the register.
@@ -303,7 +303,7 @@ impl Kiosk {
             None => match after {
                 After::Home => self.g().set_screen(Screen::Home),
                 After::Tool(t) => self.select_tool(&t),
-                After::History => self.open_history(),
+                After::History => self.history.open(self),
                 After::VisitStart(scanned) => self.open_visit_start(scanned),
             },
         }
@@ -391,18 +391,16 @@ impl Kiosk {
             se.locked = Some(Locked { nurse, screen });
             se.idle_minutes
         };
-        self.close_admin();
+        self.admin.lock(self);
         self.close_nurse_admin();
         {
             let mut st = self.state.borrow_mut();
             st.entry.id.clear();
             st.entry.age.clear();
-            st.entry.query.clear();
         }
         g.set_entry_id(SharedString::new());
         g.set_entry_age(SharedString::new());
-        g.set_history_query(SharedString::new());
-        g.set_pin_dots(SharedString::new());
+        self.history.forget_query(self);
         self.s().set_nurse(SharedString::new());
         self.open_signin(
             After::Home,

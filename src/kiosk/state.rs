@@ -3,17 +3,17 @@
 //! the controller's methods change it.
 
 use super::liveness::Liveness;
+use super::ui::TypingField;
 use crate::admin::access::PinFile;
 use crate::analysis::Analysis;
-use crate::catalog::{Catalog, Manifest};
-use crate::engine::Device;
+use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
 use crate::import;
-use crate::records::{Eye, RecordId, Sex, VisitDetail, VisitId};
+use crate::records::{Eye, Sex, VisitId};
 use crate::screening::flow::{Attempts, ResultView};
 use crate::screening::{self, Part, Screened};
 use crate::serial::DeviceKind;
-use crate::settings::{SerialSettings, Settings};
+use crate::settings::Settings;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -137,61 +137,11 @@ pub struct VisitState {
 pub struct Entry {
     pub id: String,
     pub age: String,
-    pub query: String,
-    pub operator: String,
-    /// 0 patient ID, 1 age, 2 history search, 3 operator; -1 none.
-    pub field: i32,
-}
-
-/// The history screens.
-#[derive(Default)]
-pub struct HistoryState {
-    pub detail: Option<VisitDetail>,
-    pub index: usize,
-    pub shown_record: Option<RecordId>,
-}
-
-/// How the PIN pad is being used.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum PinMode {
-    #[default]
-    Enter,
-    /// Setting a new PIN: first entry.
-    NewFirst,
-    /// Setting a new PIN: the same again.
-    NewConfirm(String),
-}
-
-/// Admin settings being edited, not yet saved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    pub device: Device,
-    pub camera: String,
-    pub operator: String,
-    pub serial: SerialSettings,
-    pub margins: Vec<(String, String, f32)>,
-}
-
-#[derive(Default)]
-pub struct AdminState {
-    pub pin: String,
-    pub mode: PinMode,
-    pub unlocked: bool,
-    /// The PIN's hash, as read when the pad opened.
-    pub hash: Option<String>,
-    /// A job off the UI thread (opening, a check, a save) is running: the
-    /// pad takes no keys.
-    pub busy: bool,
-    /// The right PIN was shorter than 6 digits: a new one comes first.
-    pub must_change: bool,
-    /// When the wrong-PIN lock ends, as last learnt (the lock file decides).
-    pub lock_ends: Option<Instant>,
-    pub draft: Option<Draft>,
-    pub purge_armed: bool,
+    /// Which field the on-screen keys type into.
+    pub field: TypingField,
 }
 
 pub struct State {
-    pub catalog: Catalog,
     pub tool: Option<Manifest>,
     pub attempts: Attempts,
     pub still: Option<Arc<RgbFrame>>,
@@ -218,8 +168,6 @@ pub struct State {
     pub visit: VisitState,
     pub finish: FinishState,
     pub entry: Entry,
-    pub history: HistoryState,
-    pub admin: AdminState,
     /// Each serial device's state: connected, and the words for the screen.
     pub devices: std::collections::HashMap<DeviceKind, (bool, String)>,
     pub register_ok: bool,
@@ -231,9 +179,8 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(catalog: Catalog, settings: &Settings) -> State {
+    pub fn new(settings: &Settings) -> State {
         State {
-            catalog,
             tool: None,
             attempts: Attempts::new(settings.max_attempts),
             still: None,
@@ -254,23 +201,15 @@ impl State {
             visit: VisitState::default(),
             finish: FinishState::default(),
             entry: Entry {
-                field: 0,
+                field: TypingField::PatientId,
                 ..Default::default()
             },
-            history: HistoryState::default(),
-            admin: AdminState::default(),
             devices: Default::default(),
             register_ok: false,
             register_ready_text: "Register ready",
             next_print: 1,
             prints: BTreeMap::new(),
         }
-    }
-
-    /// What a complete screening with a tool is (one picture when the
-    /// catalogue does not know the tool).
-    pub fn coverage(&self, tool: &str) -> crate::catalog::Coverage {
-        self.catalog.coverage(tool)
     }
 
     /// A new request ID (shared by inference and store requests).

@@ -93,8 +93,8 @@ impl Kiosk {
             let serial = self.serial.borrow();
             Facts {
                 ready: st.ready,
-                tools: st.catalog.tools().len(),
-                unavailable: st
+                tools: self.catalog.tools().len(),
+                unavailable: self
                     .catalog
                     .tools()
                     .iter()

@@ -6,7 +6,7 @@
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
-use onemed::kiosk::ui::{Kiosk as G, Screen, SignIn};
+use onemed::kiosk::ui::{AdminPage, HistoryPage, Kiosk as G, Screen, SignIn};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
@@ -138,6 +138,16 @@ pub fn g(k: &Kiosk) -> G<'_> {
     k.window().global::<G>()
 }
 
+/// The admin screens' global (PIN pad and settings).
+pub fn admin_page(k: &Kiosk) -> AdminPage<'_> {
+    k.window().global::<AdminPage>()
+}
+
+/// The history screens' global.
+pub fn history_page(k: &Kiosk) -> HistoryPage<'_> {
+    k.window().global::<HistoryPage>()
+}
+
 /// Taps the element with this accessible label (as a touch would).
 pub fn tap(k: &Kiosk, label: &str) {
     k.pump();
@@ -240,16 +250,16 @@ pub fn wait_says(k: &Kiosk, needle: &str) -> String {
 /// On a kiosk with no PIN yet: choose one, confirm it, reach the admin screen.
 pub fn set_first_pin(k: &Kiosk, pin: &str) {
     wait(k, "the offer to choose a PIN", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
     });
     type_keys(k, pin);
     assert_eq!(
-        g(k).get_pin_dots().chars().count(),
+        admin_page(k).get_pin_dots().chars().count(),
         pin.len(),
         "the PIN shows as dots only"
     );
     tap(k, "OK");
-    assert_eq!(g(k).get_pin_prompt(), "Enter the new PIN again");
+    assert_eq!(admin_page(k).get_pin_prompt(), "Enter the new PIN again");
     type_keys(k, pin);
     tap(k, "OK");
     wait(k, "the admin screen", |k| {
@@ -259,7 +269,7 @@ pub fn set_first_pin(k: &Kiosk, pin: &str) {
 
 /// The data folder of a test kiosk (from its settings, via the admin screen's text).
 pub fn k_data(k: &Kiosk) -> PathBuf {
-    let text = g(k).get_admin_register().to_string();
+    let text = admin_page(k).get_admin_register().to_string();
     let path = text
         .strip_prefix("Register in ")
         .and_then(|t| t.split(". ").next())
