@@ -125,20 +125,20 @@ fn capture_analyse_and_read_the_finding() {
     shot(&k, "25-finish-check");
     tap(&k, "Finish and refer");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
-    let line = g(&k).get_referral_line().to_string();
+    let line = visit_page(&k).get_referral_line().to_string();
     if expected.refer {
         assert!(
             line.starts_with("REFER to a doctor: Diabetic retinopathy, right eye"),
             "{line}"
         );
-        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::Refer);
+        assert_eq!(visit_page(&k).get_referral_kind(), OutcomeKind::Refer);
     } else {
         // Never "no referral" for what was not screened.
         assert!(line.starts_with("REFER — not fully screened"), "{line}");
-        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::Refer);
+        assert_eq!(visit_page(&k).get_referral_kind(), OutcomeKind::Refer);
     }
     assert!(line.contains("left eye not screened"), "{line}");
-    let slip = g(&k).get_slip_text().to_string();
+    let slip = visit_page(&k).get_slip_text().to_string();
     assert!(slip.contains("Patient: PAT-0042"), "{slip}");
     assert!(slip.contains("Diabetic retinopathy, left eye:"), "{slip}");
     assert!(slip.contains("Not screened"), "{slip}");
@@ -152,7 +152,7 @@ fn capture_analyse_and_read_the_finding() {
         "{}",
         g(&k).get_message()
     );
-    assert!(g(&k).get_print_status().contains("Admin"));
+    assert!(visit_page(&k).get_print_status().contains("Admin"));
     shot(&k, "29-no-printer");
     tap(&k, "OK");
     tap(&k, "Next patient");
@@ -384,7 +384,7 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
         Screen::VisitSummary,
         "a CT study with an assessable slice is complete"
     );
-    assert!(g(&k)
+    assert!(visit_page(&k)
         .get_referral_line()
         .starts_with("REFER to a doctor: COVID CT"));
 }
@@ -491,7 +491,7 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
     shot(&k, "26-finish-check-marked");
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
-    let line = g(&k).get_referral_line().to_string();
+    let line = visit_page(&k).get_referral_line().to_string();
     assert!(
         line.contains("Diabetic retinopathy, left eye cannot be screened (prosthetic or no eye)"),
         "{line}"
@@ -500,7 +500,7 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
         assert!(line.starts_with("REFER — not fully screened"), "{line}");
     }
     // The slip wraps at its width: compare its words.
-    let slip = g(&k).get_slip_text().to_string();
+    let slip = visit_page(&k).get_slip_text().to_string();
     let words = slip.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         words.contains("Cannot be screened: Prosthetic or no eye"),
@@ -620,7 +620,7 @@ fn every_touch_target_is_at_least_72_px_tall() {
     shot(&k, "13-visit-start-age");
     assert_touch_targets(&k, "new patient, age");
     type_keys(&k, "61");
-    assert_eq!(g(&k).get_entry_age(), "61");
+    assert_eq!(visit_page(&k).get_entry_age(), "61");
     tap(&k, "Patient ID");
     type_keys(&k, "PAT-0050");
     tap(&k, "Start screening");

@@ -176,7 +176,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
 
     // The patient ID comes from the scanner.
     scanner.send(b"PAT-0042\r\n");
-    wait(&k, "the scanned ID", |k| g(k).get_entry_id() == "PAT-0042");
+    wait(&k, "the scanned ID", |k| {
+        visit_page(k).get_entry_id() == "PAT-0042"
+    });
     assert_eq!(g(&k).get_screen(), Screen::VisitStart);
     tap(&k, "Start screening");
     wait(&k, "the visit", |k| g(k).get_in_visit());
@@ -216,8 +218,8 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     }
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
-    let lines: Vec<String> = (0..g(&k).get_visit_lines().row_count())
-        .filter_map(|i| g(&k).get_visit_lines().row_data(i))
+    let lines: Vec<String> = (0..visit_page(&k).get_visit_lines().row_count())
+        .filter_map(|i| visit_page(&k).get_visit_lines().row_data(i))
         .map(|l| l.label.to_string())
         .collect();
     assert_eq!(
@@ -229,7 +231,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
             "Cataract, left eye"
         ]
     );
-    let referral = g(&k).get_referral_line().to_string();
+    let referral = visit_page(&k).get_referral_line().to_string();
     assert!(
         referral.starts_with("REFER") || referral.starts_with("No referral"),
         "{referral}"
@@ -257,7 +259,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         "the referral line is printed: {text:?}"
     );
     wait(&k, "printed", |k| {
-        g(k).get_print_status().starts_with("Printed")
+        visit_page(k).get_print_status().starts_with("Printed")
     });
     tap(&k, "Next patient");
     assert!(!g(&k).get_in_visit());

@@ -11,6 +11,7 @@
 
 use super::controllers::admin_pin::Admin;
 use super::controllers::history::History;
+use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
 use super::state::{CtState, Pending, State};
@@ -87,6 +88,8 @@ pub struct Kiosk {
     pub(super) history: History,
     /// The PIN pad and the admin settings (`controllers::admin_*`).
     pub(super) admin: Admin,
+    /// The visit, its summary and slip (`controllers::visit`, `finish`, `print`).
+    pub(super) visit: Visit,
 }
 
 impl Kiosk {
@@ -132,6 +135,7 @@ impl Kiosk {
             previews: std::cell::Cell::new(0),
             history: History::default(),
             admin: Admin::default(),
+            visit: Visit::default(),
         });
         kiosk.init();
         Ok(kiosk)
@@ -261,7 +265,6 @@ impl Kiosk {
         on!(on_capture, |k| k.camera.borrow().capture());
         on!(on_retake, |k| k.retake());
         on!(on_analyse, |k| k.analyse());
-        on!(on_next_patient, |k| k.next_patient());
         on!(on_import_image, |k| k.open_import(true));
         on!(on_pick_camera, |k, i| k
             .camera
@@ -275,20 +278,13 @@ impl Kiosk {
         on!(on_dismiss_message, |k| k
             .g()
             .set_message(SharedString::new()));
-        on!(on_start_visit_for, |k, id| k
-            .open_visit_start(Some(id.to_string())));
         on!(on_key, |k, key| k.key(&key));
         on!(on_pick_field, |k, f| k.pick_field(f));
-        on!(on_pick_sex, |k, i| k.g().set_entry_sex(i));
-        on!(on_start_visit, |k| k.start_visit());
         on!(on_pick_eye, |k, left| k.pick_eye(left));
         on!(on_other_eye, |k| k.other_eye());
-        on!(on_another_tool, |k| k.another_tool());
-        on!(on_finish_visit, |k| k.finish_visit());
-        on!(on_print_slip, |k| k.print_slip());
         History::wire(self);
         Admin::wire(self);
-        self.wire_finish();
+        Visit::wire(self);
         self.wire_signin();
         self.wire_nurses();
     }
@@ -309,20 +305,7 @@ impl Kiosk {
                 Msg::Checked { folder, checked } => self.on_checked(&folder, checked),
                 Msg::ImportStill(still) => self.on_import_still(still),
                 Msg::Store(e) => self.on_store(e),
-                Msg::Serial(e) => {
-                    // The visit and text of a print job the printer has just
-                    // taken, read before the event is handled (which forgets the job).
-                    let printed = match &e {
-                        SerialEvent::Printed { job } => {
-                            self.state.borrow().prints.get(job).cloned()
-                        }
-                        _ => None,
-                    };
-                    self.on_serial(e);
-                    if let Some((visit, text)) = printed {
-                        self.history.after_print(self, visit, text);
-                    }
-                }
+                Msg::Serial(e) => self.on_serial(e),
                 Msg::DetailImage { record, image } => {
                     self.history.on_detail_image(self, record, image)
                 }
@@ -556,9 +539,9 @@ impl Kiosk {
             return self.say(format!("Unknown tool {id}"));
         };
         // Every result belongs to a patient: ask who first.
-        if self.state.borrow().visit.id.is_none() {
-            self.state.borrow_mut().visit.next_tool = Some(tool.id.clone());
-            return self.open_visit_start(None);
+        if self.visit.id().is_none() {
+            self.visit.set_next_tool(Some(tool.id.clone()));
+            return self.visit.open_start(self, None);
         }
         let g = self.g();
         g.set_tool_id(tool.id.clone().into());
@@ -566,22 +549,11 @@ impl Kiosk {
         g.set_tool_hint(tool.framing_hint.clone().into());
         g.set_tool_kind(tool.image_kind.label().into());
         let is_ct = tool.image_kind == ImageKind::CtSlice;
-        let eye_tool = tool.image_kind.is_eye();
+        // Its parts now belong to the visit, screened or not.
+        self.visit.open_tool(&tool);
         {
             let mut st = self.state.borrow_mut();
             st.attempts.reset();
-            // Its parts now belong to the visit, screened or not.
-            st.visit.screened.open_tool(&tool.id, tool.coverage);
-            st.visit.eye = if eye_tool {
-                Some(
-                    st.visit
-                        .screened
-                        .next_eye(&tool.id)
-                        .unwrap_or(crate::records::Eye::Right),
-                )
-            } else {
-                None
-            };
             st.tool = Some(tool);
             st.still = None;
         }
@@ -598,7 +570,7 @@ impl Kiosk {
         let g = self.g();
         let (single, field) = {
             let st = self.state.borrow();
-            (st.ct.single, st.entry.field)
+            (st.ct.single, st.typing)
         };
         let to = match g.get_screen() {
             Screen::Review if g.get_review_imported() => Screen::CtImport,
@@ -614,7 +586,7 @@ impl Kiosk {
                 Screen::Home
             }
             Screen::VisitStart => {
-                self.state.borrow_mut().visit.next_tool = None;
+                self.visit.set_next_tool(None);
                 Screen::Home
             }
             _ => Screen::Home,
@@ -647,11 +619,11 @@ impl Kiosk {
             st.still = None;
             st.still_file = None;
             st.ct = CtState::default();
-            st.visit = Default::default();
         }
+        self.visit.reset();
         let g = self.g();
         g.set_in_visit(false);
-        g.set_print_status(SharedString::new());
+        super::controllers::visit::page(self).set_print_status(SharedString::new());
         g.set_busy(false);
         g.set_attempt(1);
         g.set_screen(Screen::Home);

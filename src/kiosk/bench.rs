@@ -6,7 +6,7 @@
 //! rate actually shown, capture tap → still on screen, and analyse tap →
 //! result on screen (each "on screen" = the frame rendered).
 
-use super::ui::{Kiosk as G, Screen};
+use super::ui::{Kiosk as G, Screen, VisitPage};
 use super::Kiosk;
 use crate::settings::Settings;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
@@ -91,7 +91,7 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     for key in ["B", "E", "N", "C", "H"] {
         g.invoke_key(key.into());
     }
-    g.invoke_start_visit();
+    k.window().global::<VisitPage>().invoke_start_visit();
     if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
         k.previews_shown() > 3
     }) {

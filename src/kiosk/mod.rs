@@ -9,7 +9,6 @@ pub mod app;
 pub mod bench;
 mod controllers;
 mod ct;
-mod finish;
 mod idle;
 pub mod inference;
 mod liveness;

@@ -1,191 +1,53 @@
-//! The patient visit on the kiosk: who the patient is (keys or scanner), the
-//! eye being screened, saving each result to the register *before* it is
-//! shown, the visit summary with its one referral decision, and the slip.
+//! Capture-side visit work on the kiosk: the on-screen keys routed to the
+//! field they type into, the eye being screened, saving each result to the
+//! register *before* it is shown, and what the serial devices say.
 
 use super::app::Kiosk;
-use super::controllers::{id_char, type_key, MAX_TYPED};
 use super::state::StoreReq;
 use super::ui::{Screen, TypingField};
 use crate::analysis::Analysis;
-use crate::records::{self, Eye, ImageData, NewRecord, NewVisit, Sex, Shown};
+use crate::records::{self, Eye, ImageData, NewRecord, Shown};
 use crate::screening::Screened;
 use crate::screening::{flow, ResultKind};
-use crate::serial::{escpos, scanner, DeviceKind, SerialEvent};
-use slint::SharedString;
+use crate::serial::{DeviceKind, SerialEvent};
 use std::time::Instant;
 
 impl Kiosk {
-    /// The "who is the patient" screen, optionally with a scanned ID.
-    pub(super) fn open_visit_start(&self, scanned: Option<String>) {
-        if !self.nurse_ready(super::signin::After::VisitStart(scanned.clone())) {
-            return;
-        }
-        let next_name = {
-            let mut st = self.state.borrow_mut();
-            st.entry.id = scanned.unwrap_or_default();
-            st.entry.age.clear();
-            st.entry.field = TypingField::PatientId;
-            let next = st.visit.next_tool.clone();
-            next.and_then(|id| self.catalog.tool(&id).ok().map(|t| t.name.clone()))
-        };
-        let g = self.g();
-        g.set_entry_id(self.state.borrow().entry.id.clone().into());
-        g.set_entry_age(SharedString::new());
-        g.set_entry_sex(0);
-        g.set_entry_field(TypingField::PatientId);
-        g.set_entry_next_tool(
-            next_name
-                .unwrap_or_else(|| "choose a screening".into())
-                .into(),
-        );
-        g.set_screen(Screen::VisitStart);
-    }
-
     /// Which field the on-screen keys type into.
     pub(super) fn pick_field(&self, f: TypingField) {
-        self.state.borrow_mut().entry.field = f;
+        self.state.borrow_mut().typing = f;
         self.g().set_entry_field(f);
     }
 
     /// One on-screen key, for the field it types into.
     pub(super) fn key(&self, key: &str) {
-        let field = self.state.borrow().entry.field;
-        let g = self.g();
+        let field = self.state.borrow().typing;
         match field {
-            TypingField::PatientId => {
-                let id = {
-                    let mut st = self.state.borrow_mut();
-                    type_key(&mut st.entry.id, key, MAX_TYPED, id_char);
-                    st.entry.id.clone()
-                };
-                g.set_entry_id(id.into());
-            }
-            TypingField::Age => {
-                let age = {
-                    let mut st = self.state.borrow_mut();
-                    type_key(&mut st.entry.age, key, 3, |c| c.is_ascii_digit());
-                    st.entry.age.clone()
-                };
-                g.set_entry_age(age.into());
-                if key == "OK" {
-                    self.pick_field(TypingField::PatientId);
-                }
-            }
+            TypingField::PatientId | TypingField::Age => self.visit.key(self, field, key),
             TypingField::HistorySearch => self.history.key(self, key),
             TypingField::Operator => self.admin.key(self, key),
             TypingField::None => {}
         }
     }
 
-    /// "Start screening": the visit is opened in the register first.
-    pub(super) fn start_visit(&self) {
-        let g = self.g();
-        let (id, age) = {
-            let st = self.state.borrow();
-            (st.entry.id.clone(), st.entry.age.clone())
-        };
-        let patient_id = match scanner::patient_id(&id) {
-            Ok(p) => p,
-            Err(e) => return self.say(format!("Check the patient ID: {e}")),
-        };
-        let age = match age.trim() {
-            "" => None,
-            a => match a.parse::<u32>() {
-                Ok(n) if n <= 130 => Some(n),
-                _ => return self.say("Check the age: it must be a number from 0 to 130."),
-            },
-        };
-        let sex = match g.get_entry_sex() {
-            1 => Some(Sex::Female),
-            2 => Some(Sex::Male),
-            3 => Some(Sex::Other),
-            _ => None,
-        };
-        // The signed-in nurse screens (the idle lock may have signed her out).
-        let Some(operator) = self.nurse_name() else {
-            self.nurse_ready(super::signin::After::Home);
-            return;
-        };
-        let visit = {
-            let s = self.settings.borrow();
-            NewVisit {
-                kiosk_id: s.kiosk_id.clone(),
-                operator,
-                patient_id: patient_id.clone(),
-                age,
-                sex,
-            }
-        };
-        {
-            let mut st = self.state.borrow_mut();
-            st.visit.patient_id = patient_id;
-            st.visit.age = age;
-            st.visit.sex = sex;
-        }
-        self.store_job(StoreReq::StartVisit, |req| records::Job::StartVisit {
-            req,
-            visit,
-        });
-    }
-
-    /// The register opened the visit: screening can begin.
-    pub(super) fn visit_started(&self, id: records::VisitId) {
-        let next = {
-            let mut st = self.state.borrow_mut();
-            st.visit.id = Some(id);
-            st.visit.started = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
-            st.visit.next_tool.take()
-        };
-        let g = self.g();
-        g.set_in_visit(true);
-        g.set_visit_patient(self.state.borrow().visit.patient_id.clone().into());
-        self.refresh_visit_line();
-        match next {
-            Some(tool) => self.select_tool(&tool),
-            None => g.set_screen(Screen::Home),
-        }
-    }
-
-    /// "Age 54 · female · 2 results".
-    pub(super) fn refresh_visit_line(&self) {
-        let st = self.state.borrow();
-        let v = &st.visit;
-        let mut parts = Vec::new();
-        if let Some(a) = v.age {
-            parts.push(format!("Age {a}"));
-        }
-        if let Some(s) = v.sex {
-            parts.push(s.as_str().to_string());
-        }
-        let n = v.screened.result_count();
-        parts.push(match n {
-            0 => "no results yet".into(),
-            1 => "1 result".into(),
-            n => format!("{n} results"),
-        });
-        self.g().set_visit_detail_line(parts.join(" · ").into());
-    }
-
     pub(super) fn pick_eye(&self, left: bool) {
-        let is_eye_tool = self.state.borrow().visit.eye.is_some();
-        if is_eye_tool {
-            self.state.borrow_mut().visit.eye = Some(if left { Eye::Left } else { Eye::Right });
+        if self.visit.eye().is_some() {
+            self.visit
+                .set_eye(Some(if left { Eye::Left } else { Eye::Right }));
             self.show_eye();
         }
     }
 
     /// The eye choice and "Now the left eye" on screen.
     pub(super) fn show_eye(&self) {
-        let st = self.state.borrow();
         let g = self.g();
-        let eye = st.visit.eye;
+        let eye = self.visit.eye();
         g.set_tool_has_eyes(eye.is_some());
         g.set_eye_left(eye == Some(Eye::Left));
-        let next = st
-            .tool
-            .as_ref()
+        let tool = self.state.borrow().tool.as_ref().map(|t| t.id.clone());
+        let next = tool
             .filter(|_| eye.is_some())
-            .and_then(|t| st.visit.screened.next_eye(&t.id))
+            .and_then(|t| self.visit.next_eye(&t))
             .filter(|n| Some(*n) != eye);
         g.set_next_eye_pending(next.is_some());
         g.set_next_eye_label(
@@ -197,15 +59,11 @@ impl Kiosk {
 
     /// "Now the left eye": same tool, the other eye, fresh attempts.
     pub(super) fn other_eye(&self) {
-        let next = {
-            let st = self.state.borrow();
-            st.tool
-                .as_ref()
-                .and_then(|t| st.visit.screened.next_eye(&t.id))
-        };
+        let tool = self.state.borrow().tool.as_ref().map(|t| t.id.clone());
+        let next = tool.and_then(|t| self.visit.next_eye(&t));
+        self.visit.set_eye(next.or(self.visit.eye()));
         {
             let mut st = self.state.borrow_mut();
-            st.visit.eye = next.or(st.visit.eye);
             st.attempts.reset();
             st.still = None;
         }
@@ -222,7 +80,7 @@ impl Kiosk {
             st.still = None;
             st.ct = Default::default();
         }
-        self.refresh_visit_line();
+        self.visit.refresh_line(self);
         self.g().set_screen(Screen::Home);
     }
 
@@ -236,13 +94,14 @@ impl Kiosk {
                 return self.apply_view(&flow::error_view(&e), attempt);
             }
         };
+        let (visit_id, eye) = (self.visit.id(), self.visit.eye());
         let prepared = {
             let st = self.state.borrow();
             let mut attempts = st.attempts;
             let view = attempts.record(&a);
             let screened = Screened {
                 tool: a.tool.clone(),
-                eye: st.visit.eye,
+                eye,
                 kind: view.kind,
                 headline: view.headline.clone(),
             };
@@ -258,10 +117,10 @@ impl Kiosk {
                 (None, None, Some(f)) => Some(ImageData::Frame(f.clone())),
                 (None, _, None) => None,
             };
-            st.visit.id.zip(image).map(|(visit, image)| {
+            visit_id.zip(image).map(|(visit, image)| {
                 let record = NewRecord {
                     visit,
-                    eye: st.visit.eye,
+                    eye,
                     source: st.still_source.clone(),
                     image,
                     analysis: a.clone(),
@@ -305,16 +164,13 @@ impl Kiosk {
         };
         match saved {
             Ok(rec) => {
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.attempts = attempts;
-                    let coverage = self.catalog.coverage(&screened.tool);
-                    st.visit.screened.add(coverage, screened);
-                }
+                self.state.borrow_mut().attempts = attempts;
+                let coverage = self.catalog.coverage(&screened.tool);
+                self.visit.add(coverage, screened);
                 view.trace = format!("{} · record {}", view.trace, rec.id);
                 self.apply_view(&view, attempts.current());
                 self.show_eye();
-                self.refresh_visit_line();
+                self.visit.refresh_line(self);
                 let ms = tapped.elapsed().as_secs_f64() * 1000.0;
                 self.state.borrow_mut().latencies_ms.push(ms);
                 log::info!(
@@ -341,6 +197,7 @@ impl Kiosk {
             Ok(a) => a,
             Err(e) => return self.slice_done(index, Err(e)),
         };
+        let visit = self.visit.id();
         let record = {
             let st = self.state.borrow();
             let name = st
@@ -349,7 +206,7 @@ impl Kiosk {
                 .get(index)
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
-            match (st.visit.id, file) {
+            match (visit, file) {
                 (Some(visit), Some(file)) => {
                     Some(NewRecord::imported(visit, None, &name, file, a.clone()))
                 }
@@ -376,20 +233,17 @@ impl Kiosk {
         match saved {
             Ok(_) => {
                 let view = flow::result_view(&analysis);
-                {
-                    let mut st = self.state.borrow_mut();
-                    let coverage = self.catalog.coverage(&analysis.tool);
-                    st.visit.screened.add(
-                        coverage,
-                        Screened {
-                            tool: analysis.tool.clone(),
-                            eye: None,
-                            kind: view.kind,
-                            headline: view.headline,
-                        },
-                    );
-                }
-                self.refresh_visit_line();
+                let coverage = self.catalog.coverage(&analysis.tool);
+                self.visit.add(
+                    coverage,
+                    Screened {
+                        tool: analysis.tool.clone(),
+                        eye: None,
+                        kind: view.kind,
+                        headline: view.headline,
+                    },
+                );
+                self.visit.refresh_line(self);
                 self.slice_done(index, Ok(*analysis))
             }
             Err(e) => {
@@ -409,57 +263,6 @@ impl Kiosk {
             .unwrap_or(32)
     }
 
-    /// "Print slip" on the visit summary.
-    pub(super) fn print_slip(&self) {
-        let (visit, lines) = {
-            let st = self.state.borrow();
-            (st.visit.id, st.visit.slip.clone())
-        };
-        if let Some(visit) = visit {
-            self.print(visit, lines);
-        }
-    }
-
-    /// Sends a slip to the printer; the register learns what was printed
-    /// once the printer has it. With no printer, says why instead.
-    pub(super) fn print(&self, visit: records::VisitId, lines: Vec<crate::serial::PrintLine>) {
-        let g = self.g();
-        if let Some(why) = self.no_printer() {
-            g.set_print_status(why.into());
-            return self.say(why);
-        }
-        let text = escpos::plain_text(&lines, self.slip_width());
-        let job = {
-            let mut st = self.state.borrow_mut();
-            let job = st.next_print;
-            st.next_print += 1;
-            st.prints.insert(job, (visit, text));
-            job
-        };
-        if self.serial.borrow().print(job, lines) {
-            g.set_print_status("Printing…".into());
-        } else {
-            self.state.borrow_mut().prints.remove(&job);
-            let why = "No receipt printer is set up — set it up in Admin.";
-            g.set_print_status(why.into());
-            self.say(why);
-        }
-    }
-
-    /// Why a slip cannot be printed now, if it cannot.
-    fn no_printer(&self) -> Option<&'static str> {
-        if !self.serial.borrow().has(DeviceKind::Printer) {
-            return Some("No receipt printer is set up — set it up in Admin.");
-        }
-        let connected = self
-            .state
-            .borrow()
-            .devices
-            .get(&DeviceKind::Printer)
-            .is_some_and(|(c, _)| *c);
-        (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
-    }
-
     /// What a serial device said.
     pub(super) fn on_serial(&self, e: SerialEvent) {
         let g = self.g();
@@ -469,11 +272,8 @@ impl Kiosk {
                 other => log::info!("capture trigger ignored on the {other:?} screen"),
             },
             SerialEvent::Barcode(id) => match g.get_screen() {
-                Screen::VisitStart => {
-                    self.state.borrow_mut().entry.id = id.clone();
-                    g.set_entry_id(id.into());
-                }
-                Screen::Home if !g.get_in_visit() => self.open_visit_start(Some(id)),
+                Screen::VisitStart => self.visit.scanned(self, id),
+                Screen::Home if !g.get_in_visit() => self.visit.open_start(self, Some(id)),
                 Screen::History | Screen::VisitDetail => self.history.scanned(self, id),
                 other => log::info!("a scanned barcode was ignored on the {other:?} screen"),
             },
@@ -490,26 +290,11 @@ impl Kiosk {
                 self.refresh_devices();
             }
             SerialEvent::Printed { job } => {
-                let done = self.state.borrow_mut().prints.remove(&job);
-                if let Some((visit, text)) = done {
-                    let at = chrono::Local::now().format("%H:%M").to_string();
-                    g.set_print_status(format!("Printed at {at}.").into());
-                    if g.get_screen() == Screen::VisitDetail {
-                        self.say(format!("Slip reprinted at {at}."));
-                    }
-                    self.store_job(StoreReq::SetPrinted, |req| records::Job::SetPrinted {
-                        req,
-                        visit,
-                        text,
-                    });
+                if let Some((visit, text)) = self.visit.printed(self, job) {
+                    self.history.after_print(self, visit, text);
                 }
             }
-            SerialEvent::PrintFailed { job, error } => {
-                self.state.borrow_mut().prints.remove(&job);
-                let text = format!("Could not print the slip: {error}");
-                g.set_print_status(text.clone().into());
-                self.say(text);
-            }
+            SerialEvent::PrintFailed { job, error } => self.visit.print_failed(self, job, &error),
         }
     }
 

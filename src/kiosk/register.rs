@@ -71,7 +71,7 @@ impl Kiosk {
         }
         match purpose {
             StoreReq::StartVisit => match result {
-                Ok(Reply::VisitStarted(id)) => self.visit_started(id),
+                Ok(Reply::VisitStarted(id)) => self.visit.started(self, id),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => {
                     self.register_fault(&e);

@@ -304,7 +304,7 @@ impl Kiosk {
                 After::Home => self.g().set_screen(Screen::Home),
                 After::Tool(t) => self.select_tool(&t),
                 After::History => self.history.open(self),
-                After::VisitStart(scanned) => self.open_visit_start(scanned),
+                After::VisitStart(scanned) => self.visit.open_start(self, scanned),
             },
         }
     }
@@ -393,13 +393,7 @@ impl Kiosk {
         };
         self.admin.lock(self);
         self.close_nurse_admin();
-        {
-            let mut st = self.state.borrow_mut();
-            st.entry.id.clear();
-            st.entry.age.clear();
-        }
-        g.set_entry_id(SharedString::new());
-        g.set_entry_age(SharedString::new());
+        self.visit.forget_typed(self);
         self.history.forget_query(self);
         self.s().set_nurse(SharedString::new());
         self.open_signin(

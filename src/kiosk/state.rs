@@ -9,9 +9,8 @@ use crate::analysis::Analysis;
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
 use crate::import;
-use crate::records::{Eye, Sex, VisitId};
 use crate::screening::flow::{Attempts, ResultView};
-use crate::screening::{self, Part, Screened};
+use crate::screening::Screened;
 use crate::serial::DeviceKind;
 use crate::settings::Settings;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
@@ -105,42 +104,6 @@ pub struct CtState {
     pub refused: usize,
 }
 
-/// The "finish anyway?" question: the parts left unfinished or marked.
-#[derive(Default)]
-pub struct FinishState {
-    pub rows: Vec<Part>,
-    /// The row whose "cannot be screened" reasons are open.
-    pub choosing: Option<usize>,
-}
-
-/// The visit in progress.
-#[derive(Default)]
-pub struct VisitState {
-    pub id: Option<VisitId>,
-    pub patient_id: String,
-    pub age: Option<u32>,
-    pub sex: Option<Sex>,
-    /// Local date and time it started, as the slip prints it.
-    pub started: String,
-    /// The visit's tools, results and marks: the screening core decides it.
-    pub screened: screening::Visit,
-    /// The eye being screened with the current tool.
-    pub eye: Option<Eye>,
-    /// The tool to open once the visit has started.
-    pub next_tool: Option<String>,
-    /// The slip as last built (summary screen), for printing.
-    pub slip: Vec<crate::serial::PrintLine>,
-}
-
-/// What the on-screen keys are typing.
-#[derive(Default)]
-pub struct Entry {
-    pub id: String,
-    pub age: String,
-    /// Which field the on-screen keys type into.
-    pub field: TypingField,
-}
-
 pub struct State {
     pub tool: Option<Manifest>,
     pub attempts: Attempts,
@@ -165,17 +128,13 @@ pub struct State {
     pub import_paths: Vec<PathBuf>,
     /// Milliseconds from the Analyse tap to the result on screen, latest first.
     pub latencies_ms: Vec<f64>,
-    pub visit: VisitState,
-    pub finish: FinishState,
-    pub entry: Entry,
+    /// Which field the on-screen keys type into.
+    pub typing: TypingField,
     /// Each serial device's state: connected, and the words for the screen.
     pub devices: std::collections::HashMap<DeviceKind, (bool, String)>,
     pub register_ok: bool,
     /// The status line's words for a working register (encrypted or not).
     pub register_ready_text: &'static str,
-    pub next_print: u64,
-    /// Print jobs sent, with the visit and the slip's text.
-    pub prints: BTreeMap<u64, (VisitId, String)>,
 }
 
 impl State {
@@ -198,17 +157,10 @@ impl State {
             ct: CtState::default(),
             import_paths: settings.import_paths.clone(),
             latencies_ms: Vec::new(),
-            visit: VisitState::default(),
-            finish: FinishState::default(),
-            entry: Entry {
-                field: TypingField::PatientId,
-                ..Default::default()
-            },
+            typing: TypingField::PatientId,
             devices: Default::default(),
             register_ok: false,
             register_ready_text: "Register ready",
-            next_print: 1,
-            prints: BTreeMap::new(),
         }
     }
 

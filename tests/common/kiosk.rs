@@ -6,7 +6,7 @@
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
-use onemed::kiosk::ui::{AdminPage, HistoryPage, Kiosk as G, Screen, SignIn};
+use onemed::kiosk::ui::{AdminPage, HistoryPage, Kiosk as G, Screen, SignIn, VisitPage};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
@@ -143,6 +143,11 @@ pub fn admin_page(k: &Kiosk) -> AdminPage<'_> {
     k.window().global::<AdminPage>()
 }
 
+/// The visit screens' global (visit start, summary, slip).
+pub fn visit_page(k: &Kiosk) -> VisitPage<'_> {
+    k.window().global::<VisitPage>()
+}
+
 /// The history screens' global.
 pub fn history_page(k: &Kiosk) -> HistoryPage<'_> {
     k.window().global::<HistoryPage>()
@@ -218,7 +223,7 @@ pub fn begin_visit(k: &Kiosk, tool: &str, patient: &str) {
     tap(k, tool);
     assert_eq!(g(k).get_screen(), Screen::VisitStart);
     type_keys(k, patient);
-    assert_eq!(g(k).get_entry_id(), patient);
+    assert_eq!(visit_page(k).get_entry_id(), patient);
     tap(k, "Start screening");
     wait(k, "the visit to start", |k| g(k).get_in_visit());
 }

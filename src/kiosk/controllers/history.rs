@@ -310,7 +310,7 @@ impl History {
             }
         };
         let (visit, lines) = lines;
-        k.print(visit, lines);
+        k.visit.print(k, visit, lines);
     }
 }
 

@@ -5,7 +5,10 @@
 
 pub mod admin_pin;
 pub mod admin_settings;
+pub mod finish;
 pub mod history;
+pub mod print;
+pub mod visit;
 
 /// Wires a page callback to the kiosk, held weakly; every tap counts as a
 /// touch for the idle lock.
