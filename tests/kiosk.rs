@@ -57,12 +57,14 @@ fn capture_analyse_and_read_the_finding() {
     wait(&k, "the visit to start", |k| g(k).get_in_visit());
     assert_eq!(g(&k).get_screen(), Screen::Capture);
     assert!(
-        g(&k).get_tool_has_eyes() && !g(&k).get_eye_left(),
+        capture_page(&k).get_tool_has_eyes() && !capture_page(&k).get_eye_left(),
         "right eye first"
     );
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     wait(&k, "a preview frame", |k| {
-        g(k).get_preview().size().width > 0
+        capture_page(k).get_preview().size().width > 0
     });
     shot(&k, "02-capture");
 
@@ -70,7 +72,7 @@ fn capture_analyse_and_read_the_finding() {
     wait(&k, "the review screen", |k| {
         g(k).get_screen() == Screen::Review
     });
-    assert!(g(&k).get_still().size().width > 0);
+    assert!(capture_page(&k).get_still().size().width > 0);
     shot(&k, "03-review");
 
     tap(&k, "Analyse");
@@ -92,29 +94,36 @@ fn capture_analyse_and_read_the_finding() {
             &std::fs::read(common::datasets_dir().join(fundus)).unwrap(),
         )
         .unwrap();
-    assert_eq!(g(&k).get_headline(), expected.headline.as_str());
-    assert_eq!(g(&k).get_advice(), expected.advice.as_str());
+    assert_eq!(capture_page(&k).get_headline(), expected.headline.as_str());
+    assert_eq!(capture_page(&k).get_advice(), expected.advice.as_str());
     assert_eq!(
-        g(&k).get_outcome(),
+        capture_page(&k).get_outcome(),
         if expected.refer {
             OutcomeKind::Refer
         } else {
             OutcomeKind::Clear
         }
     );
-    assert!((g(&k).get_confidence() - expected.confidence.unwrap()).abs() < 1e-6);
-    assert!(g(&k).get_trace().contains(&expected.model_sha256[..12]));
+    assert!((capture_page(&k).get_confidence() - expected.confidence.unwrap()).abs() < 1e-6);
+    assert!(capture_page(&k)
+        .get_trace()
+        .contains(&expected.model_sha256[..12]));
     assert!(
-        g(&k).get_trace().contains(&expected.input_sha256[..12]),
+        capture_page(&k)
+            .get_trace()
+            .contains(&expected.input_sha256[..12]),
         "the still is the replayed image, exactly"
     );
     assert!(!k.latencies_ms().is_empty());
     assert!(
-        g(&k).get_trace().contains("record 1"),
+        capture_page(&k).get_trace().contains("record 1"),
         "saved before shown: {}",
-        g(&k).get_trace()
+        capture_page(&k).get_trace()
     );
-    assert!(g(&k).get_next_eye_pending(), "the left eye is offered next");
+    assert!(
+        capture_page(&k).get_next_eye_pending(),
+        "the left eye is offered next"
+    );
 
     // The left eye was not screened: the kiosk asks before finishing.
     tap(&k, "Finish visit");
@@ -169,7 +178,9 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         vec![],
     );
     begin_visit(&k, "Cataract", "PAT-0043");
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     for attempt in 1..=3 {
         tap(&k, "Capture");
         wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
@@ -177,14 +188,14 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
         if attempt < 3 {
             assert_eq!(
-                g(&k).get_outcome(),
+                capture_page(&k).get_outcome(),
                 OutcomeKind::Retake,
                 "attempt {attempt}"
             );
             assert!(
-                g(&k).get_advice().contains("external eye photo"),
+                capture_page(&k).get_advice().contains("external eye photo"),
                 "{}",
-                g(&k).get_advice()
+                capture_page(&k).get_advice()
             );
             if attempt == 1 {
                 shot(&k, "05-result-retake");
@@ -192,16 +203,16 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
             tap(&k, "Retake");
             assert_eq!(g(&k).get_screen(), Screen::Capture);
             assert_eq!(
-                g(&k).get_attempt(),
+                capture_page(&k).get_attempt(),
                 attempt + 1,
                 "the next picture is attempt {}",
                 attempt + 1
             );
         }
     }
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::CouldNotAssess);
-    assert!(g(&k).get_headline().contains("Could not assess"));
-    assert!(!g(&k).get_show_confidence());
+    assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::CouldNotAssess);
+    assert!(capture_page(&k).get_headline().contains("Could not assess"));
+    assert!(!capture_page(&k).get_show_confidence());
     shot(&k, "06-result-could-not-assess");
 }
 
@@ -212,16 +223,16 @@ fn no_camera_shows_it_and_offers_import() {
     begin_visit(&k, "Skin lesion", "PAT-0044");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
     wait(&k, "no-camera status", |k| {
-        g(k).get_status_camera().contains("No camera")
+        capture_page(k).get_status_camera().contains("No camera")
     });
-    assert!(!g(&k).get_camera_connected());
+    assert!(!capture_page(&k).get_camera_connected());
     assert!(
         !enabled(&k, "Capture"),
         "capture is disabled without a camera"
     );
     shot(&k, "07-capture-no-camera");
     // A capture asked for anyway (e.g. by a foot pedal) is answered in words.
-    g(&k).invoke_capture();
+    capture_page(&k).invoke_capture();
     wait(&k, "a message", |k| !g(k).get_message().is_empty());
     assert!(
         g(&k).get_message().contains("No camera"),
@@ -246,7 +257,7 @@ fn no_camera_shows_it_and_offers_import() {
     wait(&k, "the review screen", |k| {
         g(k).get_screen() == Screen::Review
     });
-    assert!(g(&k).get_review_imported());
+    assert!(capture_page(&k).get_review_imported());
     assert!(
         k.latencies_ms().is_empty(),
         "nothing analysed on the first tap"
@@ -261,18 +272,18 @@ fn no_camera_shows_it_and_offers_import() {
     tap(&k, "Analyse");
     wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
     assert!(
-        g(&k).get_trace().contains("record 1"),
+        capture_page(&k).get_trace().contains("record 1"),
         "{}",
-        g(&k).get_trace()
+        capture_page(&k).get_trace()
     );
     assert_eq!(
-        g(&k).get_outcome(),
+        capture_page(&k).get_outcome(),
         OutcomeKind::Refer,
         "{}",
-        g(&k).get_headline()
+        capture_page(&k).get_headline()
     );
     assert!(
-        g(&k).get_still().size().width > 0,
+        capture_page(&k).get_still().size().width > 0,
         "the imported image is shown"
     );
 }
@@ -465,19 +476,21 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
     );
     let k = start_signed_in(&s);
     begin_visit(&k, "Diabetic retinopathy", "PAT-0046");
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     tap(&k, "Capture");
     wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
     tap(&k, "Analyse");
     wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
-    let right = g(&k).get_outcome();
+    let right = capture_page(&k).get_outcome();
 
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
     // "Screen now" goes to that eye; back again to the question.
     tap(&k, "Screen now");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
-    assert!(g(&k).get_eye_left(), "the missing eye is chosen");
+    assert!(capture_page(&k).get_eye_left(), "the missing eye is chosen");
     tap(&k, "‹ Back");
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
@@ -579,7 +592,9 @@ fn every_touch_target_is_at_least_72_px_tall() {
         &format!("replay:{}?fps=30", replay.path().display()),
         vec![],
     );
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     assert_touch_targets(&k, "home");
     // The status line: short items; the details in words, with no path.
     let status = k.window().global::<HomeStatus>();
@@ -625,7 +640,9 @@ fn every_touch_target_is_at_least_72_px_tall() {
     type_keys(&k, "PAT-0050");
     tap(&k, "Start screening");
     wait(&k, "the visit to start", |k| g(k).get_in_visit());
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     assert_touch_targets(&k, "capture");
 
     tap(&k, "Capture");

@@ -115,14 +115,17 @@ fn sha256_hex(b: &[u8]) -> String {
 fn result_then_next_eye(k: &Kiosk, eye: &str) {
     wait(k, "the result", |k| g(k).get_screen() == Screen::Result);
     assert_ne!(
-        g(k).get_outcome(),
+        capture_page(k).get_outcome(),
         OutcomeKind::Error,
         "{}",
-        g(k).get_advice()
+        capture_page(k).get_advice()
     );
-    assert!(g(k).get_trace().contains("record"), "saved before shown");
+    assert!(
+        capture_page(k).get_trace().contains("record"),
+        "saved before shown"
+    );
     if eye == "right" {
-        assert!(g(k).get_next_eye_pending());
+        assert!(capture_page(k).get_next_eye_pending());
         tap(k, "Now the left eye");
     }
 }
@@ -187,9 +190,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     // Diabetic retinopathy, both eyes, each captured by the foot pedal.
     tap(&k, "Diabetic retinopathy");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
-    wait(&k, "camera", |k| g(k).get_camera_connected());
+    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
     for eye in ["right", "left"] {
-        assert_eq!(g(&k).get_eye_left(), eye == "left");
+        assert_eq!(capture_page(&k).get_eye_left(), eye == "left");
         trigger.send(b" ");
         wait(&k, "the pedal's capture", |k| {
             g(k).get_screen() == Screen::Review
@@ -197,13 +200,13 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         tap(&k, "Analyse");
         result_then_next_eye(&k, eye);
     }
-    assert!(!g(&k).get_next_eye_pending(), "both eyes done");
+    assert!(!capture_page(&k).get_next_eye_pending(), "both eyes done");
 
     // Cataract, both eyes, from imported pictures.
     tap(&k, "Another tool");
     tap(&k, "Cataract");
     for eye in ["right", "left"] {
-        assert_eq!(g(&k).get_eye_left(), eye == "left");
+        assert_eq!(capture_page(&k).get_eye_left(), eye == "left");
         tap(&k, "Import image");
         tap(&k, &eyes.path().file_name().unwrap().to_string_lossy());
         wait(&k, "the file", |k| g(k).get_ct_slices().row_count() == 1);
@@ -517,15 +520,15 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     };
     let k = start_signed_in(&settings);
     begin_visit(&k, "Skin lesion", "PAT-0050");
-    wait(&k, "camera", |k| g(k).get_camera_connected());
+    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
     analyse_once(&k);
     assert_eq!(
-        g(&k).get_outcome(),
+        capture_page(&k).get_outcome(),
         OutcomeKind::Refer,
         "{}",
-        g(&k).get_advice()
+        capture_page(&k).get_advice()
     );
-    let shown_headline = g(&k).get_headline().to_string();
+    let shown_headline = capture_page(&k).get_headline().to_string();
 
     // Disk full: the result is not shown, and the home screen says why.
     let filler = disk.0.join("filler");
@@ -534,14 +537,20 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     tap(&k, "‹ Back");
     tap(&k, "Skin lesion");
     analyse_once(&k);
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::Error);
-    assert_eq!(g(&k).get_headline(), "Not recorded — result not shown");
-    assert!(
-        g(&k).get_advice().to_lowercase().contains("full"),
-        "{}",
-        g(&k).get_advice()
+    assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::Error);
+    assert_eq!(
+        capture_page(&k).get_headline(),
+        "Not recorded — result not shown"
     );
-    assert_ne!(g(&k).get_headline(), shown_headline.as_str());
+    assert!(
+        capture_page(&k)
+            .get_advice()
+            .to_lowercase()
+            .contains("full"),
+        "{}",
+        capture_page(&k).get_advice()
+    );
+    assert_ne!(capture_page(&k).get_headline(), shown_headline.as_str());
     shot(&k, "22-result-not-recorded-disk-full");
     tap(&k, "Finish visit");
     tap(&k, "‹ Back");
@@ -552,7 +561,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     std::fs::remove_file(&filler).unwrap();
     tap(&k, "Skin lesion");
     analyse_once(&k);
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::Refer);
+    assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::Refer);
     assert!(g(&k).get_register_ok());
 
     // Nothing already saved was damaged: the two shown results are there.

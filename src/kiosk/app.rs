@@ -10,6 +10,7 @@
 //! `history`, `admin_screen`, and `register` (the store worker's replies).
 
 use super::controllers::admin_pin::Admin;
+use super::controllers::capture::Capture;
 use super::controllers::history::History;
 use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
@@ -18,9 +19,7 @@ use super::state::{CtState, Pending, State};
 use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard, TypingField};
 use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
-use crate::quality::ImageKind;
 use crate::records::worker::{StoreEvent, StoreWorker};
-use crate::screening::flow::ResultView;
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
@@ -83,13 +82,14 @@ pub struct Kiosk {
     pub(super) session: RefCell<super::signin::Session>,
     /// Admin → Nurses being edited (`nurses`).
     pub(super) nurse_draft: RefCell<super::nurses::NurseDraft>,
-    previews: std::cell::Cell<u64>,
     /// The history screens (`controllers::history`).
     pub(super) history: History,
     /// The PIN pad and the admin settings (`controllers::admin_*`).
     pub(super) admin: Admin,
     /// The visit, its summary and slip (`controllers::visit`, `finish`, `print`).
     pub(super) visit: Visit,
+    /// Capture, review and result (`controllers::capture`, `result`).
+    pub(super) capture: Capture,
 }
 
 impl Kiosk {
@@ -132,10 +132,10 @@ impl Kiosk {
             serial: RefCell::new(serial),
             session: RefCell::new(super::signin::Session::new(settings.idle_lock_minutes)),
             nurse_draft: RefCell::new(Default::default()),
-            previews: std::cell::Cell::new(0),
             history: History::default(),
             admin: Admin::default(),
             visit: Visit::default(),
+            capture: Capture::new(settings.max_attempts),
         });
         kiosk.init();
         Ok(kiosk)
@@ -183,12 +183,12 @@ impl Kiosk {
 
     /// Preview frames applied to the screen so far.
     pub fn previews_shown(&self) -> u64 {
-        self.previews.get()
+        self.capture.previews_shown()
     }
 
     /// Latest Analyse-tap-to-result latencies, in milliseconds.
     pub fn latencies_ms(&self) -> Vec<f64> {
-        self.state.borrow().latencies_ms.clone()
+        self.capture.latencies_ms()
     }
 
     /// Whether the models have loaded.
@@ -230,9 +230,7 @@ impl Kiosk {
         g.set_ready(false);
         g.set_status_models("Getting ready — loading the screening models…".into());
         g.set_status_device("starting".into());
-        g.set_status_camera("Camera: starting…".into());
-        g.set_camera_connected(false);
-        g.set_max_attempts(self.state.borrow().attempts.max() as i32);
+        self.capture.init(self);
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
         g.set_in_visit(false);
@@ -262,14 +260,6 @@ impl Kiosk {
         }
         on!(on_select_tool, |k, id| k.select_tool(&id));
         on!(on_back, |k| k.back());
-        on!(on_capture, |k| k.camera.borrow().capture());
-        on!(on_retake, |k| k.retake());
-        on!(on_analyse, |k| k.analyse());
-        on!(on_import_image, |k| k.open_import(true));
-        on!(on_pick_camera, |k, i| k
-            .camera
-            .borrow()
-            .switch(i.max(0) as usize));
         on!(on_open_root, |k, i| k.open_root(i.max(0) as usize));
         on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
         on!(on_analyse_slices, |k| k.analyse_slices());
@@ -280,8 +270,7 @@ impl Kiosk {
             .set_message(SharedString::new()));
         on!(on_key, |k, key| k.key(&key));
         on!(on_pick_field, |k, f| k.pick_field(f));
-        on!(on_pick_eye, |k, left| k.pick_eye(left));
-        on!(on_other_eye, |k| k.other_eye());
+        Capture::wire(self);
         History::wire(self);
         Admin::wire(self);
         Visit::wire(self);
@@ -301,7 +290,7 @@ impl Kiosk {
             );
             match msg {
                 Msg::Infer(e) => self.on_infer(e),
-                Msg::Camera(m) => self.on_camera(m),
+                Msg::Camera(m) => self.capture.on_camera(self, m),
                 Msg::Checked { folder, checked } => self.on_checked(&folder, checked),
                 Msg::ImportStill(still) => self.on_import_still(still),
                 Msg::Store(e) => self.on_store(e),
@@ -311,12 +300,7 @@ impl Kiosk {
                 }
                 Msg::Admin(m) => self.admin.on_msg(self, m),
                 Msg::SignIn(m) => self.on_signin(m),
-                Msg::StillPng { still, png } => {
-                    let mut st = self.state.borrow_mut();
-                    if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
-                        st.still_png = Some(png);
-                    }
-                }
+                Msg::StillPng { still, png } => self.capture.still_png(still, png),
             }
             if status {
                 self.refresh_status();
@@ -432,89 +416,14 @@ impl Kiosk {
                 };
                 match pending {
                     Some(Pending::Still { tapped }) => {
-                        if let Some(f) = decoded {
-                            self.show_still(&f);
-                            self.state.borrow_mut().still = Some(f);
-                        }
-                        if file.is_some() {
-                            self.state.borrow_mut().still_file = file;
-                        }
-                        self.record_still(result, tapped);
+                        self.capture.decoded(self, decoded, file);
+                        self.capture.record_still(self, result, tapped);
                     }
                     Some(Pending::Slice(i)) => self.record_slice(i, result, file),
                     None => log::warn!("result {id} arrived for nothing pending"),
                 }
             }
         }
-    }
-
-    fn on_camera(&self, m: CameraMsg) {
-        let g = self.g();
-        match m {
-            CameraMsg::Status {
-                connected,
-                text,
-                cameras,
-                index,
-            } => {
-                g.set_camera_connected(connected);
-                g.set_status_camera(text.into());
-                let names: Vec<SharedString> = cameras.into_iter().map(Into::into).collect();
-                g.set_cameras(ModelRc::new(VecModel::from(names)));
-                g.set_camera_index(index as i32);
-            }
-            CameraMsg::Preview { buffer, fps } => {
-                if g.get_screen() == Screen::Capture {
-                    self.previews.set(self.previews.get() + 1);
-                    g.set_preview(ui::image(buffer));
-                    g.set_preview_fps(if fps > 0.0 {
-                        format!("{fps:.0} fps").into()
-                    } else {
-                        SharedString::new()
-                    });
-                }
-            }
-            CameraMsg::Still(frame) => {
-                if g.get_screen() != Screen::Capture {
-                    return;
-                }
-                self.show_still(&frame);
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.still = Some(frame.clone());
-                    st.still_source = "camera".into();
-                    st.still_file = None;
-                    st.still_png = None;
-                }
-                self.encode_still(frame);
-                g.set_review_imported(false);
-                g.set_screen(Screen::Review);
-            }
-            CameraMsg::Error(text) => self.say(text),
-        }
-    }
-
-    /// Encodes a camera still as PNG on a worker thread, for its record.
-    fn encode_still(&self, frame: Arc<RgbFrame>) {
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name("still-png".into())
-            .spawn(move || match crate::records::encode_png(&frame) {
-                Ok(png) => {
-                    let _ = tx.send(Msg::StillPng { still: frame, png });
-                    waker();
-                }
-                // The save then encodes the frame itself, and reports any error.
-                Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
-            });
-        if let Err(e) = spawned {
-            log::warn!("no PNG thread: {e}");
-        }
-    }
-
-    pub(super) fn show_still(&self, f: &RgbFrame) {
-        self.g()
-            .set_still(ui::image(ui::display_buffer(f, ui::DISPLAY_MAX)));
     }
 
     pub(super) fn select_tool(&self, id: &str) {
@@ -543,27 +452,9 @@ impl Kiosk {
             self.visit.set_next_tool(Some(tool.id.clone()));
             return self.visit.open_start(self, None);
         }
-        let g = self.g();
-        g.set_tool_id(tool.id.clone().into());
-        g.set_tool_name(tool.name.clone().into());
-        g.set_tool_hint(tool.framing_hint.clone().into());
-        g.set_tool_kind(tool.image_kind.label().into());
-        let is_ct = tool.image_kind == ImageKind::CtSlice;
         // Its parts now belong to the visit, screened or not.
         self.visit.open_tool(&tool);
-        {
-            let mut st = self.state.borrow_mut();
-            st.attempts.reset();
-            st.tool = Some(tool);
-            st.still = None;
-        }
-        self.show_eye();
-        g.set_attempt(1);
-        if is_ct {
-            self.open_import(false);
-        } else {
-            g.set_screen(Screen::Capture);
-        }
+        self.capture.open(self, tool);
     }
 
     pub(super) fn back(&self) {
@@ -573,7 +464,7 @@ impl Kiosk {
             (st.ct.single, st.typing)
         };
         let to = match g.get_screen() {
-            Screen::Review if g.get_review_imported() => Screen::CtImport,
+            Screen::Review if self.capture.review_imported(self) => Screen::CtImport,
             Screen::Review => Screen::Capture,
             Screen::CtImport if single => Screen::Capture,
             Screen::VisitDetail => Screen::History,
@@ -595,51 +486,28 @@ impl Kiosk {
         g.set_screen(to);
     }
 
-    fn retake(&self) {
-        if self.g().get_review_imported() {
-            // "Choose another": back to the pictures on the stick.
-            self.state.borrow_mut().still = None;
-            return self.g().set_screen(Screen::CtImport);
-        }
-        let attempt = {
-            let mut st = self.state.borrow_mut();
-            st.still = None;
-            st.attempts.current()
-        };
-        // The review screen then says "Attempt 2 of 3".
-        self.g().set_attempt(attempt as i32);
-        self.g().set_screen(Screen::Capture);
-    }
-
     pub(super) fn next_patient(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.attempts.reset();
-            st.tool = None;
-            st.still = None;
-            st.still_file = None;
-            st.ct = CtState::default();
-        }
+        self.capture.close(self, true);
+        self.state.borrow_mut().ct = CtState::default();
         self.visit.reset();
         let g = self.g();
         g.set_in_visit(false);
         super::controllers::visit::page(self).set_print_status(SharedString::new());
         g.set_busy(false);
-        g.set_attempt(1);
         g.set_screen(Screen::Home);
     }
 
     pub(super) fn submit(&self, input: Input, pending: Pending) -> bool {
-        let (id, tool) = {
+        let Some(tool) = self.capture.tool_id() else {
+            return false;
+        };
+        let id = {
             let mut st = self.state.borrow_mut();
-            let Some(tool) = st.tool.as_ref().map(|t| t.id.clone()) else {
-                return false;
-            };
             let id = st.next_id;
             st.next_id += 1;
             st.pending.insert(id, pending);
             st.liveness.started(id, "an analysis", Instant::now());
-            (id, tool)
+            id
         };
         if !self
             .inference
@@ -654,37 +522,5 @@ impl Kiosk {
             return false;
         }
         true
-    }
-
-    fn analyse(&self) {
-        let g = self.g();
-        if g.get_busy() {
-            return;
-        }
-        let Some(still) = self.state.borrow().still.clone() else {
-            return self.say("No picture to analyse — capture one first.");
-        };
-        if self.submit(
-            Input::Frame(still),
-            Pending::Still {
-                tapped: Instant::now(),
-            },
-        ) {
-            g.set_busy_text("Analysing…".into());
-            g.set_busy(true);
-        }
-    }
-
-    pub(super) fn apply_view(&self, v: &ResultView, attempt: u32) {
-        let g = self.g();
-        g.set_outcome(ui::outcome_kind(v.kind));
-        g.set_headline(v.headline.clone().into());
-        g.set_advice(v.advice.clone().into());
-        g.set_show_confidence(v.confidence.is_some());
-        g.set_confidence(v.confidence.unwrap_or(0.0));
-        g.set_trace(v.trace.clone().into());
-        g.set_attempt(attempt.saturating_sub(1).max(1) as i32);
-        g.set_busy(false);
-        g.set_screen(Screen::Result);
     }
 }

@@ -6,7 +6,7 @@
 //! rate actually shown, capture tap → still on screen, and analyse tap →
 //! result on screen (each "on screen" = the frame rendered).
 
-use super::ui::{Kiosk as G, Screen, VisitPage};
+use super::ui::{CapturePage, Kiosk as G, Screen, VisitPage};
 use super::Kiosk;
 use crate::settings::Settings;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
@@ -102,10 +102,11 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     let t = Instant::now();
     until(&k, &window, &mut buf, Duration::from_secs(3), |_| false);
     let preview_fps = (k.previews_shown() - before) as f64 / t.elapsed().as_secs_f64();
+    let c = k.window().global::<CapturePage>();
     let (mut cap, mut ana) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
-        g.invoke_capture();
+        c.invoke_capture();
         if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
             k.window().global::<G>().get_screen() == Screen::Review
         }) {
@@ -116,14 +117,14 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
         // kiosk encodes it for the register, so the save is only the write.
         until(&k, &window, &mut buf, Duration::from_millis(500), |_| false);
         let t = Instant::now();
-        g.invoke_analyse();
+        c.invoke_analyse();
         if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
             k.window().global::<G>().get_screen() == Screen::Result
         }) {
             anyhow::bail!("analyse did not reach the result screen");
         }
         ana.push(t.elapsed().as_secs_f64() * 1000.0);
-        g.invoke_retake();
+        c.invoke_retake();
         until(&k, &window, &mut buf, Duration::from_millis(200), |_| false);
     }
     Ok(KioskTimings {

@@ -95,7 +95,7 @@ impl Kiosk {
             st.ct.entries = entries.clone();
             st.ct.outstanding = 0;
             st.ct.refused = 0;
-            st.tool.clone()
+            self.capture.tool()
         };
         self.g().set_ct_folder(folder_name(dir).into());
         self.refresh_slices();
@@ -317,16 +317,8 @@ impl Kiosk {
             Ok(s) => s,
             Err(e) => return self.say(e),
         };
-        self.show_still(&s.frame);
-        {
-            let mut st = self.state.borrow_mut();
-            st.still = Some(s.frame);
-            st.still_source = format!("import:{}", s.name);
-            st.still_file = Some((s.bytes, s.ext));
-            st.still_png = None;
-        }
-        g.set_review_imported(true);
-        g.set_screen(Screen::Review);
+        self.capture
+            .imported(self, s.frame, &s.name, (s.bytes, s.ext));
     }
 
     pub(super) fn analyse_slices(&self) {

@@ -6,11 +6,10 @@ use super::app::Kiosk;
 use super::state::StoreReq;
 use super::ui::{Screen, TypingField};
 use crate::analysis::Analysis;
-use crate::records::{self, Eye, ImageData, NewRecord, Shown};
+use crate::records::{self, NewRecord};
+use crate::screening::flow;
 use crate::screening::Screened;
-use crate::screening::{flow, ResultKind};
 use crate::serial::{DeviceKind, SerialEvent};
-use std::time::Instant;
 
 impl Kiosk {
     /// Which field the on-screen keys type into.
@@ -30,160 +29,11 @@ impl Kiosk {
         }
     }
 
-    pub(super) fn pick_eye(&self, left: bool) {
-        if self.visit.eye().is_some() {
-            self.visit
-                .set_eye(Some(if left { Eye::Left } else { Eye::Right }));
-            self.show_eye();
-        }
-    }
-
-    /// The eye choice and "Now the left eye" on screen.
-    pub(super) fn show_eye(&self) {
-        let g = self.g();
-        let eye = self.visit.eye();
-        g.set_tool_has_eyes(eye.is_some());
-        g.set_eye_left(eye == Some(Eye::Left));
-        let tool = self.state.borrow().tool.as_ref().map(|t| t.id.clone());
-        let next = tool
-            .filter(|_| eye.is_some())
-            .and_then(|t| self.visit.next_eye(&t))
-            .filter(|n| Some(*n) != eye);
-        g.set_next_eye_pending(next.is_some());
-        g.set_next_eye_label(
-            next.map(|e| e.label().to_lowercase())
-                .unwrap_or_default()
-                .into(),
-        );
-    }
-
-    /// "Now the left eye": same tool, the other eye, fresh attempts.
-    pub(super) fn other_eye(&self) {
-        let tool = self.state.borrow().tool.as_ref().map(|t| t.id.clone());
-        let next = tool.and_then(|t| self.visit.next_eye(&t));
-        self.visit.set_eye(next.or(self.visit.eye()));
-        {
-            let mut st = self.state.borrow_mut();
-            st.attempts.reset();
-            st.still = None;
-        }
-        self.show_eye();
-        let g = self.g();
-        g.set_attempt(1);
-        g.set_screen(Screen::Capture);
-    }
-
     pub(super) fn another_tool(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.tool = None;
-            st.still = None;
-            st.ct = Default::default();
-        }
+        self.capture.close(self, false);
+        self.state.borrow_mut().ct = Default::default();
         self.visit.refresh_line(self);
         self.g().set_screen(Screen::Home);
-    }
-
-    /// An analysis of the review screen's picture came back: record it, and
-    /// show it only once the register has it.
-    pub(super) fn record_still(&self, result: Result<Analysis, String>, tapped: Instant) {
-        let a = match result {
-            Ok(a) => a,
-            Err(e) => {
-                let attempt = self.state.borrow().attempts.current();
-                return self.apply_view(&flow::error_view(&e), attempt);
-            }
-        };
-        let (visit_id, eye) = (self.visit.id(), self.visit.eye());
-        let prepared = {
-            let st = self.state.borrow();
-            let mut attempts = st.attempts;
-            let view = attempts.record(&a);
-            let screened = Screened {
-                tool: a.tool.clone(),
-                eye,
-                kind: view.kind,
-                headline: view.headline.clone(),
-            };
-            let image = match (&st.still_file, &st.still_png, &st.still) {
-                (Some((bytes, ext)), _, _) => Some(ImageData::Encoded {
-                    bytes: bytes.clone(),
-                    ext: ext.clone(),
-                }),
-                (None, Some(png), Some(_)) => Some(ImageData::Encoded {
-                    bytes: png.clone(),
-                    ext: "png".into(),
-                }),
-                (None, None, Some(f)) => Some(ImageData::Frame(f.clone())),
-                (None, _, None) => None,
-            };
-            visit_id.zip(image).map(|(visit, image)| {
-                let record = NewRecord {
-                    visit,
-                    eye,
-                    source: st.still_source.clone(),
-                    image,
-                    analysis: a.clone(),
-                    shown: Shown::of(&view),
-                };
-                (record, view, attempts, screened)
-            })
-        };
-        let Some((record, view, attempts, screened)) = prepared else {
-            let attempt = self.state.borrow().attempts.current();
-            return self.apply_view(
-                &flow::error_view(
-                    "There is no open visit to record this result in. Start the visit again.",
-                ),
-                attempt,
-            );
-        };
-        self.g().set_busy_text("Saving…".into());
-        let record = Box::new(record);
-        self.store_job(
-            StoreReq::SaveStill {
-                view,
-                attempts,
-                screened,
-                tapped,
-            },
-            |req| records::Job::Save { req, record },
-        );
-    }
-
-    /// The register has the result: now it may be shown.
-    pub(super) fn still_saved(&self, req: StoreReq, saved: Result<records::StoredRecord, String>) {
-        let StoreReq::SaveStill {
-            mut view,
-            attempts,
-            screened,
-            tapped,
-        } = req
-        else {
-            return;
-        };
-        match saved {
-            Ok(rec) => {
-                self.state.borrow_mut().attempts = attempts;
-                let coverage = self.catalog.coverage(&screened.tool);
-                self.visit.add(coverage, screened);
-                view.trace = format!("{} · record {}", view.trace, rec.id);
-                self.apply_view(&view, attempts.current());
-                self.show_eye();
-                self.visit.refresh_line(self);
-                let ms = tapped.elapsed().as_secs_f64() * 1000.0;
-                self.state.borrow_mut().latencies_ms.push(ms);
-                log::info!(
-                    "analyse tap to result on screen (saved as record {}): {ms:.1} ms",
-                    rec.id
-                );
-            }
-            Err(e) => {
-                self.register_fault(&e);
-                let attempt = self.state.borrow().attempts.current();
-                self.apply_view(&not_recorded_view(&e), attempt);
-            }
-        }
     }
 
     /// A CT slice's analysis came back: record it before it counts.
@@ -323,16 +173,5 @@ impl Kiosk {
         })
         .collect();
         self.g().set_status_devices(words.join(" · ").into());
-    }
-}
-
-/// The result screen when the register could not save: no result is shown.
-fn not_recorded_view(error: &str) -> flow::ResultView {
-    flow::ResultView {
-        kind: ResultKind::Error,
-        headline: "Not recorded — result not shown".into(),
-        advice: error.to_string(),
-        confidence: None,
-        trace: String::new(),
     }
 }

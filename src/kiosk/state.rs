@@ -6,8 +6,6 @@ use super::liveness::Liveness;
 use super::ui::TypingField;
 use crate::admin::access::PinFile;
 use crate::analysis::Analysis;
-use crate::catalog::Manifest;
-use crate::frame::RgbFrame;
 use crate::import;
 use crate::screening::flow::{Attempts, ResultView};
 use crate::screening::Screened;
@@ -16,7 +14,6 @@ use crate::settings::Settings;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// What is waiting for the inference worker.
@@ -105,15 +102,6 @@ pub struct CtState {
 }
 
 pub struct State {
-    pub tool: Option<Manifest>,
-    pub attempts: Attempts,
-    pub still: Option<Arc<RgbFrame>>,
-    /// Where the picture on the review screen came from ("camera" or "import:<name>").
-    pub still_source: String,
-    /// An imported picture's original bytes and extension, saved with its record.
-    pub still_file: Option<(Vec<u8>, String)>,
-    /// The camera still already encoded as PNG (see `Msg::StillPng`).
-    pub still_png: Option<Vec<u8>>,
     pub next_id: u64,
     pub pending: BTreeMap<u64, Pending>,
     pub store_reqs: BTreeMap<u64, StoreReq>,
@@ -126,8 +114,6 @@ pub struct State {
     pub unavailable: BTreeMap<String, String>,
     pub ct: CtState,
     pub import_paths: Vec<PathBuf>,
-    /// Milliseconds from the Analyse tap to the result on screen, latest first.
-    pub latencies_ms: Vec<f64>,
     /// Which field the on-screen keys type into.
     pub typing: TypingField,
     /// Each serial device's state: connected, and the words for the screen.
@@ -140,12 +126,6 @@ pub struct State {
 impl State {
     pub fn new(settings: &Settings) -> State {
         State {
-            tool: None,
-            attempts: Attempts::new(settings.max_attempts),
-            still: None,
-            still_source: String::new(),
-            still_file: None,
-            still_png: None,
             next_id: 1,
             pending: BTreeMap::new(),
             store_reqs: BTreeMap::new(),
@@ -156,7 +136,6 @@ impl State {
             unavailable: BTreeMap::new(),
             ct: CtState::default(),
             import_paths: settings.import_paths.clone(),
-            latencies_ms: Vec::new(),
             typing: TypingField::PatientId,
             devices: Default::default(),
             register_ok: false,

@@ -88,6 +88,7 @@ impl Kiosk {
     /// other screens already show.
     pub(super) fn refresh_status(&self) {
         let g = self.g();
+        let capture = super::controllers::capture::page(self);
         let facts = {
             let st = self.state.borrow();
             let serial = self.serial.borrow();
@@ -104,8 +105,8 @@ impl Kiosk {
                             .map(|r| (t.name.clone(), super::ui::short_reason(r)))
                     })
                     .collect(),
-                camera_connected: g.get_camera_connected(),
-                camera: g.get_status_camera().to_string(),
+                camera_connected: capture.get_camera_connected(),
+                camera: capture.get_status_camera().to_string(),
                 devices: [
                     DeviceKind::Trigger,
                     DeviceKind::Scanner,

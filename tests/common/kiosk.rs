@@ -6,7 +6,9 @@
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
-use onemed::kiosk::ui::{AdminPage, HistoryPage, Kiosk as G, Screen, SignIn, VisitPage};
+use onemed::kiosk::ui::{
+    AdminPage, CapturePage, HistoryPage, Kiosk as G, Screen, SignIn, VisitPage,
+};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
@@ -141,6 +143,11 @@ pub fn g(k: &Kiosk) -> G<'_> {
 /// The admin screens' global (PIN pad and settings).
 pub fn admin_page(k: &Kiosk) -> AdminPage<'_> {
     k.window().global::<AdminPage>()
+}
+
+/// The capture, review and result screens' global.
+pub fn capture_page(k: &Kiosk) -> CapturePage<'_> {
+    k.window().global::<CapturePage>()
 }
 
 /// The visit screens' global (visit start, summary, slip).

@@ -100,7 +100,7 @@ impl Visit {
         k.select_tool(&part.tool);
         if part.eye.is_some() && self.eye().is_some() {
             self.set_eye(part.eye);
-            k.show_eye();
+            k.capture.show_eye(k);
         }
     }
 

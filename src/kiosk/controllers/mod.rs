@@ -5,9 +5,11 @@
 
 pub mod admin_pin;
 pub mod admin_settings;
+pub mod capture;
 pub mod finish;
 pub mod history;
 pub mod print;
+pub mod result;
 pub mod visit;
 
 /// Wires a page callback to the kiosk, held weakly; every tap counts as a
