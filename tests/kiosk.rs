@@ -247,10 +247,10 @@ fn no_camera_shows_it_and_offers_import() {
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     tap(&k, &imports.path().file_name().unwrap().to_string_lossy());
     wait(&k, "the files", |k| {
-        slint::Model::row_count(&g(k).get_ct_slices()) == 2
+        slint::Model::row_count(&ct_page(k).get_ct_slices()) == 2
     });
     wait(&k, "both files checked", |k| {
-        g(k).get_ct_candidate_count() == 2
+        ct_page(k).get_ct_candidate_count() == 2
     });
     tap(&k, "6.jpg");
     // Reviewed like a camera still: nothing is analysed or saved yet.
@@ -302,16 +302,16 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
     begin_visit(&k, "COVID CT", "PAT-0045");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     wait(&k, "six files listed", |k| {
-        slint::Model::row_count(&g(k).get_ct_slices()) == 6
+        slint::Model::row_count(&ct_page(k).get_ct_slices()) == 6
     });
     assert_eq!(
-        g(&k).get_ct_selected_count(),
+        ct_page(&k).get_ct_selected_count(),
         0,
         "nothing selected before it is checked"
     );
     wait(&k, "every file checked", |k| {
         let cards = ct_cards(k);
-        cards.iter().filter(|c| c.refused).count() as i32 + g(k).get_ct_candidate_count() == 6
+        cards.iter().filter(|c| c.refused).count() as i32 + ct_page(k).get_ct_candidate_count() == 6
     });
     let cards = ct_cards(&k);
     // What is refused is what the analysis itself would refuse, with its reason.
@@ -352,8 +352,8 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
     ] {
         assert!(!card(name).refused, "{name}: {}", card(name).reason);
     }
-    let candidates = g(&k).get_ct_candidate_count();
-    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    let candidates = ct_page(&k).get_ct_candidate_count();
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates);
     shot(&k, "08-ct-import");
     // A refused file cannot be selected; a slice can be left out and put back.
     tap(&k, "MR_small.dcm");
@@ -363,24 +363,28 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
         g(&k).get_message()
     );
     tap(&k, "OK");
-    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates);
     tap(&k, "0.jpg");
-    assert_eq!(g(&k).get_ct_selected_count(), candidates - 1);
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates - 1);
     tap(&k, "Select all CT slices");
-    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates);
     tap(&k, &format!("Analyse {candidates} slices"));
     wait(&k, "the study summary", |k| {
         g(k).get_screen() == Screen::CtSummary
     });
     shot(&k, "09-ct-summary");
-    let summary = g(&k).get_ct_summary().to_string();
+    let summary = ct_page(&k).get_ct_summary().to_string();
     assert!(summary.contains("assessable slice"), "{summary}");
     let refused = cards.iter().filter(|c| c.refused).count();
     assert!(
         summary.contains("could not be assessed"),
         "{refused} files were refused: {summary}"
     );
-    assert_eq!(g(&k).get_ct_outcome(), OutcomeKind::Refer, "{summary}");
+    assert_eq!(
+        ct_page(&k).get_ct_outcome(),
+        OutcomeKind::Refer,
+        "{summary}"
+    );
     // Only analysed slices are listed, each with its outcome in words.
     let analysed = ct_cards(&k);
     assert_eq!(analysed.len() as i32, candidates);
@@ -402,7 +406,7 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
 
 /// The CT import screen's cards.
 fn ct_cards(k: &Kiosk) -> Vec<onemed::kiosk::ui::SliceCard> {
-    let m = g(k).get_ct_slices();
+    let m = ct_page(k).get_ct_slices();
     (0..slint::Model::row_count(&m))
         .filter_map(|i| slint::Model::row_data(&m, i))
         .collect()

@@ -209,9 +209,11 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         assert_eq!(capture_page(&k).get_eye_left(), eye == "left");
         tap(&k, "Import image");
         tap(&k, &eyes.path().file_name().unwrap().to_string_lossy());
-        wait(&k, "the file", |k| g(k).get_ct_slices().row_count() == 1);
+        wait(&k, "the file", |k| {
+            ct_page(k).get_ct_slices().row_count() == 1
+        });
         wait(&k, "the file checked", |k| {
-            g(k).get_ct_candidate_count() == 1
+            ct_page(k).get_ct_candidate_count() == 1
         });
         tap(&k, "C_(1).jpg");
         // An imported picture is reviewed first, like a camera still.

@@ -11,11 +11,12 @@
 
 use super::controllers::admin_pin::Admin;
 use super::controllers::capture::Capture;
+use super::controllers::ct::Ct;
 use super::controllers::history::History;
 use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
-use super::state::{CtState, Pending, State};
+use super::state::{Pending, State};
 use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard, TypingField};
 use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
@@ -37,10 +38,10 @@ pub enum Msg {
     /// Files of an import folder checked (and previewed) off the UI thread.
     Checked {
         folder: PathBuf,
-        checked: Vec<super::ct::CheckedFile>,
+        checked: Vec<super::controllers::ct::CheckedFile>,
     },
     /// A single imported picture, read and decoded for the Review screen.
-    ImportStill(Result<super::ct::ImportedStill, String>),
+    ImportStill(Result<super::controllers::ct::ImportedStill, String>),
     Store(StoreEvent),
     Serial(SerialEvent),
     /// A camera still encoded as PNG for the register, off the UI thread,
@@ -90,6 +91,8 @@ pub struct Kiosk {
     pub(super) visit: Visit,
     /// Capture, review and result (`controllers::capture`, `result`).
     pub(super) capture: Capture,
+    /// The CT import and its summary (`controllers::ct`, `ct_result`).
+    pub(super) ct: Ct,
 }
 
 impl Kiosk {
@@ -136,6 +139,7 @@ impl Kiosk {
             admin: Admin::default(),
             visit: Visit::default(),
             capture: Capture::new(settings.max_attempts),
+            ct: Ct::default(),
         });
         kiosk.init();
         Ok(kiosk)
@@ -260,17 +264,13 @@ impl Kiosk {
         }
         on!(on_select_tool, |k, id| k.select_tool(&id));
         on!(on_back, |k| k.back());
-        on!(on_open_root, |k, i| k.open_root(i.max(0) as usize));
-        on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
-        on!(on_analyse_slices, |k| k.analyse_slices());
-        on!(on_select_all_slices, |k| k.select_all_slices());
-        on!(on_reimport, |k| k.open_import(false));
         on!(on_dismiss_message, |k| k
             .g()
             .set_message(SharedString::new()));
         on!(on_key, |k, key| k.key(&key));
         on!(on_pick_field, |k, f| k.pick_field(f));
         Capture::wire(self);
+        Ct::wire(self);
         History::wire(self);
         Admin::wire(self);
         Visit::wire(self);
@@ -291,8 +291,8 @@ impl Kiosk {
             match msg {
                 Msg::Infer(e) => self.on_infer(e),
                 Msg::Camera(m) => self.capture.on_camera(self, m),
-                Msg::Checked { folder, checked } => self.on_checked(&folder, checked),
-                Msg::ImportStill(still) => self.on_import_still(still),
+                Msg::Checked { folder, checked } => self.ct.on_checked(self, &folder, checked),
+                Msg::ImportStill(still) => self.ct.on_import_still(self, still),
                 Msg::Store(e) => self.on_store(e),
                 Msg::Serial(e) => self.on_serial(e),
                 Msg::DetailImage { record, image } => {
@@ -419,7 +419,7 @@ impl Kiosk {
                         self.capture.decoded(self, decoded, file);
                         self.capture.record_still(self, result, tapped);
                     }
-                    Some(Pending::Slice(i)) => self.record_slice(i, result, file),
+                    Some(Pending::Slice(i)) => self.ct.record_slice(self, i, result, file),
                     None => log::warn!("result {id} arrived for nothing pending"),
                 }
             }
@@ -459,10 +459,7 @@ impl Kiosk {
 
     pub(super) fn back(&self) {
         let g = self.g();
-        let (single, field) = {
-            let st = self.state.borrow();
-            (st.ct.single, st.typing)
-        };
+        let (single, field) = (self.ct.single(), self.state.borrow().typing);
         let to = match g.get_screen() {
             Screen::Review if self.capture.review_imported(self) => Screen::CtImport,
             Screen::Review => Screen::Capture,
@@ -486,9 +483,17 @@ impl Kiosk {
         g.set_screen(to);
     }
 
+    /// "Another tool": back home, in the same visit.
+    pub(super) fn another_tool(&self) {
+        self.capture.close(self, false);
+        self.ct.reset();
+        self.visit.refresh_line(self);
+        self.g().set_screen(Screen::Home);
+    }
+
     pub(super) fn next_patient(&self) {
         self.capture.close(self, true);
-        self.state.borrow_mut().ct = CtState::default();
+        self.ct.reset();
         self.visit.reset();
         let g = self.g();
         g.set_in_visit(false);

@@ -8,12 +8,11 @@
 pub mod app;
 pub mod bench;
 mod controllers;
-mod ct;
 mod idle;
 pub mod inference;
+mod input;
 mod liveness;
 mod nurses;
-mod patient;
 mod pin_check;
 pub mod preview;
 mod register;

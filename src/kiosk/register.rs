@@ -81,7 +81,7 @@ impl Kiosk {
                 }
             },
             p @ StoreReq::SaveStill { .. } => self.capture.still_saved(self, p, saved(result)),
-            p @ StoreReq::SaveSlice { .. } => self.slice_saved(p, saved(result)),
+            p @ StoreReq::SaveSlice { .. } => self.ct.slice_saved(self, p, saved(result)),
             StoreReq::FinishVisit | StoreReq::SetPrinted => {
                 if let Err(e) = result {
                     self.register_fault(&e);

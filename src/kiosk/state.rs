@@ -6,12 +6,10 @@ use super::liveness::Liveness;
 use super::ui::TypingField;
 use crate::admin::access::PinFile;
 use crate::analysis::Analysis;
-use crate::import;
 use crate::screening::flow::{Attempts, ResultView};
 use crate::screening::Screened;
 use crate::serial::DeviceKind;
 use crate::settings::Settings;
-use slint::{Rgb8Pixel, SharedPixelBuffer};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -72,35 +70,6 @@ impl StoreReq {
     }
 }
 
-/// A file's standing on the CT import screen.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Candidate {
-    /// Not checked yet (the check runs beside the thumbnails).
-    #[default]
-    Checking,
-    /// A CT slice the tool can analyse.
-    Slice,
-    /// Refused before analysis, with the reason in words.
-    Refused(String),
-}
-
-#[derive(Default)]
-pub struct CtState {
-    /// The sticks and folders offered, in the order shown.
-    pub roots: Vec<PathBuf>,
-    pub folder: PathBuf,
-    pub entries: Vec<import::SliceEntry>,
-    /// Whether each entry is a CT slice the tool can analyse.
-    pub candidates: Vec<Candidate>,
-    pub selected: Vec<bool>,
-    pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
-    pub results: Vec<Option<Result<Analysis, String>>>,
-    pub outstanding: usize,
-    pub single: bool,
-    /// Files of the folder refused before analysis (counted in the headline).
-    pub refused: usize,
-}
-
 pub struct State {
     pub next_id: u64,
     pub pending: BTreeMap<u64, Pending>,
@@ -112,7 +81,6 @@ pub struct State {
     pub hung: bool,
     pub ready: bool,
     pub unavailable: BTreeMap<String, String>,
-    pub ct: CtState,
     pub import_paths: Vec<PathBuf>,
     /// Which field the on-screen keys type into.
     pub typing: TypingField,
@@ -134,7 +102,6 @@ impl State {
             hung: false,
             ready: false,
             unavailable: BTreeMap::new(),
-            ct: CtState::default(),
             import_paths: settings.import_paths.clone(),
             typing: TypingField::PatientId,
             devices: Default::default(),

@@ -133,6 +133,17 @@ impl Kiosk {
         s.set_details(ModelRc::new(VecModel::from(details)));
     }
 
+    /// The receipt printer's width in characters (32 without a printer).
+    pub(super) fn slip_width(&self) -> u32 {
+        self.settings
+            .borrow()
+            .serial
+            .printer
+            .as_ref()
+            .map(|p| p.width)
+            .unwrap_or(32)
+    }
+
     /// The slip previews' paper width: the printer's characters per line.
     pub(super) fn refresh_slip_format(&self) {
         let columns = i32::try_from(self.slip_width()).unwrap_or(i32::MAX);

@@ -7,7 +7,7 @@ use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
 use onemed::kiosk::ui::{
-    AdminPage, CapturePage, HistoryPage, Kiosk as G, Screen, SignIn, VisitPage,
+    AdminPage, CapturePage, CtPage, HistoryPage, Kiosk as G, Screen, SignIn, VisitPage,
 };
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
@@ -148,6 +148,11 @@ pub fn admin_page(k: &Kiosk) -> AdminPage<'_> {
 /// The capture, review and result screens' global.
 pub fn capture_page(k: &Kiosk) -> CapturePage<'_> {
     k.window().global::<CapturePage>()
+}
+
+/// The CT import and summary screens' global.
+pub fn ct_page(k: &Kiosk) -> CtPage<'_> {
+    k.window().global::<CtPage>()
 }
 
 /// The visit screens' global (visit start, summary, slip).

@@ -68,7 +68,7 @@ impl Capture {
         on!(k, p, on_capture, |k| k.camera.borrow().capture());
         on!(k, p, on_retake, |k| k.capture.retake(&k));
         on!(k, p, on_analyse, |k| k.capture.analyse(&k));
-        on!(k, p, on_import_image, |k| k.open_import(true));
+        on!(k, p, on_import_image, |k| k.ct.open_import(&k, true));
         on!(k, p, on_pick_camera, |k, i| k
             .camera
             .borrow()
@@ -120,7 +120,7 @@ impl Capture {
         self.show_eye(k);
         p.set_attempt(1);
         if is_ct {
-            k.open_import(false);
+            k.ct.open_import(k, false);
         } else {
             k.g().set_screen(Screen::Capture);
         }

@@ -6,6 +6,8 @@
 pub mod admin_pin;
 pub mod admin_settings;
 pub mod capture;
+pub mod ct;
+pub mod ct_result;
 pub mod finish;
 pub mod history;
 pub mod print;

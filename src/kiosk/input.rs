@@ -1,14 +1,9 @@
-//! Capture-side visit work on the kiosk: the on-screen keys routed to the
-//! field they type into, the eye being screened, saving each result to the
-//! register *before* it is shown, and what the serial devices say.
+//! What reaches the screens from outside their own buttons: the on-screen
+//! keys, routed to the controller whose field they type into, and what the
+//! serial devices (trigger, scanner, printer) say, routed by screen.
 
 use super::app::Kiosk;
-use super::state::StoreReq;
 use super::ui::{Screen, TypingField};
-use crate::analysis::Analysis;
-use crate::records::{self, NewRecord};
-use crate::screening::flow;
-use crate::screening::Screened;
 use crate::serial::{DeviceKind, SerialEvent};
 
 impl Kiosk {
@@ -27,90 +22,6 @@ impl Kiosk {
             TypingField::Operator => self.admin.key(self, key),
             TypingField::None => {}
         }
-    }
-
-    pub(super) fn another_tool(&self) {
-        self.capture.close(self, false);
-        self.state.borrow_mut().ct = Default::default();
-        self.visit.refresh_line(self);
-        self.g().set_screen(Screen::Home);
-    }
-
-    /// A CT slice's analysis came back: record it before it counts.
-    pub(super) fn record_slice(
-        &self,
-        index: usize,
-        result: Result<Analysis, String>,
-        file: Option<(Vec<u8>, String)>,
-    ) {
-        let a = match result {
-            Ok(a) => a,
-            Err(e) => return self.slice_done(index, Err(e)),
-        };
-        let visit = self.visit.id();
-        let record = {
-            let st = self.state.borrow();
-            let name = st
-                .ct
-                .entries
-                .get(index)
-                .map(|e| e.name.clone())
-                .unwrap_or_default();
-            match (visit, file) {
-                (Some(visit), Some(file)) => {
-                    Some(NewRecord::imported(visit, None, &name, file, a.clone()))
-                }
-                _ => None,
-            }
-        };
-        let Some(record) = record else {
-            return self.slice_done(index, Err("Not recorded: no open visit".into()));
-        };
-        let record = Box::new(record);
-        self.store_job(
-            StoreReq::SaveSlice {
-                index,
-                analysis: Box::new(a),
-            },
-            |req| records::Job::Save { req, record },
-        );
-    }
-
-    pub(super) fn slice_saved(&self, req: StoreReq, saved: Result<records::StoredRecord, String>) {
-        let StoreReq::SaveSlice { index, analysis } = req else {
-            return;
-        };
-        match saved {
-            Ok(_) => {
-                let view = flow::result_view(&analysis);
-                let coverage = self.catalog.coverage(&analysis.tool);
-                self.visit.add(
-                    coverage,
-                    Screened {
-                        tool: analysis.tool.clone(),
-                        eye: None,
-                        kind: view.kind,
-                        headline: view.headline,
-                    },
-                );
-                self.visit.refresh_line(self);
-                self.slice_done(index, Ok(*analysis))
-            }
-            Err(e) => {
-                self.register_fault(&e);
-                self.slice_done(index, Err(format!("Not recorded, so not shown: {e}")));
-            }
-        }
-    }
-
-    pub(super) fn slip_width(&self) -> u32 {
-        self.settings
-            .borrow()
-            .serial
-            .printer
-            .as_ref()
-            .map(|p| p.width)
-            .unwrap_or(32)
     }
 
     /// What a serial device said.
