@@ -32,7 +32,7 @@ fn capture_analyse_and_read_the_finding() {
         vec![],
     );
     assert_eq!(g(&k).get_screen(), Screen::Home);
-    assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "5 of 5 tools ready");
     shot(&k, "01-home");
     k.window()
         .window()
@@ -427,7 +427,7 @@ fn finish_rows(k: &Kiosk) -> Vec<onemed::kiosk::ui::FinishRow> {
 fn a_missing_model_makes_only_that_tool_unavailable() {
     let models = common::models_copy(Path::new("skin-lesion/model.bin"));
     let k = start_with("none", vec![], models.path().to_path_buf());
-    assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "4 of 5 tools ready");
     let skin = button(&k, "Skin lesion");
     assert_eq!(skin.accessible_enabled(), Some(false));
     assert!(skin
@@ -689,9 +689,9 @@ fn damaged_settings_open_no_register_and_no_visit_can_start() {
     s.fault = Some("kiosk.toml line 3: data_dir = 7: invalid type".into());
     let k = start_settings(&s);
     wait(&k, "the register fault on the home screen", |k| {
-        !g(k).get_register_ok()
+        !home_page(k).get_register_ok()
     });
-    let status = g(&k).get_status_register().to_string();
+    let status = home_page(&k).get_status_register().to_string();
     assert!(status.contains("settings are damaged"), "{status}");
     assert!(status.contains("data_dir"), "{status}");
     shot(&k, "30-home-settings-damaged");
@@ -721,9 +721,9 @@ fn without_the_register_key_nothing_is_recorded_and_the_screen_says_why() {
     s.credentials_dir = None;
     let k = start_settings(&s);
     wait(&k, "the register fault on the home screen", |k| {
-        !g(k).get_register_ok()
+        !home_page(k).get_register_ok()
     });
-    let status = g(&k).get_status_register().to_string();
+    let status = home_page(&k).get_status_register().to_string();
     assert!(status.contains("register key is missing"), "{status}");
     shot(&k, "31-home-no-register-key");
     begin_visit_refused(&k);
@@ -740,10 +740,10 @@ fn a_plain_register_is_allowed_only_by_setting_and_the_home_screen_says_so() {
     s.unencrypted_register = true;
     let k = start_settings(&s);
     wait(&k, "the register opened", |k| {
-        g(k).get_status_register().contains("NOT encrypted")
+        home_page(k).get_status_register().contains("NOT encrypted")
     });
-    assert!(g(&k).get_register_ok() && g(&k).get_register_plain());
-    let said = g(&k).get_status_register().to_string();
+    assert!(home_page(&k).get_register_ok() && home_page(&k).get_register_plain());
+    let said = home_page(&k).get_status_register().to_string();
     assert!(said.contains("Do not use with real patients"), "{said}");
     assert!(
         on_screen(&k, &said),
@@ -756,9 +756,9 @@ fn a_plain_register_is_allowed_only_by_setting_and_the_home_screen_says_so() {
     drop(k);
     let k = start_settings(&settings("none", vec![], common::models_dir()));
     wait(&k, "the register opened", |k| {
-        g(k).get_status_register() == "Register ready (encrypted)"
+        home_page(k).get_status_register() == "Register ready (encrypted)"
     });
-    assert!(!g(&k).get_register_plain());
+    assert!(!home_page(&k).get_register_plain());
     assert!(!on_screen(&k, &said));
 }
 

@@ -172,7 +172,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     AdminFile::in_dir(&settings.data_dir).save(&pin).unwrap();
     let k = start_signed_in(&settings);
     wait(&k, "all three devices connected", |k| {
-        let s = g(k).get_status_devices().to_string();
+        let s = home_page(k).get_status_devices().to_string();
         s.matches('●').count() == 3
     });
     shot(&k, "15-home-with-devices");
@@ -556,7 +556,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     shot(&k, "22-result-not-recorded-disk-full");
     tap(&k, "Finish visit");
     tap(&k, "‹ Back");
-    assert!(!g(&k).get_register_ok());
+    assert!(!home_page(&k).get_register_ok());
     shot(&k, "23-home-register-fault");
 
     // Space again: recording works and the fault clears.
@@ -564,7 +564,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     tap(&k, "Skin lesion");
     analyse_once(&k);
     assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::Refer);
-    assert!(g(&k).get_register_ok());
+    assert!(home_page(&k).get_register_ok());
 
     // Nothing already saved was damaged: the two shown results are there.
     drop(k);
@@ -582,7 +582,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     disk.remount("ro");
     let k = start_signed_in(&settings);
     wait(&k, "the register's state", |k| {
-        g(k).get_status_register() != "Register: opening…"
+        home_page(k).get_status_register() != "Register: opening…"
     });
     tap(&k, "Skin lesion");
     type_keys(&k, "PAT-0051");

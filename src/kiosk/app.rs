@@ -13,17 +13,18 @@ use super::controllers::admin_pin::Admin;
 use super::controllers::capture::Capture;
 use super::controllers::ct::Ct;
 use super::controllers::history::History;
+use super::controllers::home::Home;
 use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
 use super::state::{Pending, State};
-use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard, TypingField};
+use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
 use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
 use crate::records::worker::{StoreEvent, StoreWorker};
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
-use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer, SharedString};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -93,6 +94,8 @@ pub struct Kiosk {
     pub(super) capture: Capture,
     /// The CT import and its summary (`controllers::ct`, `ct_result`).
     pub(super) ct: Ct,
+    /// The home screen and its status line (`controllers::home`).
+    pub(super) home: Home,
 }
 
 impl Kiosk {
@@ -140,6 +143,7 @@ impl Kiosk {
             visit: Visit::default(),
             capture: Capture::new(settings.max_attempts),
             ct: Ct::default(),
+            home: Home::default(),
         });
         kiosk.init();
         Ok(kiosk)
@@ -197,7 +201,7 @@ impl Kiosk {
 
     /// Whether the models have loaded.
     pub fn is_ready(&self) -> bool {
-        self.state.borrow().ready
+        self.home.is_ready()
     }
 
     /// False once an analysis or a save has run past the deadline
@@ -231,19 +235,13 @@ impl Kiosk {
 
     fn init(self: &Rc<Self>) {
         let g = self.g();
-        g.set_ready(false);
-        g.set_status_models("Getting ready — loading the screening models…".into());
-        g.set_status_device("starting".into());
+        self.home.init(self);
         self.capture.init(self);
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
         g.set_in_visit(false);
-        // Not the kiosk ID: it defaults to the host name (it is on the slip).
-        g.set_kiosk_name("OneMed Kiosk".into());
-        g.set_register_ok(true);
-        g.set_status_register("Register: opening…".into());
-        self.refresh_devices();
-        self.refresh_tools();
+        self.home.refresh_devices(self);
+        self.home.refresh_tools(self);
         self.refresh_status();
         self.refresh_slip_format();
         let warnings = self.settings.borrow().warnings.clone();
@@ -262,13 +260,13 @@ impl Kiosk {
                 });
             }};
         }
-        on!(on_select_tool, |k, id| k.select_tool(&id));
         on!(on_back, |k| k.back());
         on!(on_dismiss_message, |k| k
             .g()
             .set_message(SharedString::new()));
         on!(on_key, |k, key| k.key(&key));
         on!(on_pick_field, |k, f| k.pick_field(f));
+        Home::wire(self);
         Capture::wire(self);
         Ct::wire(self);
         History::wire(self);
@@ -311,15 +309,8 @@ impl Kiosk {
     /// Starts the screening engine again (new device or gate margins);
     /// nothing waiting for the old one is answered.
     pub(super) fn restart_inference(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.ready = false;
-            st.pending.clear();
-        }
-        let g = self.g();
-        g.set_ready(false);
-        g.set_status_models("Getting ready — loading the screening models…".into());
-        self.refresh_tools();
+        self.state.borrow_mut().pending.clear();
+        self.home.engine_restarting(self);
         let settings = self.settings.borrow().clone();
         *self.inference.borrow_mut() = Self::start_inference(&settings, &self.tx, &self.waker);
     }
@@ -330,8 +321,8 @@ impl Kiosk {
 
     pub(super) fn restart_serial(&self, settings: &Settings) {
         *self.serial.borrow_mut() = Self::start_serial(settings, &self.tx, &self.waker);
-        self.state.borrow_mut().devices.clear();
-        self.refresh_devices();
+        self.home.forget_devices();
+        self.home.refresh_devices(self);
         self.refresh_status();
         self.refresh_slip_format();
     }
@@ -342,66 +333,10 @@ impl Kiosk {
         self.g().set_message(text);
     }
 
-    pub(super) fn refresh_tools(&self) {
-        let st = self.state.borrow();
-        let mut groups: Vec<(String, Vec<ToolCard>)> = Vec::new();
-        for t in self.catalog.tools() {
-            let card = ui::tool_card(t, st.unavailable.get(&t.id), st.ready);
-            match groups.iter_mut().find(|(g, _)| *g == t.group) {
-                Some((_, v)) => v.push(card),
-                None => groups.push((t.group.clone(), vec![card])),
-            }
-        }
-        let names: Vec<SharedString> = groups.iter().map(|(g, _)| g.into()).collect();
-        let cards: Vec<ModelRc<ToolCard>> = groups
-            .into_iter()
-            .map(|(_, v)| ModelRc::new(VecModel::from(v)))
-            .collect();
-        self.g().set_groups(ModelRc::new(VecModel::from(names)));
-        self.g().set_tools(ModelRc::new(VecModel::from(cards)));
-    }
-
     fn on_infer(&self, e: InferEvent) {
         match e {
-            InferEvent::Ready(r) => {
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.ready = true;
-                    st.unavailable = r.unavailable.clone();
-                }
-                let n = self.catalog.tools().len();
-                let ok = n - r.unavailable.len();
-                let g = self.g();
-                g.set_ready(true);
-                g.set_status_models(format!("{ok} of {n} tools ready").into());
-                g.set_status_device(format!("{} (f32)", r.device).into());
-                if let Some(note) = r.device_note {
-                    self.say(note);
-                }
-                for (tool, reason) in &r.unavailable {
-                    log::error!("{tool} unavailable: {reason}");
-                }
-                self.refresh_tools();
-            }
-            InferEvent::Failed(reason) => {
-                // Every tool is unavailable, and the screen says what to install.
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.ready = true;
-                    let ids: Vec<String> =
-                        self.catalog.tools().iter().map(|t| t.id.clone()).collect();
-                    st.unavailable = ids
-                        .into_iter()
-                        .map(|id| (id, "screening engine not running".into()))
-                        .collect();
-                }
-                let g = self.g();
-                g.set_ready(true);
-                g.set_status_models("Screening engine not running".into());
-                g.set_status_device("none".into());
-                self.refresh_tools();
-                self.say(format!("The screening engine could not start: {reason}"));
-            }
+            InferEvent::Ready(r) => self.home.engine_ready(self, r),
+            InferEvent::Failed(reason) => self.home.engine_failed(self, &reason),
             InferEvent::Done {
                 id,
                 result,
@@ -431,20 +366,10 @@ impl Kiosk {
         if !self.nurse_ready(super::signin::After::Tool(id.to_string())) {
             return;
         }
-        let tool = {
-            let st = self.state.borrow();
-            if !st.ready {
-                drop(st);
-                return self.say("Getting ready — the screening models are still loading.");
-            }
-            if let Some(reason) = st.unavailable.get(id) {
-                let text = format!("This tool is unavailable: {reason}");
-                drop(st);
-                return self.say(text);
-            }
-            self.catalog.tool(id).ok().cloned()
-        };
-        let Some(tool) = tool else {
+        if let Some(why) = self.home.refusal(id) {
+            return self.say(why);
+        }
+        let Some(tool) = self.catalog.tool(id).ok().cloned() else {
             return self.say(format!("Unknown tool {id}"));
         };
         // Every result belongs to a patient: ask who first.

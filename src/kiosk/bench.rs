@@ -6,7 +6,7 @@
 //! rate actually shown, capture tap → still on screen, and analyse tap →
 //! result on screen (each "on screen" = the frame rendered).
 
-use super::ui::{CapturePage, Kiosk as G, Screen, VisitPage};
+use super::ui::{CapturePage, HomePage, Kiosk as G, Screen, VisitPage};
 use super::Kiosk;
 use crate::settings::Settings;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
@@ -87,7 +87,9 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     }
     let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let g = k.window().global::<G>();
-    g.invoke_select_tool("diabetic-retinopathy".into());
+    k.window()
+        .global::<HomePage>()
+        .invoke_select_tool("diabetic-retinopathy".into());
     for key in ["B", "E", "N", "C", "H"] {
         g.invoke_key(key.into());
     }

@@ -4,7 +4,7 @@
 
 use super::app::Kiosk;
 use super::ui::{Screen, TypingField};
-use crate::serial::{DeviceKind, SerialEvent};
+use crate::serial::SerialEvent;
 
 impl Kiosk {
     /// Which field the on-screen keys type into.
@@ -44,11 +44,8 @@ impl Kiosk {
                 text,
             } => {
                 log::info!("{}: {text}", device.label());
-                self.state
-                    .borrow_mut()
-                    .devices
-                    .insert(device, (connected, text));
-                self.refresh_devices();
+                self.home.device_status(device, connected, text);
+                self.home.refresh_devices(self);
             }
             SerialEvent::Printed { job } => {
                 if let Some((visit, text)) = self.visit.printed(self, job) {
@@ -57,32 +54,5 @@ impl Kiosk {
             }
             SerialEvent::PrintFailed { job, error } => self.visit.print_failed(self, job, &error),
         }
-    }
-
-    /// The status line's serial devices: "Scanner ● · Printer ○".
-    pub(super) fn refresh_devices(&self) {
-        let st = self.state.borrow();
-        let serial = self.serial.borrow();
-        let words: Vec<String> = [
-            DeviceKind::Trigger,
-            DeviceKind::Scanner,
-            DeviceKind::Printer,
-        ]
-        .into_iter()
-        .filter(|d| serial.has(*d))
-        .map(|d| {
-            let connected = st.devices.get(&d).map(|(c, _)| *c).unwrap_or(false);
-            format!(
-                "{} {}",
-                d.label(),
-                if connected {
-                    "●"
-                } else {
-                    "○ not connected"
-                }
-            )
-        })
-        .collect();
-        self.g().set_status_devices(words.join(" · ").into());
     }
 }

@@ -40,9 +40,7 @@ impl Kiosk {
                 } else {
                     PLAIN_REGISTER
                 };
-                self.state.borrow_mut().register_ready_text = text;
-                self.g().set_register_plain(!encrypted);
-                self.register_ok(text);
+                self.home.register_opened(self, text, encrypted);
                 if !encrypted {
                     log::warn!("{PLAIN_REGISTER}");
                 }
@@ -64,10 +62,8 @@ impl Kiosk {
     }
 
     fn store_answer(&self, purpose: StoreReq, result: Result<Reply, String>) {
-        let was_faulty = !self.state.borrow().register_ok;
-        if was_faulty && matches!(result, Ok(Reply::Saved(_))) {
-            let text = self.state.borrow().register_ready_text;
-            self.register_ok(text);
+        if matches!(result, Ok(Reply::Saved(_))) {
+            self.home.register_recovered(self);
         }
         match purpose {
             StoreReq::StartVisit => match result {
@@ -131,20 +127,9 @@ impl Kiosk {
         }
     }
 
-    pub(super) fn register_ok(&self, text: &str) {
-        self.state.borrow_mut().register_ok = true;
-        let g = self.g();
-        g.set_register_ok(true);
-        g.set_status_register(text.into());
-    }
-
     /// The register cannot save: said on the home screen until it can again.
     pub(super) fn register_fault(&self, e: &str) {
-        log::error!("register: {e}");
-        self.state.borrow_mut().register_ok = false;
-        let g = self.g();
-        g.set_register_ok(false);
-        g.set_status_register(format!("Results cannot be recorded, so none are shown: {e}").into());
+        self.home.register_fault(self, e);
     }
 }
 

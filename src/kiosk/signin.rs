@@ -186,10 +186,12 @@ impl Kiosk {
         };
         match nurses {
             None => {
-                let why = if self.state.borrow().register_ok {
+                let why = if self.home.register_is_ok() {
                     "the register is still opening".to_string()
                 } else {
-                    self.g().get_status_register().to_string()
+                    super::controllers::home::page(self)
+                        .get_status_register()
+                        .to_string()
                 };
                 self.say(format!("Screening could not be started: {why}"));
             }

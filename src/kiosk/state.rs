@@ -8,7 +8,6 @@ use crate::admin::access::PinFile;
 use crate::analysis::Analysis;
 use crate::screening::flow::{Attempts, ResultView};
 use crate::screening::Screened;
-use crate::serial::DeviceKind;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -79,16 +78,9 @@ pub struct State {
     pub job_deadline: std::time::Duration,
     /// A job has outlived the deadline: the watchdog has stopped.
     pub hung: bool,
-    pub ready: bool,
-    pub unavailable: BTreeMap<String, String>,
     pub import_paths: Vec<PathBuf>,
     /// Which field the on-screen keys type into.
     pub typing: TypingField,
-    /// Each serial device's state: connected, and the words for the screen.
-    pub devices: std::collections::HashMap<DeviceKind, (bool, String)>,
-    pub register_ok: bool,
-    /// The status line's words for a working register (encrypted or not).
-    pub register_ready_text: &'static str,
 }
 
 impl State {
@@ -100,13 +92,8 @@ impl State {
             liveness: Liveness::default(),
             job_deadline: std::time::Duration::from_secs(settings.job_deadline_s),
             hung: false,
-            ready: false,
-            unavailable: BTreeMap::new(),
             import_paths: settings.import_paths.clone(),
             typing: TypingField::PatientId,
-            devices: Default::default(),
-            register_ok: false,
-            register_ready_text: "Register ready",
         }
     }
 

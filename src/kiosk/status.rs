@@ -87,22 +87,21 @@ impl Kiosk {
     /// Rebuilds the status line from the kiosk's state and the words the
     /// other screens already show.
     pub(super) fn refresh_status(&self) {
-        let g = self.g();
         let capture = super::controllers::capture::page(self);
+        let home = super::controllers::home::page(self);
         let facts = {
-            let st = self.state.borrow();
             let serial = self.serial.borrow();
             Facts {
-                ready: st.ready,
+                ready: self.home.is_ready(),
                 tools: self.catalog.tools().len(),
                 unavailable: self
                     .catalog
                     .tools()
                     .iter()
                     .filter_map(|t| {
-                        st.unavailable
-                            .get(&t.id)
-                            .map(|r| (t.name.clone(), super::ui::short_reason(r)))
+                        self.home
+                            .unavailable(&t.id)
+                            .map(|r| (t.name.clone(), super::ui::short_reason(&r)))
                     })
                     .collect(),
                 camera_connected: capture.get_camera_connected(),
@@ -114,9 +113,9 @@ impl Kiosk {
                 ]
                 .into_iter()
                 .filter(|d| serial.has(*d))
-                .map(|d| (d, st.devices.get(&d).is_some_and(|(c, _)| *c)))
+                .map(|d| (d, self.home.device_connected(d)))
                 .collect(),
-                device: g.get_status_device().to_string(),
+                device: home.get_status_device().to_string(),
             }
         };
         let (items, details) = lines(&facts);

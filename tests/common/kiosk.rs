@@ -7,7 +7,7 @@ use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
 use onemed::kiosk::ui::{
-    AdminPage, CapturePage, CtPage, HistoryPage, Kiosk as G, Screen, SignIn, VisitPage,
+    AdminPage, CapturePage, CtPage, HistoryPage, HomePage, Kiosk as G, Screen, SignIn, VisitPage,
 };
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
@@ -119,7 +119,7 @@ pub fn start_settings(settings: &Settings) -> Rc<Kiosk> {
     wait(&k, "models loaded", |k| k.is_ready());
     // The register has said who may sign in (or why it cannot open).
     wait(&k, "the nurses", |k| {
-        k.nurses_known() || !g(k).get_register_ok()
+        k.nurses_known() || !home_page(k).get_register_ok()
     });
     k
 }
@@ -153,6 +153,11 @@ pub fn capture_page(k: &Kiosk) -> CapturePage<'_> {
 /// The CT import and summary screens' global.
 pub fn ct_page(k: &Kiosk) -> CtPage<'_> {
     k.window().global::<CtPage>()
+}
+
+/// The home screen's global (tools and status line).
+pub fn home_page(k: &Kiosk) -> HomePage<'_> {
+    k.window().global::<HomePage>()
 }
 
 /// The visit screens' global (visit start, summary, slip).

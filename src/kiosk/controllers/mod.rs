@@ -10,6 +10,7 @@ pub mod ct;
 pub mod ct_result;
 pub mod finish;
 pub mod history;
+pub mod home;
 pub mod print;
 pub mod result;
 pub mod visit;

@@ -80,11 +80,6 @@ fn no_printer(k: &Kiosk) -> Option<&'static str> {
     if !k.serial.borrow().has(DeviceKind::Printer) {
         return Some("No receipt printer is set up — set it up in Admin.");
     }
-    let connected = k
-        .state
-        .borrow()
-        .devices
-        .get(&DeviceKind::Printer)
-        .is_some_and(|(c, _)| *c);
+    let connected = k.home.device_connected(DeviceKind::Printer);
     (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
 }
