@@ -1,13 +1,12 @@
-//! The kiosk controller: owns the screen state on the UI thread, forwards the
-//! nurse's taps to the workers, and applies what the workers send back.
+//! The kiosk shell on the UI thread: the window, the channel and waker, the
+//! settings, the workers, the jobs in flight, and one controller per screen
+//! group (`controllers/`). [`Kiosk::pump`] routes each worker message to the
+//! controller that owns it; cross-screen steps (a tool tapped, Back, the
+//! next patient) go through small shell methods here.
 //!
 //! Workers never touch the UI: they put messages on a channel and wake the UI
 //! thread (`slint::invoke_from_event_loop` in the app), which drains the
 //! channel in [`Kiosk::pump`]. Tests call `pump` themselves.
-//!
-//! The controller is split by screen group: this file (start, tools, capture,
-//! result), `ct` (CT import), `patient` (visits, saving, summary, slip),
-//! `history`, `admin_screen`, and `register` (the store worker's replies).
 
 use super::controllers::admin_pin::Admin;
 use super::controllers::capture::Capture;
@@ -65,7 +64,8 @@ pub enum Msg {
 /// How a worker wakes the UI thread after sending a message.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// The running kiosk: the window, the workers and the state.
+/// The running kiosk: the window, the workers, the jobs in flight and the
+/// controllers (each with its own state).
 pub struct Kiosk {
     pub(super) window: AppWindow,
     /// The screening tools (fixed while the kiosk runs).

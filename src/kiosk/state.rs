@@ -1,6 +1,6 @@
-//! The controller's state on the UI thread: what is on screen, what is
-//! waiting for a worker, the visit in progress, the admin draft. Plain data;
-//! the controller's methods change it.
+//! The shell's own state on the UI thread: the jobs waiting for a worker
+//! (inference and store requests, for the watchdog), and which field the
+//! on-screen keys type into. Each screen group's state is its controller's.
 
 use super::liveness::Liveness;
 use super::ui::TypingField;
