@@ -70,6 +70,8 @@ pub struct Kiosk {
     pub(super) window: AppWindow,
     /// The screening tools (fixed while the kiosk runs).
     pub(super) catalog: Catalog,
+    /// Where sticks and folders to import from are looked for.
+    pub(super) import_paths: Vec<std::path::PathBuf>,
     pub(super) state: RefCell<State>,
     pub(super) tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
@@ -127,6 +129,7 @@ impl Kiosk {
         let kiosk = Rc::new(Kiosk {
             window,
             catalog,
+            import_paths: settings.import_paths.clone(),
             state: RefCell::new(State::new(settings)),
             tx,
             rx,

@@ -10,7 +10,6 @@ use crate::screening::flow::{Attempts, ResultView};
 use crate::screening::Screened;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// What is waiting for the inference worker.
@@ -78,7 +77,6 @@ pub struct State {
     pub job_deadline: std::time::Duration,
     /// A job has outlived the deadline: the watchdog has stopped.
     pub hung: bool,
-    pub import_paths: Vec<PathBuf>,
     /// Which field the on-screen keys type into.
     pub typing: TypingField,
 }
@@ -92,7 +90,6 @@ impl State {
             liveness: Liveness::default(),
             job_deadline: std::time::Duration::from_secs(settings.job_deadline_s),
             hung: false,
-            import_paths: settings.import_paths.clone(),
             typing: TypingField::PatientId,
         }
     }

@@ -75,7 +75,7 @@ impl Admin {
             st.operator = draft.operator.clone();
             st.draft = Some(draft);
         }
-        let roots: Vec<SharedString> = crate::import::import_roots(&k.state.borrow().import_paths)
+        let roots: Vec<SharedString> = crate::import::import_roots(&k.import_paths)
             .iter()
             .map(|p| p.display().to_string().into())
             .collect();

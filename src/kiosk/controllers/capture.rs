@@ -128,13 +128,16 @@ impl Capture {
 
     /// No tool in use (another tool, or the next patient).
     pub fn close(&self, k: &Kiosk, patient_done: bool) {
-        let mut st = self.state.borrow_mut();
-        st.tool = None;
-        st.still = None;
+        {
+            let mut st = self.state.borrow_mut();
+            st.tool = None;
+            st.still = None;
+            if patient_done {
+                st.attempts.reset();
+                st.still_file = None;
+            }
+        }
         if patient_done {
-            st.attempts.reset();
-            st.still_file = None;
-            drop(st);
             page(k).set_attempt(1);
         }
     }

@@ -115,7 +115,7 @@ impl Ct {
     }
 
     pub fn open_import(&self, k: &Kiosk, single: bool) {
-        let roots = import::import_roots(&k.state.borrow().import_paths);
+        let roots = import::import_roots(&k.import_paths);
         {
             let mut st = self.state.borrow_mut();
             st.single = single;
