@@ -71,7 +71,7 @@ fn a_hung_analysis_stops_the_watchdog_and_says_so() {
 
     begin_visit(&k, "Diabetic retinopathy", "PAT-0099");
     wait(&k, "a preview frame", |k| {
-        g(k).get_preview().size().width > 0
+        capture_page(k).get_preview().size().width > 0
     });
     tap(&k, "Capture");
     wait(&k, "the review screen", |k| {

@@ -1,28 +1,31 @@
-//! The kiosk controller: owns the screen state on the UI thread, forwards the
-//! nurse's taps to the workers, and applies what the workers send back.
+//! The kiosk shell on the UI thread: the window, the channel and waker, the
+//! settings, the workers, the jobs in flight, and one controller per screen
+//! group (`controllers/`). [`Kiosk::pump`] routes each worker message to the
+//! controller that owns it; cross-screen steps (a tool tapped, Back, the
+//! next patient) go through small shell methods here.
 //!
 //! Workers never touch the UI: they put messages on a channel and wake the UI
 //! thread (`slint::invoke_from_event_loop` in the app), which drains the
 //! channel in [`Kiosk::pump`]. Tests call `pump` themselves.
-//!
-//! The controller is split by screen group: this file (start, tools, capture,
-//! result), `ct` (CT import), `patient` (visits, saving, summary, slip),
-//! `history`, `admin_screen`, and `register` (the store worker's replies).
 
+use super::controllers::admin_pin::Admin;
+use super::controllers::capture::Capture;
+use super::controllers::ct::Ct;
+use super::controllers::history::History;
+use super::controllers::home::Home;
+use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
-use super::state::{CtState, Pending, State};
-use super::ui::{self, AppWindow, Kiosk as Global, Screen, ToolCard};
+use super::state::{Pending, State};
+use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
 use crate::catalog::Catalog;
 use crate::frame::RgbFrame;
-use crate::quality::ImageKind;
-use crate::screening::flow::ResultView;
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use crate::workers::store::{StoreEvent, StoreWorker};
-use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer, SharedString};
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -35,10 +38,10 @@ pub enum Msg {
     /// Files of an import folder checked (and previewed) off the UI thread.
     Checked {
         folder: PathBuf,
-        checked: Vec<super::ct::CheckedFile>,
+        checked: Vec<super::controllers::ct::CheckedFile>,
     },
     /// A single imported picture, read and decoded for the Review screen.
-    ImportStill(Result<super::ct::ImportedStill, String>),
+    ImportStill(Result<super::controllers::ct::ImportedStill, String>),
     Store(StoreEvent),
     Serial(SerialEvent),
     /// A camera still encoded as PNG for the register, off the UI thread,
@@ -48,7 +51,7 @@ pub enum Msg {
         png: Vec<u8>,
     },
     /// An admin PIN check or change, done off the UI thread.
-    Admin(super::admin_screen::AdminMsg),
+    Admin(super::controllers::admin_pin::AdminMsg),
     /// A nurse's PIN checked, or a new one hashed, off the UI thread.
     SignIn(super::signin::SignInMsg),
     /// A saved picture for the history screen, read and shrunk off the UI thread.
@@ -61,9 +64,14 @@ pub enum Msg {
 /// How a worker wakes the UI thread after sending a message.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// The running kiosk: the window, the workers and the state.
+/// The running kiosk: the window, the workers, the jobs in flight and the
+/// controllers (each with its own state).
 pub struct Kiosk {
     pub(super) window: AppWindow,
+    /// The screening tools (fixed while the kiosk runs).
+    pub(super) catalog: Catalog,
+    /// Where sticks and folders to import from are looked for.
+    pub(super) import_paths: Vec<std::path::PathBuf>,
     pub(super) state: RefCell<State>,
     pub(super) tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
@@ -78,7 +86,18 @@ pub struct Kiosk {
     pub(super) session: RefCell<super::signin::Session>,
     /// Admin → Nurses being edited (`nurses`).
     pub(super) nurse_draft: RefCell<super::nurses::NurseDraft>,
-    previews: std::cell::Cell<u64>,
+    /// The history screens (`controllers::history`).
+    pub(super) history: History,
+    /// The PIN pad and the admin settings (`controllers::admin_*`).
+    pub(super) admin: Admin,
+    /// The visit, its summary and slip (`controllers::visit`, `finish`, `print`).
+    pub(super) visit: Visit,
+    /// Capture, review and result (`controllers::capture`, `result`).
+    pub(super) capture: Capture,
+    /// The CT import and its summary (`controllers::ct`, `ct_result`).
+    pub(super) ct: Ct,
+    /// The home screen and its status line (`controllers::home`).
+    pub(super) home: Home,
 }
 
 impl Kiosk {
@@ -109,7 +128,9 @@ impl Kiosk {
         });
         let kiosk = Rc::new(Kiosk {
             window,
-            state: RefCell::new(State::new(catalog, settings)),
+            catalog,
+            import_paths: settings.import_paths.clone(),
+            state: RefCell::new(State::new(settings)),
             tx,
             rx,
             waker,
@@ -120,7 +141,12 @@ impl Kiosk {
             serial: RefCell::new(serial),
             session: RefCell::new(super::signin::Session::new(settings.idle_lock_minutes)),
             nurse_draft: RefCell::new(Default::default()),
-            previews: std::cell::Cell::new(0),
+            history: History::default(),
+            admin: Admin::default(),
+            visit: Visit::default(),
+            capture: Capture::new(settings.max_attempts),
+            ct: Ct::default(),
+            home: Home::default(),
         });
         kiosk.init();
         Ok(kiosk)
@@ -168,17 +194,17 @@ impl Kiosk {
 
     /// Preview frames applied to the screen so far.
     pub fn previews_shown(&self) -> u64 {
-        self.previews.get()
+        self.capture.previews_shown()
     }
 
     /// Latest Analyse-tap-to-result latencies, in milliseconds.
     pub fn latencies_ms(&self) -> Vec<f64> {
-        self.state.borrow().latencies_ms.clone()
+        self.capture.latencies_ms()
     }
 
     /// Whether the models have loaded.
     pub fn is_ready(&self) -> bool {
-        self.state.borrow().ready
+        self.home.is_ready()
     }
 
     /// False once an analysis or a save has run past the deadline
@@ -212,21 +238,13 @@ impl Kiosk {
 
     fn init(self: &Rc<Self>) {
         let g = self.g();
-        g.set_ready(false);
-        g.set_status_models("Getting ready — loading the screening models…".into());
-        g.set_status_device("starting".into());
-        g.set_status_camera("Camera: starting…".into());
-        g.set_camera_connected(false);
-        g.set_max_attempts(self.state.borrow().attempts.max() as i32);
+        self.home.init(self);
+        self.capture.init(self);
         g.set_message(SharedString::new());
         g.set_screen(Screen::Home);
         g.set_in_visit(false);
-        // Not the kiosk ID: it defaults to the host name (it is on the slip).
-        g.set_kiosk_name("OneMed Kiosk".into());
-        g.set_register_ok(true);
-        g.set_status_register("Register: opening…".into());
-        self.refresh_devices();
-        self.refresh_tools();
+        self.home.refresh_devices(self);
+        self.home.refresh_tools(self);
         self.refresh_status();
         self.refresh_slip_format();
         let warnings = self.settings.borrow().warnings.clone();
@@ -245,52 +263,18 @@ impl Kiosk {
                 });
             }};
         }
-        on!(on_select_tool, |k, id| k.select_tool(&id));
         on!(on_back, |k| k.back());
-        on!(on_capture, |k| k.camera.borrow().capture());
-        on!(on_retake, |k| k.retake());
-        on!(on_analyse, |k| k.analyse());
-        on!(on_next_patient, |k| k.next_patient());
-        on!(on_import_image, |k| k.open_import(true));
-        on!(on_pick_camera, |k, i| k
-            .camera
-            .borrow()
-            .switch(i.max(0) as usize));
-        on!(on_open_root, |k, i| k.open_root(i.max(0) as usize));
-        on!(on_toggle_slice, |k, i| k.toggle_slice(i.max(0) as usize));
-        on!(on_analyse_slices, |k| k.analyse_slices());
-        on!(on_select_all_slices, |k| k.select_all_slices());
-        on!(on_reimport, |k| k.open_import(false));
         on!(on_dismiss_message, |k| k
             .g()
             .set_message(SharedString::new()));
-        on!(on_start_visit_for, |k, id| k
-            .open_visit_start(Some(id.to_string())));
         on!(on_key, |k, key| k.key(&key));
         on!(on_pick_field, |k, f| k.pick_field(f));
-        on!(on_pick_sex, |k, i| k.g().set_entry_sex(i));
-        on!(on_start_visit, |k| k.start_visit());
-        on!(on_pick_eye, |k, left| k.pick_eye(left));
-        on!(on_other_eye, |k| k.other_eye());
-        on!(on_another_tool, |k| k.another_tool());
-        on!(on_finish_visit, |k| k.finish_visit());
-        on!(on_print_slip, |k| k.print_slip());
-        on!(on_open_history, |k| k.open_history());
-        on!(on_open_visit, |k, id| k.open_visit(id as i64));
-        on!(on_open_record, |k, i| k.open_record(i.max(0) as usize));
-        on!(on_reprint, |k| k.reprint());
-        on!(on_open_admin, |k| k.open_admin());
-        on!(on_pin_key, |k, key| k.pin_key(&key));
-        on!(on_admin_pick_device, |k, i| k.admin_pick_device(i));
-        on!(on_admin_cycle, |k, what| k.admin_cycle(&what));
-        on!(on_admin_margin, |k, i, d| k
-            .admin_margin(i.max(0) as usize, d));
-        on!(on_admin_save, |k| k.admin_save());
-        on!(on_admin_export, |k, root| k
-            .admin_export(Path::new(root.as_str())));
-        on!(on_admin_purge, |k| k.admin_purge());
-        on!(on_admin_change_pin, |k| k.admin_change_pin());
-        self.wire_finish();
+        Home::wire(self);
+        Capture::wire(self);
+        Ct::wire(self);
+        History::wire(self);
+        Admin::wire(self);
+        Visit::wire(self);
         self.wire_signin();
         self.wire_nurses();
     }
@@ -307,31 +291,43 @@ impl Kiosk {
             );
             match msg {
                 Msg::Infer(e) => self.on_infer(e),
-                Msg::Camera(m) => self.on_camera(m),
-                Msg::Checked { folder, checked } => self.on_checked(&folder, checked),
-                Msg::ImportStill(still) => self.on_import_still(still),
+                Msg::Camera(m) => self.capture.on_camera(self, m),
+                Msg::Checked { folder, checked } => self.ct.on_checked(self, &folder, checked),
+                Msg::ImportStill(still) => self.ct.on_import_still(self, still),
                 Msg::Store(e) => self.on_store(e),
-                Msg::Serial(e) => {
-                    let printed = self.printed_slip(&e);
-                    self.on_serial(e);
-                    if let Some((visit, text)) = printed {
-                        self.after_print(visit, text);
-                    }
+                Msg::Serial(e) => self.on_serial(e),
+                Msg::DetailImage { record, image } => {
+                    self.history.on_detail_image(self, record, image)
                 }
-                Msg::DetailImage { record, image } => self.on_detail_image(record, image),
-                Msg::Admin(m) => self.on_admin(m),
+                Msg::Admin(m) => self.admin.on_msg(self, m),
                 Msg::SignIn(m) => self.on_signin(m),
-                Msg::StillPng { still, png } => {
-                    let mut st = self.state.borrow_mut();
-                    if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
-                        st.still_png = Some(png);
-                    }
-                }
+                Msg::StillPng { still, png } => self.capture.still_png(still, png),
             }
             if status {
                 self.refresh_status();
             }
         }
+    }
+
+    /// Starts the screening engine again (new device or gate margins);
+    /// nothing waiting for the old one is answered.
+    pub(super) fn restart_inference(&self) {
+        self.state.borrow_mut().pending.clear();
+        self.home.engine_restarting(self);
+        let settings = self.settings.borrow().clone();
+        *self.inference.borrow_mut() = Self::start_inference(&settings, &self.tx, &self.waker);
+    }
+
+    pub(super) fn restart_camera(&self, spec: &str) {
+        *self.camera.borrow_mut() = Self::start_camera(spec, &self.tx, &self.waker);
+    }
+
+    pub(super) fn restart_serial(&self, settings: &Settings) {
+        *self.serial.borrow_mut() = Self::start_serial(settings, &self.tx, &self.waker);
+        self.home.forget_devices();
+        self.home.refresh_devices(self);
+        self.refresh_status();
+        self.refresh_slip_format();
     }
 
     pub(super) fn say(&self, text: impl Into<SharedString>) {
@@ -340,66 +336,10 @@ impl Kiosk {
         self.g().set_message(text);
     }
 
-    pub(super) fn refresh_tools(&self) {
-        let st = self.state.borrow();
-        let mut groups: Vec<(String, Vec<ToolCard>)> = Vec::new();
-        for t in st.catalog.tools() {
-            let card = ui::tool_card(t, st.unavailable.get(&t.id), st.ready);
-            match groups.iter_mut().find(|(g, _)| *g == t.group) {
-                Some((_, v)) => v.push(card),
-                None => groups.push((t.group.clone(), vec![card])),
-            }
-        }
-        let names: Vec<SharedString> = groups.iter().map(|(g, _)| g.into()).collect();
-        let cards: Vec<ModelRc<ToolCard>> = groups
-            .into_iter()
-            .map(|(_, v)| ModelRc::new(VecModel::from(v)))
-            .collect();
-        self.g().set_groups(ModelRc::new(VecModel::from(names)));
-        self.g().set_tools(ModelRc::new(VecModel::from(cards)));
-    }
-
     fn on_infer(&self, e: InferEvent) {
         match e {
-            InferEvent::Ready(r) => {
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.ready = true;
-                    st.unavailable = r.unavailable.clone();
-                }
-                let n = self.state.borrow().catalog.tools().len();
-                let ok = n - r.unavailable.len();
-                let g = self.g();
-                g.set_ready(true);
-                g.set_status_models(format!("{ok} of {n} tools ready").into());
-                g.set_status_device(format!("{} (f32)", r.device).into());
-                if let Some(note) = r.device_note {
-                    self.say(note);
-                }
-                for (tool, reason) in &r.unavailable {
-                    log::error!("{tool} unavailable: {reason}");
-                }
-                self.refresh_tools();
-            }
-            InferEvent::Failed(reason) => {
-                // Every tool is unavailable, and the screen says what to install.
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.ready = true;
-                    let ids: Vec<String> =
-                        st.catalog.tools().iter().map(|t| t.id.clone()).collect();
-                    st.unavailable = ids
-                        .into_iter()
-                        .map(|id| (id, "screening engine not running".into()))
-                        .collect();
-                }
-                let g = self.g();
-                g.set_ready(true);
-                g.set_status_models("Screening engine not running".into());
-                g.set_status_device("none".into());
-                self.refresh_tools();
-                self.say(format!("The screening engine could not start: {reason}"));
-            }
+            InferEvent::Ready(r) => self.home.engine_ready(self, r),
+            InferEvent::Failed(reason) => self.home.engine_failed(self, &reason),
             InferEvent::Done {
                 id,
                 result,
@@ -414,89 +354,14 @@ impl Kiosk {
                 };
                 match pending {
                     Some(Pending::Still { tapped }) => {
-                        if let Some(f) = decoded {
-                            self.show_still(&f);
-                            self.state.borrow_mut().still = Some(f);
-                        }
-                        if file.is_some() {
-                            self.state.borrow_mut().still_file = file;
-                        }
-                        self.record_still(result, tapped);
+                        self.capture.decoded(self, decoded, file);
+                        self.capture.record_still(self, result, tapped);
                     }
-                    Some(Pending::Slice(i)) => self.record_slice(i, result, file),
+                    Some(Pending::Slice(i)) => self.ct.record_slice(self, i, result, file),
                     None => log::warn!("result {id} arrived for nothing pending"),
                 }
             }
         }
-    }
-
-    fn on_camera(&self, m: CameraMsg) {
-        let g = self.g();
-        match m {
-            CameraMsg::Status {
-                connected,
-                text,
-                cameras,
-                index,
-            } => {
-                g.set_camera_connected(connected);
-                g.set_status_camera(text.into());
-                let names: Vec<SharedString> = cameras.into_iter().map(Into::into).collect();
-                g.set_cameras(ModelRc::new(VecModel::from(names)));
-                g.set_camera_index(index as i32);
-            }
-            CameraMsg::Preview { buffer, fps } => {
-                if g.get_screen() == Screen::Capture {
-                    self.previews.set(self.previews.get() + 1);
-                    g.set_preview(ui::image(buffer));
-                    g.set_preview_fps(if fps > 0.0 {
-                        format!("{fps:.0} fps").into()
-                    } else {
-                        SharedString::new()
-                    });
-                }
-            }
-            CameraMsg::Still(frame) => {
-                if g.get_screen() != Screen::Capture {
-                    return;
-                }
-                self.show_still(&frame);
-                {
-                    let mut st = self.state.borrow_mut();
-                    st.still = Some(frame.clone());
-                    st.still_source = "camera".into();
-                    st.still_file = None;
-                    st.still_png = None;
-                }
-                self.encode_still(frame);
-                g.set_review_imported(false);
-                g.set_screen(Screen::Review);
-            }
-            CameraMsg::Error(text) => self.say(text),
-        }
-    }
-
-    /// Encodes a camera still as PNG on a worker thread, for its record.
-    fn encode_still(&self, frame: Arc<RgbFrame>) {
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name("still-png".into())
-            .spawn(move || match crate::records::encode_png(&frame) {
-                Ok(png) => {
-                    let _ = tx.send(Msg::StillPng { still: frame, png });
-                    waker();
-                }
-                // The save then encodes the frame itself, and reports any error.
-                Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
-            });
-        if let Err(e) = spawned {
-            log::warn!("no PNG thread: {e}");
-        }
-    }
-
-    pub(super) fn show_still(&self, f: &RgbFrame) {
-        self.g()
-            .set_still(ui::image(ui::display_buffer(f, ui::DISPLAY_MAX)));
     }
 
     pub(super) fn select_tool(&self, id: &str) {
@@ -504,82 +369,40 @@ impl Kiosk {
         if !self.nurse_ready(super::signin::After::Tool(id.to_string())) {
             return;
         }
-        let tool = {
-            let st = self.state.borrow();
-            if !st.ready {
-                drop(st);
-                return self.say("Getting ready — the screening models are still loading.");
-            }
-            if let Some(reason) = st.unavailable.get(id) {
-                let text = format!("This tool is unavailable: {reason}");
-                drop(st);
-                return self.say(text);
-            }
-            st.catalog.tool(id).ok().cloned()
-        };
-        let Some(tool) = tool else {
+        if let Some(why) = self.home.refusal(id) {
+            return self.say(why);
+        }
+        let Some(tool) = self.catalog.tool(id).ok().cloned() else {
             return self.say(format!("Unknown tool {id}"));
         };
         // Every result belongs to a patient: ask who first.
-        if self.state.borrow().visit.id.is_none() {
-            self.state.borrow_mut().visit.next_tool = Some(tool.id.clone());
-            return self.open_visit_start(None);
+        if self.visit.id().is_none() {
+            self.visit.set_next_tool(Some(tool.id.clone()));
+            return self.visit.open_start(self, None);
         }
-        let g = self.g();
-        g.set_tool_id(tool.id.clone().into());
-        g.set_tool_name(tool.name.clone().into());
-        g.set_tool_hint(tool.framing_hint.clone().into());
-        g.set_tool_kind(tool.image_kind.label().into());
-        let is_ct = tool.image_kind == ImageKind::CtSlice;
-        let eye_tool = tool.image_kind.is_eye();
-        {
-            let mut st = self.state.borrow_mut();
-            st.attempts.reset();
-            // Its parts now belong to the visit, screened or not.
-            st.visit.screened.open_tool(&tool.id, tool.coverage);
-            st.visit.eye = if eye_tool {
-                Some(
-                    st.visit
-                        .screened
-                        .next_eye(&tool.id)
-                        .unwrap_or(crate::records::Eye::Right),
-                )
-            } else {
-                None
-            };
-            st.tool = Some(tool);
-            st.still = None;
-        }
-        self.show_eye();
-        g.set_attempt(1);
-        if is_ct {
-            self.open_import(false);
-        } else {
-            g.set_screen(Screen::Capture);
-        }
+        // Its parts now belong to the visit, screened or not.
+        self.visit.open_tool(&tool);
+        self.capture.open(self, tool);
     }
 
     pub(super) fn back(&self) {
         let g = self.g();
-        let (single, field) = {
-            let st = self.state.borrow();
-            (st.ct.single, st.entry.field)
-        };
+        let (single, field) = (self.ct.single(), self.state.borrow().typing);
         let to = match g.get_screen() {
-            Screen::Review if g.get_review_imported() => Screen::CtImport,
+            Screen::Review if self.capture.review_imported(self) => Screen::CtImport,
             Screen::Review => Screen::Capture,
             Screen::CtImport if single => Screen::Capture,
             Screen::VisitDetail => Screen::History,
-            Screen::Admin if field == 3 => {
-                self.pick_field(-1);
+            Screen::Admin if field == TypingField::Operator => {
+                self.pick_field(TypingField::None);
                 Screen::Admin
             }
             Screen::Admin | Screen::AdminPin => {
-                self.close_admin();
+                self.admin.close();
                 Screen::Home
             }
             Screen::VisitStart => {
-                self.state.borrow_mut().visit.next_tool = None;
+                self.visit.set_next_tool(None);
                 Screen::Home
             }
             _ => Screen::Home,
@@ -588,51 +411,36 @@ impl Kiosk {
         g.set_screen(to);
     }
 
-    fn retake(&self) {
-        if self.g().get_review_imported() {
-            // "Choose another": back to the pictures on the stick.
-            self.state.borrow_mut().still = None;
-            return self.g().set_screen(Screen::CtImport);
-        }
-        let attempt = {
-            let mut st = self.state.borrow_mut();
-            st.still = None;
-            st.attempts.current()
-        };
-        // The review screen then says "Attempt 2 of 3".
-        self.g().set_attempt(attempt as i32);
-        self.g().set_screen(Screen::Capture);
+    /// "Another tool": back home, in the same visit.
+    pub(super) fn another_tool(&self) {
+        self.capture.close(self, false);
+        self.ct.reset();
+        self.visit.refresh_line(self);
+        self.g().set_screen(Screen::Home);
     }
 
     pub(super) fn next_patient(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.attempts.reset();
-            st.tool = None;
-            st.still = None;
-            st.still_file = None;
-            st.ct = CtState::default();
-            st.visit = Default::default();
-        }
+        self.capture.close(self, true);
+        self.ct.reset();
+        self.visit.reset();
         let g = self.g();
         g.set_in_visit(false);
-        g.set_print_status(SharedString::new());
+        super::controllers::visit::page(self).set_print_status(SharedString::new());
         g.set_busy(false);
-        g.set_attempt(1);
         g.set_screen(Screen::Home);
     }
 
     pub(super) fn submit(&self, input: Input, pending: Pending) -> bool {
-        let (id, tool) = {
+        let Some(tool) = self.capture.tool_id() else {
+            return false;
+        };
+        let id = {
             let mut st = self.state.borrow_mut();
-            let Some(tool) = st.tool.as_ref().map(|t| t.id.clone()) else {
-                return false;
-            };
             let id = st.next_id;
             st.next_id += 1;
             st.pending.insert(id, pending);
             st.liveness.started(id, "an analysis", Instant::now());
-            (id, tool)
+            id
         };
         if !self
             .inference
@@ -647,37 +455,5 @@ impl Kiosk {
             return false;
         }
         true
-    }
-
-    fn analyse(&self) {
-        let g = self.g();
-        if g.get_busy() {
-            return;
-        }
-        let Some(still) = self.state.borrow().still.clone() else {
-            return self.say("No picture to analyse — capture one first.");
-        };
-        if self.submit(
-            Input::Frame(still),
-            Pending::Still {
-                tapped: Instant::now(),
-            },
-        ) {
-            g.set_busy_text("Analysing…".into());
-            g.set_busy(true);
-        }
-    }
-
-    pub(super) fn apply_view(&self, v: &ResultView, attempt: u32) {
-        let g = self.g();
-        g.set_outcome(ui::outcome_kind(v.kind));
-        g.set_headline(v.headline.clone().into());
-        g.set_advice(v.advice.clone().into());
-        g.set_show_confidence(v.confidence.is_some());
-        g.set_confidence(v.confidence.unwrap_or(0.0));
-        g.set_trace(v.trace.clone().into());
-        g.set_attempt(attempt.saturating_sub(1).max(1) as i32);
-        g.set_busy(false);
-        g.set_screen(Screen::Result);
     }
 }

@@ -6,7 +6,7 @@
 //! rate actually shown, capture tap → still on screen, and analyse tap →
 //! result on screen (each "on screen" = the frame rendered).
 
-use super::ui::{Kiosk as G, Screen};
+use super::ui::{CapturePage, HomePage, Kiosk as G, Screen, VisitPage};
 use super::Kiosk;
 use crate::settings::Settings;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
@@ -87,11 +87,13 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     }
     let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let g = k.window().global::<G>();
-    g.invoke_select_tool("diabetic-retinopathy".into());
+    k.window()
+        .global::<HomePage>()
+        .invoke_select_tool("diabetic-retinopathy".into());
     for key in ["B", "E", "N", "C", "H"] {
         g.invoke_key(key.into());
     }
-    g.invoke_start_visit();
+    k.window().global::<VisitPage>().invoke_start_visit();
     if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
         k.previews_shown() > 3
     }) {
@@ -102,10 +104,11 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
     let t = Instant::now();
     until(&k, &window, &mut buf, Duration::from_secs(3), |_| false);
     let preview_fps = (k.previews_shown() - before) as f64 / t.elapsed().as_secs_f64();
+    let c = k.window().global::<CapturePage>();
     let (mut cap, mut ana) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
-        g.invoke_capture();
+        c.invoke_capture();
         if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
             k.window().global::<G>().get_screen() == Screen::Review
         }) {
@@ -116,14 +119,14 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
         // kiosk encodes it for the register, so the save is only the write.
         until(&k, &window, &mut buf, Duration::from_millis(500), |_| false);
         let t = Instant::now();
-        g.invoke_analyse();
+        c.invoke_analyse();
         if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
             k.window().global::<G>().get_screen() == Screen::Result
         }) {
             anyhow::bail!("analyse did not reach the result screen");
         }
         ana.push(t.elapsed().as_secs_f64() * 1000.0);
-        g.invoke_retake();
+        c.invoke_retake();
         until(&k, &window, &mut buf, Duration::from_millis(200), |_| false);
     }
     Ok(KioskTimings {

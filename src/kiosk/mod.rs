@@ -1,21 +1,21 @@
 //! `onemed kiosk`: the touchscreen app a nurse uses.
 //!
 //! `ui` is the only module that includes the generated Slint code; `app` is the
-//! controller on the UI thread; `inference` and `preview` are the workers that
-//! own the engine and the camera; `flow` holds the screening rules as pure
-//! functions; `status` fills the home screen's status line. The UI thread only renders and applies worker messages.
+//! shell on the UI thread; `controllers/` has one controller per screen group
+//! (home, capture/result, CT, visit/finish/print, history, admin), each with
+//! its own Slint global and its own state; `inference` and `preview` are the
+//! workers that own the engine and the camera; `status` fills the home
+//! screen's status line. The UI thread only renders and applies worker
+//! messages.
 
-mod admin_screen;
 pub mod app;
 pub mod bench;
-mod ct;
-mod finish;
-mod history;
+mod controllers;
 mod idle;
 pub use crate::workers::inference;
+mod input;
 mod liveness;
 mod nurses;
-mod patient;
 mod pin_check;
 pub mod preview;
 mod register;

@@ -111,7 +111,7 @@ impl Kiosk {
     }
 
     fn open_nurse_admin(&self) {
-        if !self.state.borrow().admin.unlocked {
+        if !self.admin.unlocked() {
             return;
         }
         *self.nurse_draft.borrow_mut() = NurseDraft::default();

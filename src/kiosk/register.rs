@@ -45,9 +45,7 @@ impl Kiosk {
                 } else {
                     PLAIN_REGISTER
                 };
-                self.state.borrow_mut().register_ready_text = text;
-                self.g().set_register_plain(!encrypted);
-                self.register_ok(text);
+                self.home.register_opened(self, text, encrypted);
                 if !encrypted {
                     log::warn!("{PLAIN_REGISTER}");
                 }
@@ -69,14 +67,12 @@ impl Kiosk {
     }
 
     fn store_answer(&self, purpose: StoreReq, result: Result<Reply, String>) {
-        let was_faulty = !self.state.borrow().register_ok;
-        if was_faulty && matches!(result, Ok(Reply::Saved(_))) {
-            let text = self.state.borrow().register_ready_text;
-            self.register_ok(text);
+        if matches!(result, Ok(Reply::Saved(_))) {
+            self.home.register_recovered(self);
         }
         match purpose {
             StoreReq::StartVisit => match result {
-                Ok(Reply::VisitStarted(id)) => self.visit_started(id),
+                Ok(Reply::VisitStarted(id)) => self.visit.started(self, id),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => {
                     self.register_fault(&e);
@@ -85,8 +81,8 @@ impl Kiosk {
                     ));
                 }
             },
-            p @ StoreReq::SaveStill { .. } => self.still_saved(p, saved(result)),
-            p @ StoreReq::SaveSlice { .. } => self.slice_saved(p, saved(result)),
+            p @ StoreReq::SaveStill { .. } => self.capture.still_saved(self, p, saved(result)),
+            p @ StoreReq::SaveSlice { .. } => self.ct.slice_saved(self, p, saved(result)),
             StoreReq::FinishVisit | StoreReq::SetPrinted => {
                 if let Err(e) = result {
                     self.register_fault(&e);
@@ -94,16 +90,17 @@ impl Kiosk {
                 }
             }
             StoreReq::History => match result {
-                Ok(Reply::Visits(v)) => self.show_history(v),
+                Ok(Reply::Visits(v)) => self.history.show_list(self, v),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.say(format!("The history cannot be read: {e}")),
             },
             StoreReq::OpenVisit => match result {
-                Ok(Reply::Visit(d)) => self.show_visit(*d),
+                Ok(Reply::Visit(d)) => self.history.show_visit(self, *d),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
                 Err(e) => self.say(format!("That visit cannot be read: {e}")),
             },
-            StoreReq::DetailImage(record) => self.on_detail_bytes(
+            StoreReq::DetailImage(record) => self.history.on_detail_bytes(
+                self,
                 record,
                 match result {
                     Ok(Reply::Image(b)) => Ok(b),
@@ -112,9 +109,11 @@ impl Kiosk {
                 },
             ),
             StoreReq::Export => match result {
-                Ok(Reply::Exported(s)) => self.admin_note(s.to_string()),
+                Ok(Reply::Exported(s)) => self.admin.note(self, s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.admin_note(format!("Export failed, nothing was written: {e}")),
+                Err(e) => self
+                    .admin
+                    .note(self, format!("Export failed, nothing was written: {e}")),
             },
             StoreReq::AdminRegister(file) => {
                 let empty = match result {
@@ -122,31 +121,20 @@ impl Kiosk {
                     Ok(other) => Err(format!("unexpected register answer {other:?}")),
                     Err(e) => Err(e),
                 };
-                self.admin_register_answer(file, empty);
+                self.admin.register_answer(self, file, empty);
             }
             StoreReq::Nurse(r) => self.nurse_answer(r, result),
             StoreReq::Purge => match result {
-                Ok(Reply::Purged(s)) => self.admin_note(s.to_string()),
+                Ok(Reply::Purged(s)) => self.admin.note(self, s.to_string()),
                 Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.admin_note(format!("Purge failed: {e}")),
+                Err(e) => self.admin.note(self, format!("Purge failed: {e}")),
             },
         }
     }
 
-    pub(super) fn register_ok(&self, text: &str) {
-        self.state.borrow_mut().register_ok = true;
-        let g = self.g();
-        g.set_register_ok(true);
-        g.set_status_register(text.into());
-    }
-
     /// The register cannot save: said on the home screen until it can again.
     pub(super) fn register_fault(&self, e: &str) {
-        log::error!("register: {e}");
-        self.state.borrow_mut().register_ok = false;
-        let g = self.g();
-        g.set_register_ok(false);
-        g.set_status_register(format!("Results cannot be recorded, so none are shown: {e}").into());
+        self.home.register_fault(self, e);
     }
 }
 

@@ -187,10 +187,12 @@ impl Kiosk {
         };
         match nurses {
             None => {
-                let why = if self.state.borrow().register_ok {
+                let why = if self.home.register_is_ok() {
                     "the register is still opening".to_string()
                 } else {
-                    self.g().get_status_register().to_string()
+                    super::controllers::home::page(self)
+                        .get_status_register()
+                        .to_string()
                 };
                 self.say(format!("Screening could not be started: {why}"));
             }
@@ -296,7 +298,7 @@ impl Kiosk {
         s.set_note(SharedString::new());
         match locked {
             Some(l) if l.nurse == nurse.0 => match l.screen {
-                Screen::History => self.open_history(),
+                Screen::History => self.history.open(self),
                 screen => self.g().set_screen(screen),
             },
             // Another nurse: the visit stays open in the register.
@@ -304,8 +306,8 @@ impl Kiosk {
             None => match after {
                 After::Home => self.g().set_screen(Screen::Home),
                 After::Tool(t) => self.select_tool(&t),
-                After::History => self.open_history(),
-                After::VisitStart(scanned) => self.open_visit_start(scanned),
+                After::History => self.history.open(self),
+                After::VisitStart(scanned) => self.visit.open_start(self, scanned),
             },
         }
     }
@@ -392,18 +394,10 @@ impl Kiosk {
             se.locked = Some(Locked { nurse, screen });
             se.idle_minutes
         };
-        self.close_admin();
+        self.admin.lock(self);
         self.close_nurse_admin();
-        {
-            let mut st = self.state.borrow_mut();
-            st.entry.id.clear();
-            st.entry.age.clear();
-            st.entry.query.clear();
-        }
-        g.set_entry_id(SharedString::new());
-        g.set_entry_age(SharedString::new());
-        g.set_history_query(SharedString::new());
-        g.set_pin_dots(SharedString::new());
+        self.visit.forget_typed(self);
+        self.history.forget_query(self);
         self.s().set_nurse(SharedString::new());
         self.open_signin(
             After::Home,

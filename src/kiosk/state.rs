@@ -1,23 +1,15 @@
-//! The controller's state on the UI thread: what is on screen, what is
-//! waiting for a worker, the visit in progress, the admin draft. Plain data;
-//! the controller's methods change it.
+//! The shell's own state on the UI thread: the jobs waiting for a worker
+//! (inference and store requests, for the watchdog), and which field the
+//! on-screen keys type into. Each screen group's state is its controller's.
 
 use super::liveness::Liveness;
+use super::ui::TypingField;
 use crate::admin::access::PinFile;
 use crate::analysis::Analysis;
-use crate::catalog::{Catalog, Manifest};
-use crate::engine::Device;
-use crate::frame::RgbFrame;
-use crate::import;
-use crate::records::{Eye, RecordId, Sex, VisitDetail, VisitId};
 use crate::screening::flow::{Attempts, ResultView};
-use crate::screening::{self, Part, Screened};
-use crate::serial::DeviceKind;
-use crate::settings::{SerialSettings, Settings};
-use slint::{Rgb8Pixel, SharedPixelBuffer};
+use crate::screening::Screened;
+use crate::settings::Settings;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// What is waiting for the inference worker.
@@ -76,131 +68,7 @@ impl StoreReq {
     }
 }
 
-/// A file's standing on the CT import screen.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Candidate {
-    /// Not checked yet (the check runs beside the thumbnails).
-    #[default]
-    Checking,
-    /// A CT slice the tool can analyse.
-    Slice,
-    /// Refused before analysis, with the reason in words.
-    Refused(String),
-}
-
-#[derive(Default)]
-pub struct CtState {
-    /// The sticks and folders offered, in the order shown.
-    pub roots: Vec<PathBuf>,
-    pub folder: PathBuf,
-    pub entries: Vec<import::SliceEntry>,
-    /// Whether each entry is a CT slice the tool can analyse.
-    pub candidates: Vec<Candidate>,
-    pub selected: Vec<bool>,
-    pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
-    pub results: Vec<Option<Result<Analysis, String>>>,
-    pub outstanding: usize,
-    pub single: bool,
-    /// Files of the folder refused before analysis (counted in the headline).
-    pub refused: usize,
-}
-
-/// The "finish anyway?" question: the parts left unfinished or marked.
-#[derive(Default)]
-pub struct FinishState {
-    pub rows: Vec<Part>,
-    /// The row whose "cannot be screened" reasons are open.
-    pub choosing: Option<usize>,
-}
-
-/// The visit in progress.
-#[derive(Default)]
-pub struct VisitState {
-    pub id: Option<VisitId>,
-    pub patient_id: String,
-    pub age: Option<u32>,
-    pub sex: Option<Sex>,
-    /// Local date and time it started, as the slip prints it.
-    pub started: String,
-    /// The visit's tools, results and marks: the screening core decides it.
-    pub screened: screening::Visit,
-    /// The eye being screened with the current tool.
-    pub eye: Option<Eye>,
-    /// The tool to open once the visit has started.
-    pub next_tool: Option<String>,
-    /// The slip as last built (summary screen), for printing.
-    pub slip: Vec<crate::serial::PrintLine>,
-}
-
-/// What the on-screen keys are typing.
-#[derive(Default)]
-pub struct Entry {
-    pub id: String,
-    pub age: String,
-    pub query: String,
-    pub operator: String,
-    /// 0 patient ID, 1 age, 2 history search, 3 operator; -1 none.
-    pub field: i32,
-}
-
-/// The history screens.
-#[derive(Default)]
-pub struct HistoryState {
-    pub detail: Option<VisitDetail>,
-    pub index: usize,
-    pub shown_record: Option<RecordId>,
-}
-
-/// How the PIN pad is being used.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum PinMode {
-    #[default]
-    Enter,
-    /// Setting a new PIN: first entry.
-    NewFirst,
-    /// Setting a new PIN: the same again.
-    NewConfirm(String),
-}
-
-/// Admin settings being edited, not yet saved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    pub device: Device,
-    pub camera: String,
-    pub operator: String,
-    pub serial: SerialSettings,
-    pub margins: Vec<(String, String, f32)>,
-}
-
-#[derive(Default)]
-pub struct AdminState {
-    pub pin: String,
-    pub mode: PinMode,
-    pub unlocked: bool,
-    /// The PIN's hash, as read when the pad opened.
-    pub hash: Option<String>,
-    /// A job off the UI thread (opening, a check, a save) is running: the
-    /// pad takes no keys.
-    pub busy: bool,
-    /// The right PIN was shorter than 6 digits: a new one comes first.
-    pub must_change: bool,
-    /// When the wrong-PIN lock ends, as last learnt (the lock file decides).
-    pub lock_ends: Option<Instant>,
-    pub draft: Option<Draft>,
-    pub purge_armed: bool,
-}
-
 pub struct State {
-    pub catalog: Catalog,
-    pub tool: Option<Manifest>,
-    pub attempts: Attempts,
-    pub still: Option<Arc<RgbFrame>>,
-    /// Where the picture on the review screen came from ("camera" or "import:<name>").
-    pub still_source: String,
-    /// An imported picture's original bytes and extension, saved with its record.
-    pub still_file: Option<(Vec<u8>, String)>,
-    /// The camera still already encoded as PNG (see `Msg::StillPng`).
-    pub still_png: Option<Vec<u8>>,
     pub next_id: u64,
     pub pending: BTreeMap<u64, Pending>,
     pub store_reqs: BTreeMap<u64, StoreReq>,
@@ -209,68 +77,21 @@ pub struct State {
     pub job_deadline: std::time::Duration,
     /// A job has outlived the deadline: the watchdog has stopped.
     pub hung: bool,
-    pub ready: bool,
-    pub unavailable: BTreeMap<String, String>,
-    pub ct: CtState,
-    pub import_paths: Vec<PathBuf>,
-    /// Milliseconds from the Analyse tap to the result on screen, latest first.
-    pub latencies_ms: Vec<f64>,
-    pub visit: VisitState,
-    pub finish: FinishState,
-    pub entry: Entry,
-    pub history: HistoryState,
-    pub admin: AdminState,
-    /// Each serial device's state: connected, and the words for the screen.
-    pub devices: std::collections::HashMap<DeviceKind, (bool, String)>,
-    pub register_ok: bool,
-    /// The status line's words for a working register (encrypted or not).
-    pub register_ready_text: &'static str,
-    pub next_print: u64,
-    /// Print jobs sent, with the visit and the slip's text.
-    pub prints: BTreeMap<u64, (VisitId, String)>,
+    /// Which field the on-screen keys type into.
+    pub typing: TypingField,
 }
 
 impl State {
-    pub fn new(catalog: Catalog, settings: &Settings) -> State {
+    pub fn new(settings: &Settings) -> State {
         State {
-            catalog,
-            tool: None,
-            attempts: Attempts::new(settings.max_attempts),
-            still: None,
-            still_source: String::new(),
-            still_file: None,
-            still_png: None,
             next_id: 1,
             pending: BTreeMap::new(),
             store_reqs: BTreeMap::new(),
             liveness: Liveness::default(),
             job_deadline: std::time::Duration::from_secs(settings.job_deadline_s),
             hung: false,
-            ready: false,
-            unavailable: BTreeMap::new(),
-            ct: CtState::default(),
-            import_paths: settings.import_paths.clone(),
-            latencies_ms: Vec::new(),
-            visit: VisitState::default(),
-            finish: FinishState::default(),
-            entry: Entry {
-                field: 0,
-                ..Default::default()
-            },
-            history: HistoryState::default(),
-            admin: AdminState::default(),
-            devices: Default::default(),
-            register_ok: false,
-            register_ready_text: "Register ready",
-            next_print: 1,
-            prints: BTreeMap::new(),
+            typing: TypingField::PatientId,
         }
-    }
-
-    /// What a complete screening with a tool is (one picture when the
-    /// catalogue does not know the tool).
-    pub fn coverage(&self, tool: &str) -> crate::catalog::Coverage {
-        self.catalog.coverage(tool)
     }
 
     /// A new request ID (shared by inference and store requests).

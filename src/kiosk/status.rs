@@ -87,25 +87,25 @@ impl Kiosk {
     /// Rebuilds the status line from the kiosk's state and the words the
     /// other screens already show.
     pub(super) fn refresh_status(&self) {
-        let g = self.g();
+        let capture = super::controllers::capture::page(self);
+        let home = super::controllers::home::page(self);
         let facts = {
-            let st = self.state.borrow();
             let serial = self.serial.borrow();
             Facts {
-                ready: st.ready,
-                tools: st.catalog.tools().len(),
-                unavailable: st
+                ready: self.home.is_ready(),
+                tools: self.catalog.tools().len(),
+                unavailable: self
                     .catalog
                     .tools()
                     .iter()
                     .filter_map(|t| {
-                        st.unavailable
-                            .get(&t.id)
-                            .map(|r| (t.name.clone(), super::ui::short_reason(r)))
+                        self.home
+                            .unavailable(&t.id)
+                            .map(|r| (t.name.clone(), super::ui::short_reason(&r)))
                     })
                     .collect(),
-                camera_connected: g.get_camera_connected(),
-                camera: g.get_status_camera().to_string(),
+                camera_connected: capture.get_camera_connected(),
+                camera: capture.get_status_camera().to_string(),
                 devices: [
                     DeviceKind::Trigger,
                     DeviceKind::Scanner,
@@ -113,9 +113,9 @@ impl Kiosk {
                 ]
                 .into_iter()
                 .filter(|d| serial.has(*d))
-                .map(|d| (d, st.devices.get(&d).is_some_and(|(c, _)| *c)))
+                .map(|d| (d, self.home.device_connected(d)))
                 .collect(),
-                device: g.get_status_device().to_string(),
+                device: home.get_status_device().to_string(),
             }
         };
         let (items, details) = lines(&facts);
@@ -130,6 +130,17 @@ impl Kiosk {
         let s = self.window.global::<HomeStatus>();
         s.set_items(ModelRc::new(VecModel::from(items)));
         s.set_details(ModelRc::new(VecModel::from(details)));
+    }
+
+    /// The receipt printer's width in characters (32 without a printer).
+    pub(super) fn slip_width(&self) -> u32 {
+        self.settings
+            .borrow()
+            .serial
+            .printer
+            .as_ref()
+            .map(|p| p.width)
+            .unwrap_or(32)
     }
 
     /// The slip previews' paper width: the printer's characters per line.

@@ -20,7 +20,7 @@ fn a_corrupt_model_file_makes_only_that_tool_unavailable() {
     let bytes = std::fs::read(&bin).unwrap();
     std::fs::write(&bin, &bytes[..bytes.len() / 2]).unwrap();
     let k = start_with("none", vec![], models.path().to_path_buf());
-    assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "4 of 5 tools ready");
     assert!(
         !enabled(&k, "Eye redness (uveitis)"),
         "the broken tool is off"
@@ -44,7 +44,7 @@ fn swapped_weights_make_that_tool_unavailable_with_the_reason() {
     )
     .unwrap();
     let k = start_with("none", vec![], models.path().to_path_buf());
-    assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "4 of 5 tools ready");
     let skin = button(&k, "Skin lesion");
     assert_eq!(skin.accessible_enabled(), Some(false));
     let note = skin.accessible_description().unwrap_or_default();
@@ -65,11 +65,11 @@ fn a_gpu_asked_for_but_absent_falls_back_to_the_cpu_and_says_so() {
     let msg = g(&k).get_message().to_string();
     assert!(msg.contains("GPU") && msg.contains("CPU"), "{msg}");
     assert!(
-        g(&k).get_status_device().starts_with("CPU"),
+        home_page(&k).get_status_device().starts_with("CPU"),
         "{}",
-        g(&k).get_status_device()
+        home_page(&k).get_status_device()
     );
-    assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "5 of 5 tools ready");
 }
 
 #[test]

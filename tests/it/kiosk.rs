@@ -30,7 +30,7 @@ fn capture_analyse_and_read_the_finding() {
         vec![],
     );
     assert_eq!(g(&k).get_screen(), Screen::Home);
-    assert_eq!(g(&k).get_status_models(), "5 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "5 of 5 tools ready");
     shot(&k, "01-home");
     k.window()
         .window()
@@ -55,12 +55,14 @@ fn capture_analyse_and_read_the_finding() {
     wait(&k, "the visit to start", |k| g(k).get_in_visit());
     assert_eq!(g(&k).get_screen(), Screen::Capture);
     assert!(
-        g(&k).get_tool_has_eyes() && !g(&k).get_eye_left(),
+        capture_page(&k).get_tool_has_eyes() && !capture_page(&k).get_eye_left(),
         "right eye first"
     );
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     wait(&k, "a preview frame", |k| {
-        g(k).get_preview().size().width > 0
+        capture_page(k).get_preview().size().width > 0
     });
     shot(&k, "02-capture");
 
@@ -68,7 +70,7 @@ fn capture_analyse_and_read_the_finding() {
     wait(&k, "the review screen", |k| {
         g(k).get_screen() == Screen::Review
     });
-    assert!(g(&k).get_still().size().width > 0);
+    assert!(capture_page(&k).get_still().size().width > 0);
     shot(&k, "03-review");
 
     tap(&k, "Analyse");
@@ -90,29 +92,36 @@ fn capture_analyse_and_read_the_finding() {
             &std::fs::read(common::datasets_dir().join(fundus)).unwrap(),
         )
         .unwrap();
-    assert_eq!(g(&k).get_headline(), expected.headline.as_str());
-    assert_eq!(g(&k).get_advice(), expected.advice.as_str());
+    assert_eq!(capture_page(&k).get_headline(), expected.headline.as_str());
+    assert_eq!(capture_page(&k).get_advice(), expected.advice.as_str());
     assert_eq!(
-        g(&k).get_outcome(),
+        capture_page(&k).get_outcome(),
         if expected.refer {
             OutcomeKind::Refer
         } else {
             OutcomeKind::Clear
         }
     );
-    assert!((g(&k).get_confidence() - expected.confidence.unwrap()).abs() < 1e-6);
-    assert!(g(&k).get_trace().contains(&expected.model_sha256[..12]));
+    assert!((capture_page(&k).get_confidence() - expected.confidence.unwrap()).abs() < 1e-6);
+    assert!(capture_page(&k)
+        .get_trace()
+        .contains(&expected.model_sha256[..12]));
     assert!(
-        g(&k).get_trace().contains(&expected.input_sha256[..12]),
+        capture_page(&k)
+            .get_trace()
+            .contains(&expected.input_sha256[..12]),
         "the still is the replayed image, exactly"
     );
     assert!(!k.latencies_ms().is_empty());
     assert!(
-        g(&k).get_trace().contains("record 1"),
+        capture_page(&k).get_trace().contains("record 1"),
         "saved before shown: {}",
-        g(&k).get_trace()
+        capture_page(&k).get_trace()
     );
-    assert!(g(&k).get_next_eye_pending(), "the left eye is offered next");
+    assert!(
+        capture_page(&k).get_next_eye_pending(),
+        "the left eye is offered next"
+    );
 
     // The left eye was not screened: the kiosk asks before finishing.
     tap(&k, "Finish visit");
@@ -123,20 +132,20 @@ fn capture_analyse_and_read_the_finding() {
     shot(&k, "25-finish-check");
     tap(&k, "Finish and refer");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
-    let line = g(&k).get_referral_line().to_string();
+    let line = visit_page(&k).get_referral_line().to_string();
     if expected.refer {
         assert!(
             line.starts_with("REFER to a doctor: Diabetic retinopathy, right eye"),
             "{line}"
         );
-        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::Refer);
+        assert_eq!(visit_page(&k).get_referral_kind(), OutcomeKind::Refer);
     } else {
         // Never "no referral" for what was not screened.
         assert!(line.starts_with("REFER — not fully screened"), "{line}");
-        assert_eq!(g(&k).get_referral_kind(), OutcomeKind::Refer);
+        assert_eq!(visit_page(&k).get_referral_kind(), OutcomeKind::Refer);
     }
     assert!(line.contains("left eye not screened"), "{line}");
-    let slip = g(&k).get_slip_text().to_string();
+    let slip = visit_page(&k).get_slip_text().to_string();
     assert!(slip.contains("Patient: PAT-0042"), "{slip}");
     assert!(slip.contains("Diabetic retinopathy, left eye:"), "{slip}");
     assert!(slip.contains("Not screened"), "{slip}");
@@ -150,7 +159,7 @@ fn capture_analyse_and_read_the_finding() {
         "{}",
         g(&k).get_message()
     );
-    assert!(g(&k).get_print_status().contains("Admin"));
+    assert!(visit_page(&k).get_print_status().contains("Admin"));
     shot(&k, "29-no-printer");
     tap(&k, "OK");
     tap(&k, "Next patient");
@@ -167,7 +176,9 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         vec![],
     );
     begin_visit(&k, "Cataract", "PAT-0043");
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     for attempt in 1..=3 {
         tap(&k, "Capture");
         wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
@@ -175,14 +186,14 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
         if attempt < 3 {
             assert_eq!(
-                g(&k).get_outcome(),
+                capture_page(&k).get_outcome(),
                 OutcomeKind::Retake,
                 "attempt {attempt}"
             );
             assert!(
-                g(&k).get_advice().contains("external eye photo"),
+                capture_page(&k).get_advice().contains("external eye photo"),
                 "{}",
-                g(&k).get_advice()
+                capture_page(&k).get_advice()
             );
             if attempt == 1 {
                 shot(&k, "05-result-retake");
@@ -190,16 +201,16 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
             tap(&k, "Retake");
             assert_eq!(g(&k).get_screen(), Screen::Capture);
             assert_eq!(
-                g(&k).get_attempt(),
+                capture_page(&k).get_attempt(),
                 attempt + 1,
                 "the next picture is attempt {}",
                 attempt + 1
             );
         }
     }
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::CouldNotAssess);
-    assert!(g(&k).get_headline().contains("Could not assess"));
-    assert!(!g(&k).get_show_confidence());
+    assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::CouldNotAssess);
+    assert!(capture_page(&k).get_headline().contains("Could not assess"));
+    assert!(!capture_page(&k).get_show_confidence());
     shot(&k, "06-result-could-not-assess");
 }
 
@@ -210,16 +221,16 @@ fn no_camera_shows_it_and_offers_import() {
     begin_visit(&k, "Skin lesion", "PAT-0044");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
     wait(&k, "no-camera status", |k| {
-        g(k).get_status_camera().contains("No camera")
+        capture_page(k).get_status_camera().contains("No camera")
     });
-    assert!(!g(&k).get_camera_connected());
+    assert!(!capture_page(&k).get_camera_connected());
     assert!(
         !enabled(&k, "Capture"),
         "capture is disabled without a camera"
     );
     shot(&k, "07-capture-no-camera");
     // A capture asked for anyway (e.g. by a foot pedal) is answered in words.
-    g(&k).invoke_capture();
+    capture_page(&k).invoke_capture();
     wait(&k, "a message", |k| !g(k).get_message().is_empty());
     assert!(
         g(&k).get_message().contains("No camera"),
@@ -234,17 +245,17 @@ fn no_camera_shows_it_and_offers_import() {
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     tap(&k, &imports.path().file_name().unwrap().to_string_lossy());
     wait(&k, "the files", |k| {
-        slint::Model::row_count(&g(k).get_ct_slices()) == 2
+        slint::Model::row_count(&ct_page(k).get_ct_slices()) == 2
     });
     wait(&k, "both files checked", |k| {
-        g(k).get_ct_candidate_count() == 2
+        ct_page(k).get_ct_candidate_count() == 2
     });
     tap(&k, "6.jpg");
     // Reviewed like a camera still: nothing is analysed or saved yet.
     wait(&k, "the review screen", |k| {
         g(k).get_screen() == Screen::Review
     });
-    assert!(g(&k).get_review_imported());
+    assert!(capture_page(&k).get_review_imported());
     assert!(
         k.latencies_ms().is_empty(),
         "nothing analysed on the first tap"
@@ -259,18 +270,18 @@ fn no_camera_shows_it_and_offers_import() {
     tap(&k, "Analyse");
     wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
     assert!(
-        g(&k).get_trace().contains("record 1"),
+        capture_page(&k).get_trace().contains("record 1"),
         "{}",
-        g(&k).get_trace()
+        capture_page(&k).get_trace()
     );
     assert_eq!(
-        g(&k).get_outcome(),
+        capture_page(&k).get_outcome(),
         OutcomeKind::Refer,
         "{}",
-        g(&k).get_headline()
+        capture_page(&k).get_headline()
     );
     assert!(
-        g(&k).get_still().size().width > 0,
+        capture_page(&k).get_still().size().width > 0,
         "the imported image is shown"
     );
 }
@@ -289,16 +300,16 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
     begin_visit(&k, "COVID CT", "PAT-0045");
     assert_eq!(g(&k).get_screen(), Screen::CtImport);
     wait(&k, "six files listed", |k| {
-        slint::Model::row_count(&g(k).get_ct_slices()) == 6
+        slint::Model::row_count(&ct_page(k).get_ct_slices()) == 6
     });
     assert_eq!(
-        g(&k).get_ct_selected_count(),
+        ct_page(&k).get_ct_selected_count(),
         0,
         "nothing selected before it is checked"
     );
     wait(&k, "every file checked", |k| {
         let cards = ct_cards(k);
-        cards.iter().filter(|c| c.refused).count() as i32 + g(k).get_ct_candidate_count() == 6
+        cards.iter().filter(|c| c.refused).count() as i32 + ct_page(k).get_ct_candidate_count() == 6
     });
     let cards = ct_cards(&k);
     // What is refused is what the analysis itself would refuse, with its reason.
@@ -339,8 +350,8 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
     ] {
         assert!(!card(name).refused, "{name}: {}", card(name).reason);
     }
-    let candidates = g(&k).get_ct_candidate_count();
-    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    let candidates = ct_page(&k).get_ct_candidate_count();
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates);
     shot(&k, "08-ct-import");
     // A refused file cannot be selected; a slice can be left out and put back.
     tap(&k, "MR_small.dcm");
@@ -350,24 +361,28 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
         g(&k).get_message()
     );
     tap(&k, "OK");
-    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates);
     tap(&k, "0.jpg");
-    assert_eq!(g(&k).get_ct_selected_count(), candidates - 1);
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates - 1);
     tap(&k, "Select all CT slices");
-    assert_eq!(g(&k).get_ct_selected_count(), candidates);
+    assert_eq!(ct_page(&k).get_ct_selected_count(), candidates);
     tap(&k, &format!("Analyse {candidates} slices"));
     wait(&k, "the study summary", |k| {
         g(k).get_screen() == Screen::CtSummary
     });
     shot(&k, "09-ct-summary");
-    let summary = g(&k).get_ct_summary().to_string();
+    let summary = ct_page(&k).get_ct_summary().to_string();
     assert!(summary.contains("assessable slice"), "{summary}");
     let refused = cards.iter().filter(|c| c.refused).count();
     assert!(
         summary.contains("could not be assessed"),
         "{refused} files were refused: {summary}"
     );
-    assert_eq!(g(&k).get_ct_outcome(), OutcomeKind::Refer, "{summary}");
+    assert_eq!(
+        ct_page(&k).get_ct_outcome(),
+        OutcomeKind::Refer,
+        "{summary}"
+    );
     // Only analysed slices are listed, each with its outcome in words.
     let analysed = ct_cards(&k);
     assert_eq!(analysed.len() as i32, candidates);
@@ -382,14 +397,14 @@ fn ct_import_offers_only_ct_slices_and_says_why_the_others_are_left_out() {
         Screen::VisitSummary,
         "a CT study with an assessable slice is complete"
     );
-    assert!(g(&k)
+    assert!(visit_page(&k)
         .get_referral_line()
         .starts_with("REFER to a doctor: COVID CT"));
 }
 
 /// The CT import screen's cards.
 fn ct_cards(k: &Kiosk) -> Vec<onemed::kiosk::ui::SliceCard> {
-    let m = g(k).get_ct_slices();
+    let m = ct_page(k).get_ct_slices();
     (0..slint::Model::row_count(&m))
         .filter_map(|i| slint::Model::row_data(&m, i))
         .collect()
@@ -410,7 +425,7 @@ fn finish_rows(k: &Kiosk) -> Vec<onemed::kiosk::ui::FinishRow> {
 fn a_missing_model_makes_only_that_tool_unavailable() {
     let models = common::models_copy(Path::new("skin-lesion/model.bin"));
     let k = start_with("none", vec![], models.path().to_path_buf());
-    assert_eq!(g(&k).get_status_models(), "4 of 5 tools ready");
+    assert_eq!(home_page(&k).get_status_models(), "4 of 5 tools ready");
     let skin = button(&k, "Skin lesion");
     assert_eq!(skin.accessible_enabled(), Some(false));
     assert!(skin
@@ -463,19 +478,21 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
     );
     let k = start_signed_in(&s);
     begin_visit(&k, "Diabetic retinopathy", "PAT-0046");
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     tap(&k, "Capture");
     wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
     tap(&k, "Analyse");
     wait(&k, "result", |k| g(k).get_screen() == Screen::Result);
-    let right = g(&k).get_outcome();
+    let right = capture_page(&k).get_outcome();
 
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
     // "Screen now" goes to that eye; back again to the question.
     tap(&k, "Screen now");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
-    assert!(g(&k).get_eye_left(), "the missing eye is chosen");
+    assert!(capture_page(&k).get_eye_left(), "the missing eye is chosen");
     tap(&k, "‹ Back");
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::FinishCheck);
@@ -489,7 +506,7 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
     shot(&k, "26-finish-check-marked");
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
-    let line = g(&k).get_referral_line().to_string();
+    let line = visit_page(&k).get_referral_line().to_string();
     assert!(
         line.contains("Diabetic retinopathy, left eye cannot be screened (prosthetic or no eye)"),
         "{line}"
@@ -498,7 +515,7 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
         assert!(line.starts_with("REFER — not fully screened"), "{line}");
     }
     // The slip wraps at its width: compare its words.
-    let slip = g(&k).get_slip_text().to_string();
+    let slip = visit_page(&k).get_slip_text().to_string();
     let words = slip.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         words.contains("Cannot be screened: Prosthetic or no eye"),
@@ -577,7 +594,9 @@ fn every_touch_target_is_at_least_72_px_tall() {
         &format!("replay:{}?fps=30", replay.path().display()),
         vec![],
     );
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     assert_touch_targets(&k, "home");
     // The status line: short items; the details in words, with no path.
     let status = k.window().global::<HomeStatus>();
@@ -618,12 +637,14 @@ fn every_touch_target_is_at_least_72_px_tall() {
     shot(&k, "13-visit-start-age");
     assert_touch_targets(&k, "new patient, age");
     type_keys(&k, "61");
-    assert_eq!(g(&k).get_entry_age(), "61");
+    assert_eq!(visit_page(&k).get_entry_age(), "61");
     tap(&k, "Patient ID");
     type_keys(&k, "PAT-0050");
     tap(&k, "Start screening");
     wait(&k, "the visit to start", |k| g(k).get_in_visit());
-    wait(&k, "camera connected", |k| g(k).get_camera_connected());
+    wait(&k, "camera connected", |k| {
+        capture_page(k).get_camera_connected()
+    });
     assert_touch_targets(&k, "capture");
 
     tap(&k, "Capture");
@@ -647,12 +668,12 @@ fn every_touch_target_is_at_least_72_px_tall() {
 
     tap(&k, "History");
     wait(&k, "today's visit", |k| {
-        slint::Model::row_count(&g(k).get_history_rows()) == 1
+        slint::Model::row_count(&history_page(k).get_history_rows()) == 1
     });
     assert_touch_targets(&k, "history");
     tap(&k, "Patient ID");
     assert_touch_targets(&k, "history search");
-    let row = slint::Model::row_data(&g(&k).get_history_rows(), 0).unwrap();
+    let row = slint::Model::row_data(&history_page(&k).get_history_rows(), 0).unwrap();
     tap(&k, &format!("Visit PAT-0050 {}", row.time));
     wait(&k, "the visit", |k| {
         g(k).get_screen() == Screen::VisitDetail
@@ -666,9 +687,9 @@ fn damaged_settings_open_no_register_and_no_visit_can_start() {
     s.fault = Some("kiosk.toml line 3: data_dir = 7: invalid type".into());
     let k = start_settings(&s);
     wait(&k, "the register fault on the home screen", |k| {
-        !g(k).get_register_ok()
+        !home_page(k).get_register_ok()
     });
-    let status = g(&k).get_status_register().to_string();
+    let status = home_page(&k).get_status_register().to_string();
     assert!(status.contains("settings are damaged"), "{status}");
     assert!(status.contains("data_dir"), "{status}");
     shot(&k, "30-home-settings-damaged");
@@ -698,9 +719,9 @@ fn without_the_register_key_nothing_is_recorded_and_the_screen_says_why() {
     s.credentials_dir = None;
     let k = start_settings(&s);
     wait(&k, "the register fault on the home screen", |k| {
-        !g(k).get_register_ok()
+        !home_page(k).get_register_ok()
     });
-    let status = g(&k).get_status_register().to_string();
+    let status = home_page(&k).get_status_register().to_string();
     assert!(status.contains("register key is missing"), "{status}");
     shot(&k, "31-home-no-register-key");
     begin_visit_refused(&k);
@@ -717,10 +738,10 @@ fn a_plain_register_is_allowed_only_by_setting_and_the_home_screen_says_so() {
     s.unencrypted_register = true;
     let k = start_settings(&s);
     wait(&k, "the register opened", |k| {
-        g(k).get_status_register().contains("NOT encrypted")
+        home_page(k).get_status_register().contains("NOT encrypted")
     });
-    assert!(g(&k).get_register_ok() && g(&k).get_register_plain());
-    let said = g(&k).get_status_register().to_string();
+    assert!(home_page(&k).get_register_ok() && home_page(&k).get_register_plain());
+    let said = home_page(&k).get_status_register().to_string();
     assert!(said.contains("Do not use with real patients"), "{said}");
     assert!(
         on_screen(&k, &said),
@@ -733,9 +754,9 @@ fn a_plain_register_is_allowed_only_by_setting_and_the_home_screen_says_so() {
     drop(k);
     let k = start_settings(&settings("none", vec![], common::models_dir()));
     wait(&k, "the register opened", |k| {
-        g(k).get_status_register() == "Register ready (encrypted)"
+        home_page(k).get_status_register() == "Register ready (encrypted)"
     });
-    assert!(!g(&k).get_register_plain());
+    assert!(!home_page(&k).get_register_plain());
     assert!(!on_screen(&k, &said));
 }
 

@@ -7,7 +7,7 @@
 use crate::common;
 use crate::common::kiosk::*;
 use onemed::admin::{AdminFile, Overrides};
-use onemed::kiosk::ui::{HistoryView, OutcomeKind, Screen};
+use onemed::kiosk::ui::{HistoryPage, OutcomeKind, Screen};
 use onemed::kiosk::Kiosk;
 use onemed::records::Store;
 use onemed::settings::{PortSettings, PrinterSettings, SerialSettings, Settings, TriggerSettings};
@@ -101,14 +101,17 @@ fn sha256_hex(b: &[u8]) -> String {
 fn result_then_next_eye(k: &Kiosk, eye: &str) {
     wait(k, "the result", |k| g(k).get_screen() == Screen::Result);
     assert_ne!(
-        g(k).get_outcome(),
+        capture_page(k).get_outcome(),
         OutcomeKind::Error,
         "{}",
-        g(k).get_advice()
+        capture_page(k).get_advice()
     );
-    assert!(g(k).get_trace().contains("record"), "saved before shown");
+    assert!(
+        capture_page(k).get_trace().contains("record"),
+        "saved before shown"
+    );
     if eye == "right" {
-        assert!(g(k).get_next_eye_pending());
+        assert!(capture_page(k).get_next_eye_pending());
         tap(k, "Now the left eye");
     }
 }
@@ -155,14 +158,16 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     AdminFile::in_dir(&settings.data_dir).save(&pin).unwrap();
     let k = start_signed_in(&settings);
     wait(&k, "all three devices connected", |k| {
-        let s = g(k).get_status_devices().to_string();
+        let s = home_page(k).get_status_devices().to_string();
         s.matches('●').count() == 3
     });
     shot(&k, "15-home-with-devices");
 
     // The patient ID comes from the scanner.
     scanner.send(b"PAT-0042\r\n");
-    wait(&k, "the scanned ID", |k| g(k).get_entry_id() == "PAT-0042");
+    wait(&k, "the scanned ID", |k| {
+        visit_page(k).get_entry_id() == "PAT-0042"
+    });
     assert_eq!(g(&k).get_screen(), Screen::VisitStart);
     tap(&k, "Start screening");
     wait(&k, "the visit", |k| g(k).get_in_visit());
@@ -171,9 +176,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     // Diabetic retinopathy, both eyes, each captured by the foot pedal.
     tap(&k, "Diabetic retinopathy");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
-    wait(&k, "camera", |k| g(k).get_camera_connected());
+    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
     for eye in ["right", "left"] {
-        assert_eq!(g(&k).get_eye_left(), eye == "left");
+        assert_eq!(capture_page(&k).get_eye_left(), eye == "left");
         trigger.send(b" ");
         wait(&k, "the pedal's capture", |k| {
             g(k).get_screen() == Screen::Review
@@ -181,18 +186,20 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         tap(&k, "Analyse");
         result_then_next_eye(&k, eye);
     }
-    assert!(!g(&k).get_next_eye_pending(), "both eyes done");
+    assert!(!capture_page(&k).get_next_eye_pending(), "both eyes done");
 
     // Cataract, both eyes, from imported pictures.
     tap(&k, "Another tool");
     tap(&k, "Cataract");
     for eye in ["right", "left"] {
-        assert_eq!(g(&k).get_eye_left(), eye == "left");
+        assert_eq!(capture_page(&k).get_eye_left(), eye == "left");
         tap(&k, "Import image");
         tap(&k, &eyes.path().file_name().unwrap().to_string_lossy());
-        wait(&k, "the file", |k| g(k).get_ct_slices().row_count() == 1);
+        wait(&k, "the file", |k| {
+            ct_page(k).get_ct_slices().row_count() == 1
+        });
         wait(&k, "the file checked", |k| {
-            g(k).get_ct_candidate_count() == 1
+            ct_page(k).get_ct_candidate_count() == 1
         });
         tap(&k, "C_(1).jpg");
         // An imported picture is reviewed first, like a camera still.
@@ -202,8 +209,8 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     }
     tap(&k, "Finish visit");
     assert_eq!(g(&k).get_screen(), Screen::VisitSummary);
-    let lines: Vec<String> = (0..g(&k).get_visit_lines().row_count())
-        .filter_map(|i| g(&k).get_visit_lines().row_data(i))
+    let lines: Vec<String> = (0..visit_page(&k).get_visit_lines().row_count())
+        .filter_map(|i| visit_page(&k).get_visit_lines().row_data(i))
         .map(|l| l.label.to_string())
         .collect();
     assert_eq!(
@@ -215,7 +222,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
             "Cataract, left eye"
         ]
     );
-    let referral = g(&k).get_referral_line().to_string();
+    let referral = visit_page(&k).get_referral_line().to_string();
     assert!(
         referral.starts_with("REFER") || referral.starts_with("No referral"),
         "{referral}"
@@ -243,7 +250,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
         "the referral line is printed: {text:?}"
     );
     wait(&k, "printed", |k| {
-        g(k).get_print_status().starts_with("Printed")
+        visit_page(k).get_print_status().starts_with("Printed")
     });
     tap(&k, "Next patient");
     assert!(!g(&k).get_in_visit());
@@ -251,9 +258,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     // History: today's visit, its records, what was printed; reprint.
     tap(&k, "History");
     wait(&k, "today's visits", |k| {
-        g(k).get_history_rows().row_count() == 1
+        history_page(k).get_history_rows().row_count() == 1
     });
-    let row = g(&k).get_history_rows().row_data(0).unwrap();
+    let row = history_page(&k).get_history_rows().row_data(0).unwrap();
     assert_eq!(row.patient, "PAT-0042");
     assert_eq!(row.count, 4);
     shot(&k, "17-history");
@@ -261,14 +268,16 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     wait(&k, "the visit", |k| {
         g(k).get_screen() == Screen::VisitDetail
     });
-    assert_eq!(g(&k).get_detail_records().row_count(), 4);
+    assert_eq!(history_page(&k).get_detail_records().row_count(), 4);
     assert!(
-        g(&k).get_detail_slip().contains("Patient: PAT-0042"),
+        history_page(&k)
+            .get_detail_slip()
+            .contains("Patient: PAT-0042"),
         "{}",
-        g(&k).get_detail_slip()
+        history_page(&k).get_detail_slip()
     );
     wait(&k, "the saved picture", |k| {
-        g(k).get_detail_image().size().width > 0
+        history_page(k).get_detail_image().size().width > 0
     });
     shot(&k, "18-history-visit");
     tap(&k, "Reprint slip");
@@ -282,14 +291,16 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     });
     tap(&k, "OK");
     // The visit shows the reprint at once: its count and the text printed.
-    fn view(k: &Kiosk) -> HistoryView<'_> {
-        k.window().global::<HistoryView>()
+    fn view(k: &Kiosk) -> HistoryPage<'_> {
+        k.window().global::<HistoryPage>()
     }
     assert_eq!(view(&k).get_printed_note(), "printed 2 times");
     assert!(
-        g(&k).get_detail_slip().contains("COPY (reprint)"),
+        history_page(&k)
+            .get_detail_slip()
+            .contains("COPY (reprint)"),
         "{}",
-        g(&k).get_detail_slip()
+        history_page(&k).get_detail_slip()
     );
     // A copy of a copy: headed once, the same text.
     tap(&k, "Reprint slip");
@@ -330,9 +341,9 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     shot(&k, "19-admin");
     tap(&k, &format!("Export to {}", stick.path().display()));
     wait(&k, "the export", |k| {
-        g(k).get_admin_note().starts_with("Exported")
+        admin_page(k).get_admin_note().starts_with("Exported")
     });
-    let note = g(&k).get_admin_note().to_string();
+    let note = admin_page(&k).get_admin_note().to_string();
     assert!(note.contains("4 records"), "{note}");
     let out: Vec<PathBuf> = std::fs::read_dir(stick.path())
         .unwrap()
@@ -355,7 +366,7 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     let k = start_settings(&settings("none", vec![], common::models_dir()));
     tap(&k, "Admin");
     wait(&k, "the offer to choose a PIN", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
     });
     shot(&k, "20-admin-pin-first");
     set_first_pin(&k, "135790");
@@ -366,13 +377,24 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     );
 
     // A margin can go down to 0.30 and no further, and is saved.
-    let before = g(&k).get_admin_margins().row_data(0).unwrap();
+    let before = admin_page(&k).get_admin_margins().row_data(0).unwrap();
     for _ in 0..20 {
-        g(&k).invoke_admin_margin(0, -0.05);
+        admin_page(&k).invoke_admin_margin(0, -0.05);
     }
-    assert!((g(&k).get_admin_margins().row_data(0).unwrap().value - 0.3).abs() < 1e-6);
+    assert!(
+        (admin_page(&k)
+            .get_admin_margins()
+            .row_data(0)
+            .unwrap()
+            .value
+            - 0.3)
+            .abs()
+            < 1e-6
+    );
     tap(&k, "Save and apply");
-    wait(&k, "saved", |k| g(k).get_admin_note().starts_with("Saved"));
+    wait(&k, "saved", |k| {
+        admin_page(k).get_admin_note().starts_with("Saved")
+    });
     let file = std::fs::read_to_string(k_data(&k).join("admin.toml")).unwrap();
     assert!(file.contains(&format!("{} = 0.3", before.tool)), "{file}");
     wait(&k, "the engine again", |k| k.is_ready());
@@ -381,14 +403,14 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
     tap(&k, "‹ Back");
     tap(&k, "Admin");
     wait(&k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     for i in 1..=5 {
-        g(&k).set_pin_error("".into());
+        admin_page(&k).set_pin_error("".into());
         type_keys(&k, "000000");
         tap(&k, "OK");
         wait(&k, "the answer", |k| {
-            g(k).get_pin_error().starts_with("Wrong PIN")
+            admin_page(k).get_pin_error().starts_with("Wrong PIN")
         });
         if i < 5 {
             let left = match 5 - i {
@@ -396,23 +418,25 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
                 n => format!("{n} wrong PINs left"),
             };
             assert!(
-                g(&k).get_pin_error().contains(&left),
+                admin_page(&k).get_pin_error().contains(&left),
                 "{}",
-                g(&k).get_pin_error()
+                admin_page(&k).get_pin_error()
             );
         }
     }
     assert!(
-        g(&k)
+        admin_page(&k)
             .get_pin_error()
             .contains("Admin is locked for 1 more minute"),
         "{}",
-        g(&k).get_pin_error()
+        admin_page(&k).get_pin_error()
     );
     type_keys(&k, "135790");
     tap(&k, "OK");
     wait(&k, "the answer", |k| {
-        g(k).get_pin_error().starts_with("Too many wrong PINs")
+        admin_page(k)
+            .get_pin_error()
+            .starts_with("Too many wrong PINs")
     });
     assert_eq!(g(&k).get_screen(), Screen::AdminPin);
 }
@@ -420,7 +444,7 @@ fn admin_pin_is_hashed_and_five_wrong_lock_it() {
 /// On the PIN pad: enters the PIN and waits for the admin screen.
 fn enter_pin(k: &Kiosk, pin: &str) {
     wait(k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     type_keys(k, pin);
     tap(k, "OK");
@@ -484,15 +508,15 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     };
     let k = start_signed_in(&settings);
     begin_visit(&k, "Skin lesion", "PAT-0050");
-    wait(&k, "camera", |k| g(k).get_camera_connected());
+    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
     analyse_once(&k);
     assert_eq!(
-        g(&k).get_outcome(),
+        capture_page(&k).get_outcome(),
         OutcomeKind::Refer,
         "{}",
-        g(&k).get_advice()
+        capture_page(&k).get_advice()
     );
-    let shown_headline = g(&k).get_headline().to_string();
+    let shown_headline = capture_page(&k).get_headline().to_string();
 
     // Disk full: the result is not shown, and the home screen says why.
     let filler = disk.0.join("filler");
@@ -501,26 +525,32 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     tap(&k, "‹ Back");
     tap(&k, "Skin lesion");
     analyse_once(&k);
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::Error);
-    assert_eq!(g(&k).get_headline(), "Not recorded — result not shown");
-    assert!(
-        g(&k).get_advice().to_lowercase().contains("full"),
-        "{}",
-        g(&k).get_advice()
+    assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::Error);
+    assert_eq!(
+        capture_page(&k).get_headline(),
+        "Not recorded — result not shown"
     );
-    assert_ne!(g(&k).get_headline(), shown_headline.as_str());
+    assert!(
+        capture_page(&k)
+            .get_advice()
+            .to_lowercase()
+            .contains("full"),
+        "{}",
+        capture_page(&k).get_advice()
+    );
+    assert_ne!(capture_page(&k).get_headline(), shown_headline.as_str());
     shot(&k, "22-result-not-recorded-disk-full");
     tap(&k, "Finish visit");
     tap(&k, "‹ Back");
-    assert!(!g(&k).get_register_ok());
+    assert!(!home_page(&k).get_register_ok());
     shot(&k, "23-home-register-fault");
 
     // Space again: recording works and the fault clears.
     std::fs::remove_file(&filler).unwrap();
     tap(&k, "Skin lesion");
     analyse_once(&k);
-    assert_eq!(g(&k).get_outcome(), OutcomeKind::Refer);
-    assert!(g(&k).get_register_ok());
+    assert_eq!(capture_page(&k).get_outcome(), OutcomeKind::Refer);
+    assert!(home_page(&k).get_register_ok());
 
     // Nothing already saved was damaged: the two shown results are there.
     drop(k);
@@ -538,7 +568,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     disk.remount("ro");
     let k = start_signed_in(&settings);
     wait(&k, "the register's state", |k| {
-        g(k).get_status_register() != "Register: opening…"
+        home_page(k).get_status_register() != "Register: opening…"
     });
     tap(&k, "Skin lesion");
     type_keys(&k, "PAT-0051");
@@ -555,7 +585,7 @@ fn a_full_or_read_only_disk_shows_no_unrecorded_result_and_loses_nothing() {
     tap(&k, "‹ Back");
     tap(&k, "History");
     wait(&k, "today's visits", |k| {
-        g(k).get_history_rows().row_count() >= 1
+        history_page(k).get_history_rows().row_count() >= 1
     });
     drop(k);
     disk.remount("rw");

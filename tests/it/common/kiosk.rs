@@ -6,7 +6,9 @@
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
-use onemed::kiosk::ui::{Kiosk as G, Screen, SignIn};
+use onemed::kiosk::ui::{
+    AdminPage, CapturePage, CtPage, HistoryPage, HomePage, Kiosk as G, Screen, SignIn, VisitPage,
+};
 use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use slint::ComponentHandle;
@@ -117,7 +119,7 @@ pub fn start_settings(settings: &Settings) -> Rc<Kiosk> {
     wait(&k, "models loaded", |k| k.is_ready());
     // The register has said who may sign in (or why it cannot open).
     wait(&k, "the nurses", |k| {
-        k.nurses_known() || !g(k).get_register_ok()
+        k.nurses_known() || !home_page(k).get_register_ok()
     });
     k
 }
@@ -136,6 +138,36 @@ pub fn wait(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) {
 
 pub fn g(k: &Kiosk) -> G<'_> {
     k.window().global::<G>()
+}
+
+/// The admin screens' global (PIN pad and settings).
+pub fn admin_page(k: &Kiosk) -> AdminPage<'_> {
+    k.window().global::<AdminPage>()
+}
+
+/// The capture, review and result screens' global.
+pub fn capture_page(k: &Kiosk) -> CapturePage<'_> {
+    k.window().global::<CapturePage>()
+}
+
+/// The CT import and summary screens' global.
+pub fn ct_page(k: &Kiosk) -> CtPage<'_> {
+    k.window().global::<CtPage>()
+}
+
+/// The home screen's global (tools and status line).
+pub fn home_page(k: &Kiosk) -> HomePage<'_> {
+    k.window().global::<HomePage>()
+}
+
+/// The visit screens' global (visit start, summary, slip).
+pub fn visit_page(k: &Kiosk) -> VisitPage<'_> {
+    k.window().global::<VisitPage>()
+}
+
+/// The history screens' global.
+pub fn history_page(k: &Kiosk) -> HistoryPage<'_> {
+    k.window().global::<HistoryPage>()
 }
 
 /// Taps the element with this accessible label (as a touch would).
@@ -208,7 +240,7 @@ pub fn begin_visit(k: &Kiosk, tool: &str, patient: &str) {
     tap(k, tool);
     assert_eq!(g(k).get_screen(), Screen::VisitStart);
     type_keys(k, patient);
-    assert_eq!(g(k).get_entry_id(), patient);
+    assert_eq!(visit_page(k).get_entry_id(), patient);
     tap(k, "Start screening");
     wait(k, "the visit to start", |k| g(k).get_in_visit());
 }
@@ -240,16 +272,16 @@ pub fn wait_says(k: &Kiosk, needle: &str) -> String {
 /// On a kiosk with no PIN yet: choose one, confirm it, reach the admin screen.
 pub fn set_first_pin(k: &Kiosk, pin: &str) {
     wait(k, "the offer to choose a PIN", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
     });
     type_keys(k, pin);
     assert_eq!(
-        g(k).get_pin_dots().chars().count(),
+        admin_page(k).get_pin_dots().chars().count(),
         pin.len(),
         "the PIN shows as dots only"
     );
     tap(k, "OK");
-    assert_eq!(g(k).get_pin_prompt(), "Enter the new PIN again");
+    assert_eq!(admin_page(k).get_pin_prompt(), "Enter the new PIN again");
     type_keys(k, pin);
     tap(k, "OK");
     wait(k, "the admin screen", |k| {
@@ -259,7 +291,7 @@ pub fn set_first_pin(k: &Kiosk, pin: &str) {
 
 /// The data folder of a test kiosk (from its settings, via the admin screen's text).
 pub fn k_data(k: &Kiosk) -> PathBuf {
-    let text = g(k).get_admin_register().to_string();
+    let text = admin_page(k).get_admin_register().to_string();
     let path = text
         .strip_prefix("Register in ")
         .and_then(|t| t.split(". ").next())

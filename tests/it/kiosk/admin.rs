@@ -57,12 +57,12 @@ fn enter(k: &Kiosk, pin: &str) {
 
 /// Enters a wrong PIN and waits for its answer.
 fn wrong(k: &Kiosk) -> String {
-    g(k).set_pin_error("".into());
+    admin_page(k).set_pin_error("".into());
     enter(k, WRONG);
     wait(k, "the wrong PIN's answer", |k| {
-        g(k).get_pin_error().starts_with("Wrong PIN")
+        admin_page(k).get_pin_error().starts_with("Wrong PIN")
     });
-    g(k).get_pin_error().to_string()
+    admin_page(k).get_pin_error().to_string()
 }
 
 /// Not a test on its own: the process the SIGKILL test starts and kills. It
@@ -77,7 +77,7 @@ fn guesser_helper() {
     let k = kiosk_on(Path::new(&d));
     tap(&k, "Admin");
     wait(&k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     for _ in 0..4 {
         wrong(&k);
@@ -86,7 +86,7 @@ fn guesser_helper() {
     // The check takes over half a second: at 250 ms it is still running.
     std::thread::sleep(Duration::from_millis(250));
     k.pump();
-    println!("SUBMITTED {}", g(&k).get_pin_error());
+    println!("SUBMITTED {}", admin_page(&k).get_pin_error());
     std::thread::sleep(Duration::from_secs(120));
 }
 
@@ -151,7 +151,7 @@ fn wrong_pins_stay_counted_across_a_sigkill_even_mid_check() {
     assert!(
         says(&k, "Admin is locked for 1 more minute").is_some(),
         "{}",
-        g(&k).get_pin_error()
+        admin_page(&k).get_pin_error()
     );
     // The fifth guess was counted while it was still being checked.
     assert_eq!(submitted, "Checking the PIN…");
@@ -162,7 +162,7 @@ fn wrong_pins_stay_counted_across_a_sigkill_even_mid_check() {
     tap(&k, "‹ Back");
     tap(&k, "Admin");
     wait(&k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     let said = wrong(&k);
     assert!(said.contains("4 wrong PINs left before a lock"), "{said}");
@@ -193,7 +193,7 @@ fn damaged_or_missing_admin_settings_on_a_used_register_never_offer_a_pin() {
         says(&k, &recovery).is_some(),
         "the recovery is named: {said}"
     );
-    assert_ne!(g(&k).get_pin_prompt(), "Choose a new admin PIN");
+    assert_ne!(admin_page(&k).get_pin_prompt(), "Choose a new admin PIN");
     assert!(says(&k, "hoose").is_none(), "no PIN to choose");
     shot(&k, "25-admin-locked-settings-damaged");
     assert_eq!(std::fs::read(&file).unwrap(), bytes, "the file is kept");
@@ -218,7 +218,7 @@ fn only_an_empty_register_offers_to_choose_the_first_pin() {
     let k = kiosk_on(&d);
     tap(&k, "Admin");
     wait(&k, "the choice", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
     });
     assert!(says(&k, "Admin is locked").is_none());
 }
@@ -241,11 +241,11 @@ fn an_old_four_digit_pin_opens_admin_only_to_choose_a_longer_one() {
     let k = kiosk_on(&d);
     tap(&k, "Admin");
     wait(&k, "the PIN pad", |k| {
-        g(k).get_pin_prompt() == "Enter the admin PIN"
+        admin_page(k).get_pin_prompt() == "Enter the admin PIN"
     });
     enter(&k, "1357");
     wait(&k, "the forced change", |k| {
-        g(k).get_pin_prompt() == "Choose a new admin PIN"
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
     });
     assert_eq!(g(&k).get_screen(), Screen::AdminPin, "no settings yet");
     let said = wait_says(&k, "at least 6 digits");
@@ -253,13 +253,13 @@ fn an_old_four_digit_pin_opens_admin_only_to_choose_a_longer_one() {
     // Four digits are no longer enough.
     enter(&k, "2468");
     assert!(
-        g(&k).get_pin_error().contains("6 to 12 digits"),
+        admin_page(&k).get_pin_error().contains("6 to 12 digits"),
         "{said} / {}",
-        g(&k).get_pin_error()
+        admin_page(&k).get_pin_error()
     );
-    assert_eq!(g(&k).get_pin_prompt(), "Choose a new admin PIN");
+    assert_eq!(admin_page(&k).get_pin_prompt(), "Choose a new admin PIN");
     enter(&k, "24680246");
-    assert_eq!(g(&k).get_pin_prompt(), "Enter the new PIN again");
+    assert_eq!(admin_page(&k).get_pin_prompt(), "Enter the new PIN again");
     enter(&k, "24680246");
     wait(&k, "the admin screen", |k| {
         g(k).get_screen() == Screen::Admin

@@ -132,7 +132,7 @@ fn records_name_the_signed_in_nurse_and_the_idle_lock_returns_her_to_her_visit()
     add_nurse(&s.data_dir, "Bina Kumari", "975310");
     let k = start_signed_in(&s);
     begin_visit(&k, "Skin lesion", "PAT-0070");
-    wait(&k, "camera", |k| g(k).get_camera_connected());
+    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
     tap(&k, "Capture");
     wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
     tap(&k, "Analyse");
@@ -168,7 +168,7 @@ fn records_name_the_signed_in_nurse_and_the_idle_lock_returns_her_to_her_visit()
     sign_in(&k, NURSE, NURSE_PIN);
     assert_eq!(g(&k).get_screen(), Screen::Result);
     assert!(g(&k).get_in_visit());
-    assert_eq!(g(&k).get_visit_patient(), "PAT-0070");
+    assert_eq!(visit_page(&k).get_visit_patient(), "PAT-0070");
 
     // Locked again; another nurse starts at home, the visit stays open.
     assert!(k.check_idle(Instant::now() + IDLE));
@@ -179,10 +179,14 @@ fn records_name_the_signed_in_nurse_and_the_idle_lock_returns_her_to_her_visit()
     tap(&k, "Cataract");
     type_keys(&k, "PAT-0071");
     assert!(k.check_idle(Instant::now() + IDLE));
-    assert_eq!(g(&k).get_entry_id(), "");
+    assert_eq!(visit_page(&k).get_entry_id(), "");
     sign_in(&k, "Bina Kumari", "975310");
     assert_eq!(g(&k).get_screen(), Screen::VisitStart);
-    assert_eq!(g(&k).get_entry_id(), "", "the typed ID was cleared");
+    assert_eq!(
+        visit_page(&k).get_entry_id(),
+        "",
+        "the typed ID was cleared"
+    );
     type_keys(&k, "PAT-0071");
     tap(&k, "Start screening");
     wait(&k, "the visit to start", |k| g(k).get_in_visit());

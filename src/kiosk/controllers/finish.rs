@@ -2,64 +2,56 @@
 //! part now, mark it "cannot be screened" with a reason, or finish and
 //! refer), then the summary with the screening core's one decision, the
 //! slip, and the decision saved to the register as a code with its parts.
-//! The question has its own Slint global, `FinishCheck`.
+//! The question has its own Slint global, `FinishCheck`; the summary is on
+//! `VisitPage`.
 
-use super::app::Kiosk;
-use super::state::StoreReq;
-use super::ui::{self, FinishCheck, FinishRow, Screen, VisitLine};
+use super::on;
+use super::visit::{page, Visit};
+use crate::kiosk::app::Kiosk;
+use crate::kiosk::state::StoreReq;
+use crate::kiosk::ui::{self, FinishCheck, FinishRow, Screen, VisitLine};
 use crate::screening::slip::{slip, SlipInfo};
 use crate::screening::{words, CannotScreen, Part, PartState};
 use crate::serial::escpos;
+use crate::workers::store;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::rc::Rc;
 
-impl Kiosk {
+impl Visit {
     /// Wires the `FinishCheck` global's callbacks.
-    pub(super) fn wire_finish(self: &Rc<Self>) {
-        let f = self.window.global::<FinishCheck>();
-        let w = Rc::downgrade(self);
-        f.on_screen_now(move |i| {
-            if let Some(k) = w.upgrade() {
-                k.finish_screen_now(i.max(0) as usize);
-            }
-        });
-        let w = Rc::downgrade(self);
-        f.on_cannot_screen(move |i| {
-            if let Some(k) = w.upgrade() {
-                k.finish_choose_reason(i.max(0) as usize);
-            }
-        });
-        let w = Rc::downgrade(self);
-        f.on_pick_reason(move |i, r| {
-            if let Some(k) = w.upgrade() {
-                k.finish_mark(i.max(0) as usize, r.max(0) as usize);
-            }
-        });
-        let w = Rc::downgrade(self);
-        f.on_finish_and_refer(move || {
-            if let Some(k) = w.upgrade() {
-                k.close_visit();
-            }
-        });
+    pub(super) fn wire_finish(k: &Rc<Kiosk>) {
+        let f = k.window().global::<FinishCheck>();
+        on!(k, f, on_screen_now, |k, i| k
+            .visit
+            .finish_screen_now(&k, i.max(0) as usize));
+        on!(k, f, on_cannot_screen, |k, i| k
+            .visit
+            .finish_choose_reason(&k, i.max(0) as usize));
+        on!(k, f, on_pick_reason, |k, i, r| k.visit.finish_mark(
+            &k,
+            i.max(0) as usize,
+            r.max(0) as usize
+        ));
+        on!(k, f, on_finish_and_refer, |k| k.visit.close(&k));
     }
 
     /// "Finish visit": asks first when a part was left unfinished.
-    pub(super) fn finish_visit(&self) {
+    pub fn finish(&self, k: &Kiosk) {
         let unfinished = self.state.borrow().visit.screened.unfinished();
         if unfinished.is_empty() {
-            return self.close_visit();
+            return self.close(k);
         }
         {
             let mut st = self.state.borrow_mut();
             st.finish.rows = unfinished;
             st.finish.choosing = None;
         }
-        self.refresh_finish_check();
-        self.g().set_screen(Screen::FinishCheck);
+        self.refresh_finish_check(k);
+        k.g().set_screen(Screen::FinishCheck);
     }
 
     /// The question's rows: each part still unfinished or marked, in words.
-    fn refresh_finish_check(&self) {
+    fn refresh_finish_check(&self, k: &Kiosk) {
         let st = self.state.borrow();
         let parts = st.visit.screened.parts();
         let rows: Vec<FinishRow> = st
@@ -73,14 +65,14 @@ impl Kiosk {
                     _ => (false, String::new()),
                 };
                 FinishRow {
-                    tool: words::tool_name(&st.catalog, &p.part.tool).into(),
-                    line: words::unfinished_line(&st.catalog, p).into(),
+                    tool: words::tool_name(&k.catalog, &p.part.tool).into(),
+                    line: words::unfinished_line(&k.catalog, p).into(),
                     marked,
                     reason: reason.into(),
                 }
             })
             .collect();
-        let f = self.window.global::<FinishCheck>();
+        let f = k.window().global::<FinishCheck>();
         let all_marked = rows.iter().all(|r| r.marked);
         f.set_all_marked(all_marked);
         f.set_rows(ModelRc::new(VecModel::from(rows)));
@@ -101,25 +93,25 @@ impl Kiosk {
     }
 
     /// "Screen now": the tool, on that eye.
-    fn finish_screen_now(&self, i: usize) {
+    fn finish_screen_now(&self, k: &Kiosk, i: usize) {
         let Some(part) = self.finish_row(i) else {
             return;
         };
-        self.select_tool(&part.tool);
-        if part.eye.is_some() && self.state.borrow().visit.eye.is_some() {
-            self.state.borrow_mut().visit.eye = part.eye;
-            self.show_eye();
+        k.select_tool(&part.tool);
+        if part.eye.is_some() && self.eye().is_some() {
+            self.set_eye(part.eye);
+            k.capture.show_eye(k);
         }
     }
 
     /// "Cannot be screened": show the reasons for that row.
-    fn finish_choose_reason(&self, i: usize) {
+    fn finish_choose_reason(&self, k: &Kiosk, i: usize) {
         self.state.borrow_mut().finish.choosing = Some(i);
-        self.refresh_finish_check();
+        self.refresh_finish_check(k);
     }
 
     /// A reason picked: the part is marked, and the visit will refer.
-    fn finish_mark(&self, i: usize, r: usize) {
+    fn finish_mark(&self, k: &Kiosk, i: usize, r: usize) {
         let Some(part) = self.finish_row(i) else {
             return;
         };
@@ -128,7 +120,7 @@ impl Kiosk {
         };
         {
             let mut st = self.state.borrow_mut();
-            let coverage = st.coverage(&part.tool);
+            let coverage = k.catalog.coverage(&part.tool);
             st.visit.screened.mark_cannot_screen(
                 coverage,
                 CannotScreen {
@@ -140,59 +132,57 @@ impl Kiosk {
             st.finish.choosing = None;
         }
         log::info!("{part:?} marked cannot be screened: {reason}");
-        self.refresh_finish_check();
+        self.refresh_finish_check(k);
     }
 
     /// Ends the visit: one decision across every part, the slip, the
     /// summary screen; the decision goes to the register.
-    pub(super) fn close_visit(&self) {
+    fn close(&self, k: &Kiosk) {
         let (visit_id, lines, decision, line, summary) = {
             let st = self.state.borrow();
             let v = &st.visit;
             let parts = v.screened.parts();
             let decision = v.screened.decide();
-            let kiosk = self.settings.borrow().kiosk_id.clone();
+            let kiosk = k.settings.borrow().kiosk_id.clone();
             let lines = slip(&SlipInfo {
                 kiosk_id: &kiosk,
                 when: &v.started,
                 patient_id: &v.patient_id,
                 parts: &parts,
                 decision: &decision,
-                catalog: &st.catalog,
-                width: self.slip_width() as usize,
+                catalog: &k.catalog,
+                width: k.slip_width() as usize,
             });
             let summary: Vec<VisitLine> = parts
                 .iter()
                 .map(|p| VisitLine {
-                    label: words::part_label(&st.catalog, &p.part).into(),
+                    label: words::part_label(&k.catalog, &p.part).into(),
                     kind: ui::outcome_kind(p.kind()),
                     headline: words::state_words(p).into(),
                 })
                 .collect();
-            let line = words::decision_line(&st.catalog, &decision);
+            let line = words::decision_line(&k.catalog, &decision);
             (v.id, lines, decision, line, summary)
         };
         let Some(visit_id) = visit_id else {
-            return self.next_patient();
+            return k.next_patient();
         };
-        let text = escpos::plain_text(&lines, self.slip_width());
+        let text = escpos::plain_text(&lines, k.slip_width());
         self.state.borrow_mut().visit.slip = lines;
-        let g = self.g();
-        g.set_visit_lines(ModelRc::new(VecModel::from(summary)));
-        g.set_referral_line(line.clone().into());
-        g.set_referral_kind(ui::decision_kind(decision.decision));
-        g.set_slip_text(text.into());
-        g.set_print_status(SharedString::new());
-        g.set_screen(Screen::VisitSummary);
+        let p = page(k);
+        p.set_visit_lines(ModelRc::new(VecModel::from(summary)));
+        p.set_referral_line(line.clone().into());
+        p.set_referral_kind(ui::decision_kind(decision.decision));
+        p.set_slip_text(text.into());
+        p.set_print_status(SharedString::new());
+        k.g().set_screen(Screen::VisitSummary);
         log::info!("visit {visit_id} finished: {}", decision.decision.code());
         let decision = Box::new(decision);
-        self.store_job(StoreReq::FinishVisit, |req| {
-            crate::workers::store::Job::FinishVisit {
-                req,
-                visit: visit_id,
-                decision,
-                line,
-            }
+        k.store_job(StoreReq::FinishVisit, |req| store::Job::FinishVisit {
+            req,
+            visit: visit_id,
+            decision,
+            line,
         });
     }
 }

@@ -3,18 +3,22 @@
 //! the analysis would check it (only CT slices can be selected, the others
 //! are greyed with their reason); the selected slices analysed, each saved to
 //! the register before it counts; the study summary. A single imported
-//! picture goes to the Review screen like a camera still.
+//! picture goes to the Review screen like a camera still. Its Slint global
+//! is `CtPage`; saving each slice is `ct_result`.
 
-use super::app::{Kiosk, Msg};
-use super::inference::Input;
-use super::state::{Candidate, Pending};
-use super::ui::{self, Screen, SliceCard};
+use super::on;
 use crate::analysis::{Analysis, Outcome};
 use crate::frame::RgbFrame;
 use crate::import;
-use crate::screening::{flow, ResultKind};
-use slint::{ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use crate::kiosk::app::{Kiosk, Msg};
+use crate::kiosk::inference::Input;
+use crate::kiosk::state::Pending;
+use crate::kiosk::ui::{self, CtPage, Screen, SliceCard};
+use crate::screening::flow;
+use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// One checked file, sent from the checking thread.
@@ -35,52 +39,127 @@ pub struct ImportedStill {
 /// How many checked files are sent to the UI at a time.
 const CHECK_BATCH: usize = 6;
 
-impl Kiosk {
-    pub(super) fn open_import(&self, single: bool) {
-        let roots = import::import_roots(&self.state.borrow().import_paths);
+/// A file's standing on the CT import screen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Candidate {
+    /// Not checked yet (the check runs beside the thumbnails).
+    #[default]
+    Checking,
+    /// A CT slice the tool can analyse.
+    Slice,
+    /// Refused before analysis, with the reason in words.
+    Refused(String),
+}
+
+/// The import screen's folder, its files and what became of them.
+#[derive(Default)]
+pub(super) struct CtState {
+    /// The sticks and folders offered, in the order shown.
+    pub roots: Vec<PathBuf>,
+    pub folder: PathBuf,
+    pub entries: Vec<import::SliceEntry>,
+    /// Whether each entry is a CT slice the tool can analyse.
+    pub candidates: Vec<Candidate>,
+    pub selected: Vec<bool>,
+    pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
+    pub results: Vec<Option<Result<Analysis, String>>>,
+    pub outstanding: usize,
+    pub single: bool,
+    /// Files of the folder refused before analysis (counted in the headline).
+    pub refused: usize,
+}
+
+/// The CT import screens' controller.
+#[derive(Default)]
+pub struct Ct {
+    pub(super) state: RefCell<CtState>,
+}
+
+pub(crate) fn page(k: &Kiosk) -> CtPage<'_> {
+    k.window().global::<CtPage>()
+}
+
+impl Ct {
+    /// Wires the `CtPage` global's callbacks.
+    pub fn wire(k: &Rc<Kiosk>) {
+        let p = page(k);
+        on!(k, p, on_open_root, |k, i| k
+            .ct
+            .open_root(&k, i.max(0) as usize));
+        on!(k, p, on_toggle_slice, |k, i| k
+            .ct
+            .toggle_slice(&k, i.max(0) as usize));
+        on!(k, p, on_analyse_slices, |k| k.ct.analyse_slices(&k));
+        on!(k, p, on_select_all_slices, |k| k.ct.select_all_slices(&k));
+        on!(k, p, on_reimport, |k| k.ct.open_import(&k, false));
+    }
+
+    /// Nothing imported (another tool, the next patient).
+    pub fn reset(&self) {
+        *self.state.borrow_mut() = CtState::default();
+    }
+
+    /// Whether the import screen picks one picture for a camera tool.
+    pub fn single(&self) -> bool {
+        self.state.borrow().single
+    }
+
+    /// The name of entry `index`, for its record.
+    pub fn entry_name(&self, index: usize) -> String {
+        self.state
+            .borrow()
+            .entries
+            .get(index)
+            .map(|e| e.name.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn open_import(&self, k: &Kiosk, single: bool) {
+        let roots = import::import_roots(&k.import_paths);
         {
             let mut st = self.state.borrow_mut();
-            st.ct.single = single;
-            st.ct.roots = roots.clone();
+            st.single = single;
+            st.roots = roots.clone();
         }
-        let g = self.g();
-        g.set_ct_single(single);
+        let g = k.g();
+        let p = page(k);
+        p.set_ct_single(single);
         let names: Vec<SharedString> = roots.iter().map(|p| folder_name(p).into()).collect();
-        g.set_ct_roots(ModelRc::new(VecModel::from(names)));
+        p.set_ct_roots(ModelRc::new(VecModel::from(names)));
         g.set_screen(Screen::CtImport);
         match roots.first() {
-            Some(r) => self.open_folder(r),
+            Some(r) => self.open_folder(k, r),
             None => {
-                g.set_ct_folder(SharedString::new());
-                g.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
-                g.set_ct_candidate_count(0);
-                g.set_ct_selected_count(0);
+                p.set_ct_folder(SharedString::new());
+                p.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
+                p.set_ct_candidate_count(0);
+                p.set_ct_selected_count(0);
             }
         }
     }
 
     /// A stick or folder chosen by its place in the list.
-    pub(super) fn open_root(&self, i: usize) {
-        let root = self.state.borrow().ct.roots.get(i).cloned();
+    pub fn open_root(&self, k: &Kiosk, i: usize) {
+        let root = self.state.borrow().roots.get(i).cloned();
         if let Some(r) = root {
-            self.open_folder(&r);
+            self.open_folder(k, &r);
         }
     }
 
     /// Lists a folder for import; each file is checked (and previewed) on a
     /// worker thread. Nothing is selected until it is known to be a slice.
-    pub fn open_folder(&self, dir: &Path) {
+    pub fn open_folder(&self, k: &Kiosk, dir: &Path) {
         let listing = match import::list_slices(dir) {
             Ok(l) => l,
-            Err(e) => return self.say(format!("Cannot open {}: {e}", folder_name(dir))),
+            Err(e) => return k.say(format!("Cannot open {}: {e}", folder_name(dir))),
         };
         let entries = listing.entries;
         let n = entries.len();
         let tool = {
             let mut st = self.state.borrow_mut();
-            st.ct.folder = dir.to_path_buf();
-            st.ct.selected = vec![false; n];
-            st.ct.candidates = entries
+            st.folder = dir.to_path_buf();
+            st.selected = vec![false; n];
+            st.candidates = entries
                 .iter()
                 .map(|e| {
                     if e.is_dir {
@@ -90,20 +169,20 @@ impl Kiosk {
                     }
                 })
                 .collect();
-            st.ct.thumbs = vec![None; n];
-            st.ct.results = vec![None; n];
-            st.ct.entries = entries.clone();
-            st.ct.outstanding = 0;
-            st.ct.refused = 0;
-            st.tool.clone()
+            st.thumbs = vec![None; n];
+            st.results = vec![None; n];
+            st.entries = entries.clone();
+            st.outstanding = 0;
+            st.refused = 0;
+            k.capture.tool()
         };
-        self.g().set_ct_folder(folder_name(dir).into());
-        self.refresh_slices();
+        page(k).set_ct_folder(folder_name(dir).into());
+        self.refresh_slices(k);
         let Some(tool) = tool else {
             return;
         };
-        let limits = self.settings.borrow().limits();
-        let (tx, waker, folder) = (self.tx.clone(), self.waker.clone(), dir.to_path_buf());
+        let limits = k.settings.borrow().limits();
+        let (tx, waker, folder) = (k.tx.clone(), k.waker.clone(), dir.to_path_buf());
         let spawned = std::thread::Builder::new()
             .name("import-check".into())
             .spawn(move || {
@@ -141,41 +220,40 @@ impl Kiosk {
 
     /// Checked files arrive: previews shown, slices pre-selected (CT only),
     /// the others greyed with their reason.
-    pub(super) fn on_checked(&self, folder: &Path, checked: Vec<CheckedFile>) {
+    pub fn on_checked(&self, k: &Kiosk, folder: &Path, checked: Vec<CheckedFile>) {
         {
             let mut st = self.state.borrow_mut();
-            if st.ct.folder != folder {
+            if st.folder != folder {
                 return;
             }
-            let select = !st.ct.single;
+            let select = !st.single;
             for c in checked {
-                if let Some(slot) = st.ct.thumbs.get_mut(c.index) {
+                if let Some(slot) = st.thumbs.get_mut(c.index) {
                     *slot = c.preview;
                 }
                 let candidate = match c.verdict {
                     Ok(()) => Candidate::Slice,
                     Err(why) => Candidate::Refused(why),
                 };
-                if let Some(sel) = st.ct.selected.get_mut(c.index) {
+                if let Some(sel) = st.selected.get_mut(c.index) {
                     *sel = select && candidate == Candidate::Slice;
                 }
-                if let Some(slot) = st.ct.candidates.get_mut(c.index) {
+                if let Some(slot) = st.candidates.get_mut(c.index) {
                     *slot = candidate;
                 }
             }
-            st.ct.refused = st
-                .ct
+            st.refused = st
                 .candidates
                 .iter()
                 .filter(|c| matches!(c, Candidate::Refused(_)))
                 .count();
         }
-        self.refresh_slices();
+        self.refresh_slices(k);
     }
 
-    pub(super) fn refresh_slices(&self) {
+    pub fn refresh_slices(&self, k: &Kiosk) {
         let st = self.state.borrow();
-        let ct = &st.ct;
+        let ct = &*st;
         let cards: Vec<SliceCard> = ct
             .entries
             .iter()
@@ -220,67 +298,67 @@ impl Kiosk {
             .zip(&ct.candidates)
             .filter(|(e, c)| !e.is_dir && **c == Candidate::Slice)
             .count();
-        let g = self.g();
-        g.set_ct_selected_count(count as i32);
-        g.set_ct_candidate_count(candidates as i32);
-        g.set_ct_slices(ModelRc::new(VecModel::from(cards)));
+        let p = page(k);
+        p.set_ct_selected_count(count as i32);
+        p.set_ct_candidate_count(candidates as i32);
+        p.set_ct_slices(ModelRc::new(VecModel::from(cards)));
     }
 
-    pub(super) fn toggle_slice(&self, i: usize) {
+    pub fn toggle_slice(&self, k: &Kiosk, i: usize) {
         let (entry, candidate, single) = {
             let st = self.state.borrow();
             (
-                st.ct.entries.get(i).cloned(),
-                st.ct.candidates.get(i).cloned(),
-                st.ct.single,
+                st.entries.get(i).cloned(),
+                st.candidates.get(i).cloned(),
+                st.single,
             )
         };
         let Some(entry) = entry else { return };
         if entry.is_dir {
-            return self.open_folder(&entry.path);
+            return self.open_folder(k, &entry.path);
         }
         match candidate {
             Some(Candidate::Refused(why)) => {
-                return self.say(format!("{} cannot be analysed: {why}", entry.name));
+                return k.say(format!("{} cannot be analysed: {why}", entry.name));
             }
             Some(Candidate::Checking) | None => {
-                return self.say("Still checking this file — a moment.");
+                return k.say("Still checking this file — a moment.");
             }
             Some(Candidate::Slice) => {}
         }
         if single {
-            return self.import_for_review(entry.path.clone(), entry.name.clone());
+            return self.import_for_review(k, entry.path.clone(), entry.name.clone());
         }
         {
             let mut st = self.state.borrow_mut();
-            if let Some(s) = st.ct.selected.get_mut(i) {
+            if let Some(s) = st.selected.get_mut(i) {
                 *s = !*s;
             }
         }
-        self.refresh_slices();
+        self.refresh_slices(k);
     }
 
     /// "Select all CT slices": every file that is a slice, nothing else.
-    pub(super) fn select_all_slices(&self) {
+    pub fn select_all_slices(&self, k: &Kiosk) {
         {
             let mut st = self.state.borrow_mut();
-            let ct = &mut st.ct;
+            let ct = &mut *st;
             for (i, sel) in ct.selected.iter_mut().enumerate() {
                 let slice = ct.candidates.get(i) == Some(&Candidate::Slice);
                 let file = ct.entries.get(i).is_some_and(|e| !e.is_dir);
                 *sel = slice && file;
             }
         }
-        self.refresh_slices();
+        self.refresh_slices(k);
     }
 
     /// One imported picture: read and decoded off the UI thread, then shown
     /// on the Review screen; nothing is analysed until the nurse taps Analyse.
-    fn import_for_review(&self, path: PathBuf, name: String) {
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
-        let limits = self.settings.borrow().limits();
+    fn import_for_review(&self, k: &Kiosk, path: PathBuf, name: String) {
+        let (tx, waker) = (k.tx.clone(), k.waker.clone());
+        let limits = k.settings.borrow().limits();
         let ext = crate::records::file_ext(&path);
-        let g = self.g();
+        let g = k.g();
         g.set_busy_text("Opening…".into());
         g.set_busy(true);
         let spawned = std::thread::Builder::new()
@@ -302,115 +380,57 @@ impl Kiosk {
             });
         if let Err(e) = spawned {
             g.set_busy(false);
-            self.say(format!("Cannot open the picture: {e}"));
+            k.say(format!("Cannot open the picture: {e}"));
         }
     }
 
     /// The imported picture is ready: review it as if it were captured.
-    pub(super) fn on_import_still(&self, still: Result<ImportedStill, String>) {
-        let g = self.g();
+    pub fn on_import_still(&self, k: &Kiosk, still: Result<ImportedStill, String>) {
+        let g = k.g();
         g.set_busy(false);
         if g.get_screen() != Screen::CtImport {
             return;
         }
         let s = match still {
             Ok(s) => s,
-            Err(e) => return self.say(e),
+            Err(e) => return k.say(e),
         };
-        self.show_still(&s.frame);
-        {
-            let mut st = self.state.borrow_mut();
-            st.still = Some(s.frame);
-            st.still_source = format!("import:{}", s.name);
-            st.still_file = Some((s.bytes, s.ext));
-            st.still_png = None;
-        }
-        g.set_review_imported(true);
-        g.set_screen(Screen::Review);
+        k.capture.imported(k, s.frame, &s.name, (s.bytes, s.ext));
     }
 
-    pub(super) fn analyse_slices(&self) {
-        let g = self.g();
+    pub fn analyse_slices(&self, k: &Kiosk) {
+        let g = k.g();
         if g.get_busy() {
             return;
         }
         let jobs: Vec<(usize, PathBuf)> = {
             let mut st = self.state.borrow_mut();
-            let n = st.ct.entries.len();
-            st.ct.results = vec![None; n];
-            st.ct
-                .entries
+            let n = st.entries.len();
+            st.results = vec![None; n];
+            st.entries
                 .iter()
                 .enumerate()
                 .filter(|(i, e)| {
                     !e.is_dir
-                        && st.ct.selected.get(*i).copied().unwrap_or(false)
-                        && st.ct.candidates.get(*i) == Some(&Candidate::Slice)
+                        && st.selected.get(*i).copied().unwrap_or(false)
+                        && st.candidates.get(*i) == Some(&Candidate::Slice)
                 })
                 .map(|(i, e)| (i, e.path.clone()))
                 .collect()
         };
         if jobs.is_empty() {
-            return self.say("Select the slices to analyse first.");
+            return k.say("Select the slices to analyse first.");
         }
         let total = jobs.len();
         let mut sent = 0;
         for (i, path) in jobs {
-            if self.submit(Input::File(path), Pending::Slice(i)) {
+            if k.submit(Input::File(path), Pending::Slice(i)) {
                 sent += 1;
             }
         }
-        self.state.borrow_mut().ct.outstanding = sent;
+        self.state.borrow_mut().outstanding = sent;
         g.set_busy_text(format!("Analysing 0 of {total}…").into());
         g.set_busy(sent > 0);
-    }
-
-    pub(super) fn slice_done(&self, i: usize, result: Result<Analysis, String>) {
-        let (left, total) = {
-            let mut st = self.state.borrow_mut();
-            if let Some(slot) = st.ct.results.get_mut(i) {
-                *slot = Some(result);
-            }
-            st.ct.outstanding = st.ct.outstanding.saturating_sub(1);
-            let total = st.ct.results.iter().filter(|r| r.is_some()).count() + st.ct.outstanding;
-            (st.ct.outstanding, total)
-        };
-        let g = self.g();
-        g.set_busy_text(format!("Analysing {} of {total}…", total - left).into());
-        if left > 0 {
-            return;
-        }
-        let summary = {
-            let st = self.state.borrow();
-            let done: Vec<Result<Analysis, String>> =
-                st.ct.results.iter().flatten().cloned().collect();
-            import::summarise(&done, st.ct.refused)
-        };
-        // Only the analysed slices are listed on the summary screen.
-        {
-            let mut st = self.state.borrow_mut();
-            let keep: Vec<bool> = st.ct.results.iter().map(|r| r.is_some()).collect();
-            let ct = &mut st.ct;
-            let mut k = keep.iter();
-            ct.entries.retain(|_| *k.next().unwrap_or(&false));
-            let mut k = keep.iter();
-            ct.thumbs.retain(|_| *k.next().unwrap_or(&false));
-            ct.results.retain(|r| r.is_some());
-            ct.candidates = vec![Candidate::Slice; ct.entries.len()];
-            ct.selected = vec![true; ct.entries.len()];
-        }
-        self.refresh_slices();
-        g.set_ct_summary(summary.sentence.clone().into());
-        let kind = match summary.verdict {
-            import::StudyVerdict::Refer => ResultKind::Refer,
-            import::StudyVerdict::NoFinding => ResultKind::Clear,
-            import::StudyVerdict::CouldNotAssess | import::StudyVerdict::Empty => {
-                ResultKind::CouldNotAssess
-            }
-        };
-        g.set_ct_outcome(ui::outcome_kind(kind));
-        g.set_busy(false);
-        g.set_screen(Screen::CtSummary);
     }
 }
 

@@ -1,53 +1,108 @@
 //! History on the kiosk: today's visits or a patient-ID search, a visit's
 //! records (saved picture, result, trace) and its printed slip, and reprint
 //! (always headed "COPY (reprint)"; the list and the visit show the new
-//! print as soon as the printer has it).
+//! print as soon as the printer has it). Its Slint global is `HistoryPage`.
 
-use super::app::{Kiosk, Msg};
-use super::state::StoreReq;
-use super::ui::{self, HistoryView, RecordRow, Screen, VisitRow};
-use crate::records::{StoredRecord, VisitDetail, VisitId, VisitSummary};
+use super::{id_char, on, type_key, MAX_TYPED};
+use crate::kiosk::app::{Kiosk, Msg};
+use crate::kiosk::state::StoreReq;
+use crate::kiosk::ui::{self, HistoryPage, RecordRow, Screen, TypingField, VisitRow};
+use crate::records::{RecordId, StoredRecord, VisitDetail, VisitId, VisitSummary};
 use crate::screening::slip::{slip, SlipInfo};
 use crate::screening::{words, Visit};
-use crate::serial::{PrintLine, SerialEvent};
+use crate::serial::PrintLine;
+use crate::workers::store;
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The heading every reprint carries.
 const COPY_HEADING: &str = "COPY (reprint)";
 
-impl Kiosk {
-    pub(super) fn open_history(&self) {
+/// What the history screens are showing.
+#[derive(Default)]
+struct HistoryState {
+    /// The patient ID being searched for (empty: today's visits).
+    query: String,
+    detail: Option<VisitDetail>,
+    index: usize,
+    shown_record: Option<RecordId>,
+}
+
+/// The history screens' controller.
+#[derive(Default)]
+pub struct History {
+    state: RefCell<HistoryState>,
+}
+
+fn page(k: &Kiosk) -> HistoryPage<'_> {
+    k.window().global::<HistoryPage>()
+}
+
+impl History {
+    /// Wires the `HistoryPage` global's callbacks.
+    pub fn wire(k: &Rc<Kiosk>) {
+        let p = page(k);
+        on!(k, p, on_open_history, |k| k.history.open(&k));
+        on!(k, p, on_open_visit, |k, id| k
+            .history
+            .open_visit(&k, id as i64));
+        on!(k, p, on_open_record, |k, i| k
+            .history
+            .open_record(&k, i.max(0) as usize));
+        on!(k, p, on_reprint, |k| k.history.reprint(&k));
+    }
+
+    pub fn open(&self, k: &Kiosk) {
         // The history names patients: only for a signed-in nurse.
-        if !self.nurse_ready(super::signin::After::History) {
+        if !k.nurse_ready(crate::kiosk::signin::After::History) {
             return;
         }
-        {
+        self.state.borrow_mut().query.clear();
+        page(k).set_history_query(SharedString::new());
+        k.pick_field(TypingField::None);
+        k.g().set_screen(Screen::History);
+        self.search(k);
+    }
+
+    /// One on-screen key typed into the patient-ID search.
+    pub fn key(&self, k: &Kiosk, key: &str) {
+        let query = {
             let mut st = self.state.borrow_mut();
-            st.entry.query.clear();
-        }
-        let g = self.g();
-        g.set_history_query(SharedString::new());
-        self.pick_field(-1);
-        g.set_screen(Screen::History);
-        self.search_history();
+            type_key(&mut st.query, key, MAX_TYPED, id_char);
+            st.query.clone()
+        };
+        page(k).set_history_query(query.into());
+        self.search(k);
+    }
+
+    /// A scanned patient ID on a history screen: searched for.
+    pub fn scanned(&self, k: &Kiosk, id: String) {
+        self.state.borrow_mut().query = id.clone();
+        page(k).set_history_query(id.into());
+        k.g().set_screen(Screen::History);
+        self.search(k);
+    }
+
+    /// The search is forgotten (the idle lock).
+    pub fn forget_query(&self, k: &Kiosk) {
+        self.state.borrow_mut().query.clear();
+        page(k).set_history_query(SharedString::new());
     }
 
     /// Today's visits, or those whose patient ID contains the query.
-    pub(super) fn search_history(&self) {
-        let query = self.state.borrow().entry.query.clone();
+    fn search(&self, k: &Kiosk) {
+        let query = self.state.borrow().query.clone();
         if query.is_empty() {
-            self.store_job(StoreReq::History, |req| crate::workers::store::Job::Today {
-                req,
-            });
+            k.store_job(StoreReq::History, |req| store::Job::Today { req });
         } else {
-            self.store_job(StoreReq::History, |req| {
-                crate::workers::store::Job::Search { req, query }
-            });
+            k.store_job(StoreReq::History, |req| store::Job::Search { req, query });
         }
     }
 
-    pub(super) fn show_history(&self, visits: Vec<VisitSummary>) {
-        let query = self.state.borrow().entry.query.clone();
+    /// The register's answer to a search.
+    pub fn show_list(&self, k: &Kiosk, visits: Vec<VisitSummary>) {
+        let query = self.state.borrow().query.clone();
         let n = visits.len();
         let rows: Vec<VisitRow> = visits
             .iter()
@@ -56,7 +111,7 @@ impl Kiosk {
                 time: short_time(&v.started_local, !query.is_empty()).into(),
                 patient: v.patient_id.clone().into(),
                 kind: decision_kind(v),
-                referral: self.decision_words(v).into(),
+                referral: decision_words(k, v).into(),
                 count: v.record_count as i32,
             })
             .collect();
@@ -69,23 +124,20 @@ impl Kiosk {
             .iter()
             .map(|v| printed_note(v.printed_count).into())
             .collect();
-        let g = self.g();
-        g.set_history_title(format!("{n} visit{} {what}", if n == 1 { "" } else { "s" }).into());
-        self.window
-            .global::<HistoryView>()
-            .set_row_printed(ModelRc::new(VecModel::from(printed)));
-        g.set_history_rows(ModelRc::new(VecModel::from(rows)));
+        let p = page(k);
+        p.set_history_title(format!("{n} visit{} {what}", if n == 1 { "" } else { "s" }).into());
+        p.set_row_printed(ModelRc::new(VecModel::from(printed)));
+        p.set_history_rows(ModelRc::new(VecModel::from(rows)));
     }
 
-    pub(super) fn open_visit(&self, visit: i64) {
-        self.store_job(StoreReq::OpenVisit, |req| {
-            crate::workers::store::Job::Visit { req, visit }
-        });
+    fn open_visit(&self, k: &Kiosk, visit: i64) {
+        k.store_job(StoreReq::OpenVisit, |req| store::Job::Visit { req, visit });
     }
 
-    pub(super) fn show_visit(&self, d: VisitDetail) {
-        let g = self.g();
-        g.set_detail_title(
+    /// The register's answer: one visit with its records.
+    pub fn show_visit(&self, k: &Kiosk, d: VisitDetail) {
+        let p = page(k);
+        p.set_detail_title(
             format!(
                 "Patient {} · {}",
                 d.visit.patient_id,
@@ -93,78 +145,44 @@ impl Kiosk {
             )
             .into(),
         );
-        g.set_detail_referral(self.decision_words(&d.visit).into());
-        self.show_printed(&d.visit);
+        p.set_detail_referral(decision_words(k, &d.visit).into());
+        show_printed(k, &d.visit);
         let rows: Vec<RecordRow> = d
             .records
             .iter()
             .map(|r| RecordRow {
                 id: r.id as i32,
                 time: short_time(&r.time_local, false).into(),
-                label: self.record_label(r).into(),
+                label: record_label(k, r).into(),
                 kind: ui::outcome_kind(r.shown_kind),
                 headline: r.headline.clone().into(),
             })
             .collect();
-        g.set_detail_records(ModelRc::new(VecModel::from(rows)));
+        p.set_detail_records(ModelRc::new(VecModel::from(rows)));
         let empty = d.records.is_empty();
         {
             let mut st = self.state.borrow_mut();
-            st.history.detail = Some(d);
-            st.history.index = 0;
+            st.detail = Some(d);
+            st.index = 0;
         }
-        g.set_screen(Screen::VisitDetail);
+        k.g().set_screen(Screen::VisitDetail);
         if empty {
-            g.set_detail_headline("No results in this visit".into());
-            g.set_detail_advice(SharedString::new());
-            g.set_detail_trace(SharedString::new());
-            g.set_detail_image(Default::default());
+            p.set_detail_headline("No results in this visit".into());
+            p.set_detail_advice(SharedString::new());
+            p.set_detail_trace(SharedString::new());
+            p.set_detail_image(Default::default());
         } else {
-            self.open_record(0);
-        }
-    }
-
-    /// A visit's decision in words, from its code and parts.
-    fn decision_words(&self, v: &VisitSummary) -> String {
-        match &v.decision {
-            Some(d) => words::decision_line(&self.state.borrow().catalog, d),
-            // Finished before decisions were stored as codes: its words as shown then.
-            None => v
-                .referral
-                .clone()
-                .unwrap_or_else(|| "Visit not finished".into()),
-        }
-    }
-
-    /// The open visit's slip as last printed, and how often it was.
-    fn show_printed(&self, v: &VisitSummary) {
-        self.g().set_detail_slip(
-            v.printed_text
-                .clone()
-                .unwrap_or_else(|| "Not printed".into())
-                .into(),
-        );
-        self.window
-            .global::<HistoryView>()
-            .set_printed_note(printed_note(v.printed_count).into());
-    }
-
-    /// The visit and text of a print job the printer has just taken, read
-    /// before the print event is handled (which forgets the job).
-    pub(super) fn printed_slip(&self, e: &SerialEvent) -> Option<(VisitId, String)> {
-        match e {
-            SerialEvent::Printed { job } => self.state.borrow().prints.get(job).cloned(),
-            _ => None,
+            self.open_record(k, 0);
         }
     }
 
     /// After a slip was printed (its register update is already queued):
     /// the open visit shows the new count and text, as the register now
     /// holds them, and the list is read again (after that update).
-    pub(super) fn after_print(&self, visit: VisitId, text: String) {
+    pub fn after_print(&self, k: &Kiosk, visit: VisitId, text: String) {
         let open = {
             let mut st = self.state.borrow_mut();
-            match st.history.detail.as_mut() {
+            match st.detail.as_mut() {
                 Some(d) if d.visit.id == visit => {
                     d.visit.printed_text = Some(text);
                     d.visit.printed_count += 1;
@@ -174,44 +192,30 @@ impl Kiosk {
             }
         };
         if let Some(v) = open {
-            self.show_printed(&v);
+            show_printed(k, &v);
         }
-        if matches!(self.g().get_screen(), Screen::History | Screen::VisitDetail) {
-            self.search_history();
-        }
-    }
-
-    fn record_label(&self, r: &StoredRecord) -> String {
-        let name = words::tool_name(&self.state.borrow().catalog, &r.tool);
-        match (r.eye, r.source.strip_prefix("import:")) {
-            (None, Some(file)) => format!("{name} ({file})"),
-            (eye, _) => words::label(&name, eye),
+        if matches!(k.g().get_screen(), Screen::History | Screen::VisitDetail) {
+            self.search(k);
         }
     }
 
     /// Shows record `i` of the open visit; its picture is read off the UI thread.
-    pub(super) fn open_record(&self, i: usize) {
+    fn open_record(&self, k: &Kiosk, i: usize) {
         let rec = {
             let mut st = self.state.borrow_mut();
-            let Some(r) = st
-                .history
-                .detail
-                .as_ref()
-                .and_then(|d| d.records.get(i))
-                .cloned()
-            else {
+            let Some(r) = st.detail.as_ref().and_then(|d| d.records.get(i)).cloned() else {
                 return;
             };
-            st.history.index = i;
-            st.history.shown_record = Some(r.id);
+            st.index = i;
+            st.shown_record = Some(r.id);
             r
         };
-        let g = self.g();
-        g.set_detail_index(i as i32);
-        g.set_detail_kind(ui::outcome_kind(rec.shown_kind));
-        g.set_detail_headline(rec.headline.clone().into());
-        g.set_detail_advice(rec.advice.clone().into());
-        g.set_detail_trace(
+        let p = page(k);
+        p.set_detail_index(i as i32);
+        p.set_detail_kind(ui::outcome_kind(rec.shown_kind));
+        p.set_detail_headline(rec.headline.clone().into());
+        p.set_detail_advice(rec.advice.clone().into());
+        p.set_detail_trace(
             format!(
                 "Record {} · {} · model {} {} sha256 {} · {} {} · image sha256 {} · {}",
                 rec.id,
@@ -226,26 +230,24 @@ impl Kiosk {
             )
             .into(),
         );
-        g.set_detail_image(Default::default());
+        p.set_detail_image(Default::default());
         // The register reads (and opens) the picture; it is decoded beside.
         let id = rec.id;
-        self.store_job(StoreReq::DetailImage(id), |req| {
-            crate::workers::store::Job::Image {
-                req,
-                record: Box::new(rec),
-            }
+        k.store_job(StoreReq::DetailImage(id), |req| store::Job::Image {
+            req,
+            record: Box::new(rec),
         });
     }
 
     /// The saved picture's bytes arrived from the register: decoded off the
     /// UI thread, then shown if that record is still on screen.
-    pub(super) fn on_detail_bytes(&self, record: i64, bytes: Result<Vec<u8>, String>) {
+    pub fn on_detail_bytes(&self, k: &Kiosk, record: i64, bytes: Result<Vec<u8>, String>) {
         let bytes = match bytes {
             Ok(b) => b,
-            Err(e) => return self.on_detail_image(record, Err(e)),
+            Err(e) => return self.on_detail_image(k, record, Err(e)),
         };
-        let limits = self.settings.borrow().limits();
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
+        let limits = k.settings.borrow().limits();
+        let (tx, waker) = (k.tx.clone(), k.waker.clone());
         let spawned = std::thread::Builder::new()
             .name("history-image".into())
             .spawn(move || {
@@ -260,17 +262,18 @@ impl Kiosk {
         }
     }
 
-    pub(super) fn on_detail_image(
+    pub fn on_detail_image(
         &self,
+        k: &Kiosk,
         record: i64,
         image: Result<SharedPixelBuffer<Rgb8Pixel>, String>,
     ) {
-        if self.state.borrow().history.shown_record != Some(record) {
+        if self.state.borrow().shown_record != Some(record) {
             return;
         }
         match image {
-            Ok(buf) => self.g().set_detail_image(ui::image(buf)),
-            Err(e) => self.say(format!("The saved picture cannot be shown: {e}")),
+            Ok(buf) => page(k).set_detail_image(ui::image(buf)),
+            Err(e) => k.say(format!("The saved picture cannot be shown: {e}")),
         }
     }
 
@@ -278,17 +281,17 @@ impl Kiosk {
     /// printed before, word for word (an earlier copy's heading is not
     /// repeated); or, if it was never printed, the slip made from its
     /// records.
-    pub(super) fn reprint(&self) {
+    fn reprint(&self, k: &Kiosk) {
         let lines = {
             let st = self.state.borrow();
-            let Some(d) = st.history.detail.as_ref() else {
+            let Some(d) = st.detail.as_ref() else {
                 return;
             };
             match &d.visit.printed_text {
-                Some(text) => Some((d.visit.id, copy_lines(text))),
+                Some(text) => (d.visit.id, copy_lines(text)),
                 None => {
                     let results = d.records.iter().map(StoredRecord::screened);
-                    let v = Visit::rebuild(&st.catalog, results, d.visit.decision.as_ref());
+                    let v = Visit::rebuild(&k.catalog, results, d.visit.decision.as_ref());
                     let decision = v.decide();
                     let when = short_time(&d.visit.started_local, true);
                     let slip = slip(&SlipInfo {
@@ -297,16 +300,47 @@ impl Kiosk {
                         patient_id: &d.visit.patient_id,
                         parts: &v.parts(),
                         decision: &decision,
-                        catalog: &st.catalog,
-                        width: self.slip_width() as usize,
+                        catalog: &k.catalog,
+                        width: k.slip_width() as usize,
                     });
-                    Some((d.visit.id, headed(slip)))
+                    (d.visit.id, headed(slip))
                 }
             }
         };
-        if let Some((visit, lines)) = lines {
-            self.print(visit, lines);
-        }
+        let (visit, lines) = lines;
+        k.visit.print(k, visit, lines);
+    }
+}
+
+/// A visit's decision in words, from its code and parts.
+fn decision_words(k: &Kiosk, v: &VisitSummary) -> String {
+    match &v.decision {
+        Some(d) => words::decision_line(&k.catalog, d),
+        // Finished before decisions were stored as codes: its words as shown then.
+        None => v
+            .referral
+            .clone()
+            .unwrap_or_else(|| "Visit not finished".into()),
+    }
+}
+
+/// The open visit's slip as last printed, and how often it was.
+fn show_printed(k: &Kiosk, v: &VisitSummary) {
+    let p = page(k);
+    p.set_detail_slip(
+        v.printed_text
+            .clone()
+            .unwrap_or_else(|| "Not printed".into())
+            .into(),
+    );
+    p.set_printed_note(printed_note(v.printed_count).into());
+}
+
+fn record_label(k: &Kiosk, r: &StoredRecord) -> String {
+    let name = words::tool_name(&k.catalog, &r.tool);
+    match (r.eye, r.source.strip_prefix("import:")) {
+        (None, Some(file)) => format!("{name} ({file})"),
+        (eye, _) => words::label(&name, eye),
     }
 }
 

@@ -1,0 +1,346 @@
+//! Capture, review and result: the tool in use, the camera's preview and
+//! still, the eye being screened, Analyse, and the outcome on screen. Saving
+//! a result before it is shown is `result`. Its Slint global is
+//! `CapturePage`.
+
+use super::on;
+use crate::catalog::Manifest;
+use crate::frame::RgbFrame;
+use crate::kiosk::app::{Kiosk, Msg};
+use crate::kiosk::inference::Input;
+use crate::kiosk::preview::CameraMsg;
+use crate::kiosk::state::Pending;
+use crate::kiosk::ui::{self, CapturePage, Screen};
+use crate::quality::ImageKind;
+use crate::records::Eye;
+use crate::screening::flow::{Attempts, ResultView};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The tool in use and the picture being looked at.
+pub(super) struct CaptureState {
+    pub tool: Option<Manifest>,
+    pub attempts: Attempts,
+    pub still: Option<Arc<RgbFrame>>,
+    /// Where the picture on the review screen came from ("camera" or "import:<name>").
+    pub still_source: String,
+    /// An imported picture's original bytes and extension, saved with its record.
+    pub still_file: Option<(Vec<u8>, String)>,
+    /// The camera still already encoded as PNG (see `Msg::StillPng`).
+    pub still_png: Option<Vec<u8>>,
+    /// Milliseconds from the Analyse tap to the result on screen, latest first.
+    pub latencies_ms: Vec<f64>,
+}
+
+/// The capture screens' controller.
+pub struct Capture {
+    pub(super) state: RefCell<CaptureState>,
+    /// Preview frames applied to the screen so far.
+    previews: Cell<u64>,
+}
+
+pub(crate) fn page(k: &Kiosk) -> CapturePage<'_> {
+    k.window().global::<CapturePage>()
+}
+
+impl Capture {
+    pub fn new(max_attempts: u32) -> Capture {
+        Capture {
+            state: RefCell::new(CaptureState {
+                tool: None,
+                attempts: Attempts::new(max_attempts),
+                still: None,
+                still_source: String::new(),
+                still_file: None,
+                still_png: None,
+                latencies_ms: Vec::new(),
+            }),
+            previews: Cell::new(0),
+        }
+    }
+
+    /// Wires the `CapturePage` global's callbacks.
+    pub fn wire(k: &Rc<Kiosk>) {
+        let p = page(k);
+        on!(k, p, on_capture, |k| k.camera.borrow().capture());
+        on!(k, p, on_retake, |k| k.capture.retake(&k));
+        on!(k, p, on_analyse, |k| k.capture.analyse(&k));
+        on!(k, p, on_import_image, |k| k.ct.open_import(&k, true));
+        on!(k, p, on_pick_camera, |k, i| k
+            .camera
+            .borrow()
+            .switch(i.max(0) as usize));
+        on!(k, p, on_pick_eye, |k, left| k.capture.pick_eye(&k, left));
+        on!(k, p, on_other_eye, |k| k.capture.other_eye(&k));
+    }
+
+    /// The screen before the camera has said anything.
+    pub fn init(&self, k: &Kiosk) {
+        let p = page(k);
+        p.set_status_camera("Camera: starting…".into());
+        p.set_camera_connected(false);
+        p.set_max_attempts(self.state.borrow().attempts.max() as i32);
+    }
+
+    pub fn previews_shown(&self) -> u64 {
+        self.previews.get()
+    }
+
+    pub fn latencies_ms(&self) -> Vec<f64> {
+        self.state.borrow().latencies_ms.clone()
+    }
+
+    /// The tool in use, if any.
+    pub fn tool_id(&self) -> Option<String> {
+        self.state.borrow().tool.as_ref().map(|t| t.id.clone())
+    }
+
+    pub fn tool(&self) -> Option<Manifest> {
+        self.state.borrow().tool.clone()
+    }
+
+    /// A tool opened on the capture screen (or the CT import): fresh
+    /// attempts, no picture yet.
+    pub fn open(&self, k: &Kiosk, tool: Manifest) {
+        let p = page(k);
+        p.set_tool_id(tool.id.clone().into());
+        p.set_tool_name(tool.name.clone().into());
+        p.set_tool_hint(tool.framing_hint.clone().into());
+        p.set_tool_kind(tool.image_kind.label().into());
+        let is_ct = tool.image_kind == ImageKind::CtSlice;
+        {
+            let mut st = self.state.borrow_mut();
+            st.attempts.reset();
+            st.tool = Some(tool);
+            st.still = None;
+        }
+        self.show_eye(k);
+        p.set_attempt(1);
+        if is_ct {
+            k.ct.open_import(k, false);
+        } else {
+            k.g().set_screen(Screen::Capture);
+        }
+    }
+
+    /// No tool in use (another tool, or the next patient).
+    pub fn close(&self, k: &Kiosk, patient_done: bool) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.tool = None;
+            st.still = None;
+            if patient_done {
+                st.attempts.reset();
+                st.still_file = None;
+            }
+        }
+        if patient_done {
+            page(k).set_attempt(1);
+        }
+    }
+
+    /// What the camera worker said.
+    pub fn on_camera(&self, k: &Kiosk, m: CameraMsg) {
+        let p = page(k);
+        match m {
+            CameraMsg::Status {
+                connected,
+                text,
+                cameras,
+                index,
+            } => {
+                p.set_camera_connected(connected);
+                p.set_status_camera(text.into());
+                let names: Vec<SharedString> = cameras.into_iter().map(Into::into).collect();
+                p.set_cameras(ModelRc::new(VecModel::from(names)));
+                p.set_camera_index(index as i32);
+            }
+            CameraMsg::Preview { buffer, fps } => {
+                if k.g().get_screen() == Screen::Capture {
+                    self.previews.set(self.previews.get() + 1);
+                    p.set_preview(ui::image(buffer));
+                    p.set_preview_fps(if fps > 0.0 {
+                        format!("{fps:.0} fps").into()
+                    } else {
+                        SharedString::new()
+                    });
+                }
+            }
+            CameraMsg::Still(frame) => {
+                if k.g().get_screen() != Screen::Capture {
+                    return;
+                }
+                self.show_still(k, &frame);
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.still = Some(frame.clone());
+                    st.still_source = "camera".into();
+                    st.still_file = None;
+                    st.still_png = None;
+                }
+                encode_still(k, frame);
+                p.set_review_imported(false);
+                k.g().set_screen(Screen::Review);
+            }
+            CameraMsg::Error(text) => k.say(text),
+        }
+    }
+
+    /// The camera still encoded as PNG arrived: kept if it is still the one
+    /// on screen.
+    pub fn still_png(&self, still: Arc<RgbFrame>, png: Vec<u8>) {
+        let mut st = self.state.borrow_mut();
+        if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
+            st.still_png = Some(png);
+        }
+    }
+
+    /// An imported picture to review as if it were captured.
+    pub fn imported(&self, k: &Kiosk, frame: Arc<RgbFrame>, name: &str, file: (Vec<u8>, String)) {
+        self.show_still(k, &frame);
+        {
+            let mut st = self.state.borrow_mut();
+            st.still = Some(frame);
+            st.still_source = format!("import:{name}");
+            st.still_file = Some(file);
+            st.still_png = None;
+        }
+        page(k).set_review_imported(true);
+        k.g().set_screen(Screen::Review);
+    }
+
+    /// The picture the engine decoded (an import) replaces the one shown.
+    pub fn decoded(
+        &self,
+        k: &Kiosk,
+        frame: Option<Arc<RgbFrame>>,
+        file: Option<(Vec<u8>, String)>,
+    ) {
+        if let Some(f) = frame {
+            self.show_still(k, &f);
+            self.state.borrow_mut().still = Some(f);
+        }
+        if file.is_some() {
+            self.state.borrow_mut().still_file = file;
+        }
+    }
+
+    fn show_still(&self, k: &Kiosk, f: &RgbFrame) {
+        page(k).set_still(ui::image(ui::display_buffer(f, ui::DISPLAY_MAX)));
+    }
+
+    /// Whether the review screen shows an imported picture.
+    pub fn review_imported(&self, k: &Kiosk) -> bool {
+        page(k).get_review_imported()
+    }
+
+    fn retake(&self, k: &Kiosk) {
+        if page(k).get_review_imported() {
+            // "Choose another": back to the pictures on the stick.
+            self.state.borrow_mut().still = None;
+            return k.g().set_screen(Screen::CtImport);
+        }
+        let attempt = {
+            let mut st = self.state.borrow_mut();
+            st.still = None;
+            st.attempts.current()
+        };
+        // The review screen then says "Attempt 2 of 3".
+        page(k).set_attempt(attempt as i32);
+        k.g().set_screen(Screen::Capture);
+    }
+
+    fn analyse(&self, k: &Kiosk) {
+        let g = k.g();
+        if g.get_busy() {
+            return;
+        }
+        let Some(still) = self.state.borrow().still.clone() else {
+            return k.say("No picture to analyse — capture one first.");
+        };
+        if k.submit(
+            Input::Frame(still),
+            Pending::Still {
+                tapped: Instant::now(),
+            },
+        ) {
+            g.set_busy_text("Analysing…".into());
+            g.set_busy(true);
+        }
+    }
+
+    pub fn apply_view(&self, k: &Kiosk, v: &ResultView, attempt: u32) {
+        let p = page(k);
+        p.set_outcome(ui::outcome_kind(v.kind));
+        p.set_headline(v.headline.clone().into());
+        p.set_advice(v.advice.clone().into());
+        p.set_show_confidence(v.confidence.is_some());
+        p.set_confidence(v.confidence.unwrap_or(0.0));
+        p.set_trace(v.trace.clone().into());
+        p.set_attempt(attempt.saturating_sub(1).max(1) as i32);
+        k.g().set_busy(false);
+        k.g().set_screen(Screen::Result);
+    }
+
+    fn pick_eye(&self, k: &Kiosk, left: bool) {
+        if k.visit.eye().is_some() {
+            k.visit
+                .set_eye(Some(if left { Eye::Left } else { Eye::Right }));
+            self.show_eye(k);
+        }
+    }
+
+    /// The eye choice and "Now the left eye" on screen.
+    pub fn show_eye(&self, k: &Kiosk) {
+        let p = page(k);
+        let eye = k.visit.eye();
+        p.set_tool_has_eyes(eye.is_some());
+        p.set_eye_left(eye == Some(Eye::Left));
+        let next = self
+            .tool_id()
+            .filter(|_| eye.is_some())
+            .and_then(|t| k.visit.next_eye(&t))
+            .filter(|n| Some(*n) != eye);
+        p.set_next_eye_pending(next.is_some());
+        p.set_next_eye_label(
+            next.map(|e| e.label().to_lowercase())
+                .unwrap_or_default()
+                .into(),
+        );
+    }
+
+    /// "Now the left eye": same tool, the other eye, fresh attempts.
+    fn other_eye(&self, k: &Kiosk) {
+        let next = self.tool_id().and_then(|t| k.visit.next_eye(&t));
+        k.visit.set_eye(next.or(k.visit.eye()));
+        {
+            let mut st = self.state.borrow_mut();
+            st.attempts.reset();
+            st.still = None;
+        }
+        self.show_eye(k);
+        page(k).set_attempt(1);
+        k.g().set_screen(Screen::Capture);
+    }
+}
+
+/// Encodes a camera still as PNG on a worker thread, for its record.
+fn encode_still(k: &Kiosk, frame: Arc<RgbFrame>) {
+    let (tx, waker) = (k.tx.clone(), k.waker.clone());
+    let spawned = std::thread::Builder::new()
+        .name("still-png".into())
+        .spawn(move || match crate::records::encode_png(&frame) {
+            Ok(png) => {
+                let _ = tx.send(Msg::StillPng { still: frame, png });
+                waker();
+            }
+            // The save then encodes the frame itself, and reports any error.
+            Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
+        });
+    if let Err(e) = spawned {
+        log::warn!("no PNG thread: {e}");
+    }
+}

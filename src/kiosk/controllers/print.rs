@@ -1,0 +1,86 @@
+//! Printing a visit's slip: the jobs sent to the printer, and what the
+//! printer said. The register learns what was printed once the printer has
+//! it (the history's reprint goes through here too).
+
+use super::visit::{page, Visit};
+use crate::kiosk::app::Kiosk;
+use crate::kiosk::state::StoreReq;
+use crate::kiosk::ui::Screen;
+use crate::records::VisitId;
+use crate::serial::{escpos, DeviceKind, PrintLine};
+use crate::workers::store;
+
+impl Visit {
+    /// "Print slip" on the visit summary.
+    pub(super) fn print_slip(&self, k: &Kiosk) {
+        let (visit, lines) = {
+            let st = self.state.borrow();
+            (st.visit.id, st.visit.slip.clone())
+        };
+        if let Some(visit) = visit {
+            self.print(k, visit, lines);
+        }
+    }
+
+    /// Sends a slip to the printer; the register learns what was printed
+    /// once the printer has it. With no printer, says why instead.
+    pub fn print(&self, k: &Kiosk, visit: VisitId, lines: Vec<PrintLine>) {
+        let p = page(k);
+        if let Some(why) = no_printer(k) {
+            p.set_print_status(why.into());
+            return k.say(why);
+        }
+        let text = escpos::plain_text(&lines, k.slip_width());
+        let job = {
+            let mut st = self.state.borrow_mut();
+            let job = st.next_print;
+            st.next_print += 1;
+            st.prints.insert(job, (visit, text));
+            job
+        };
+        if k.serial.borrow().print(job, lines) {
+            p.set_print_status("Printing…".into());
+        } else {
+            self.state.borrow_mut().prints.remove(&job);
+            let why = "No receipt printer is set up — set it up in Admin.";
+            p.set_print_status(why.into());
+            k.say(why);
+        }
+    }
+
+    /// The printer has taken job `job`: the register learns what was
+    /// printed. Returns the visit and the slip's text, for the history.
+    pub fn printed(&self, k: &Kiosk, job: u64) -> Option<(VisitId, String)> {
+        let done = self.state.borrow_mut().prints.remove(&job);
+        let (visit, text) = done?;
+        let at = chrono::Local::now().format("%H:%M").to_string();
+        page(k).set_print_status(format!("Printed at {at}.").into());
+        if k.g().get_screen() == Screen::VisitDetail {
+            k.say(format!("Slip reprinted at {at}."));
+        }
+        let stored = text.clone();
+        k.store_job(StoreReq::SetPrinted, |req| store::Job::SetPrinted {
+            req,
+            visit,
+            text: stored,
+        });
+        Some((visit, text))
+    }
+
+    /// The printer could not print job `job`.
+    pub fn print_failed(&self, k: &Kiosk, job: u64, error: &str) {
+        self.state.borrow_mut().prints.remove(&job);
+        let text = format!("Could not print the slip: {error}");
+        page(k).set_print_status(text.clone().into());
+        k.say(text);
+    }
+}
+
+/// Why a slip cannot be printed now, if it cannot.
+fn no_printer(k: &Kiosk) -> Option<&'static str> {
+    if !k.serial.borrow().has(DeviceKind::Printer) {
+        return Some("No receipt printer is set up — set it up in Admin.");
+    }
+    let connected = k.home.device_connected(DeviceKind::Printer);
+    (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
+}
