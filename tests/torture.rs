@@ -101,6 +101,7 @@ fn main() {
     println!("running 1 test");
     killed_at_random_points_no_shown_result_is_lost();
     println!("test killed_at_random_points_no_shown_result_is_lost ... ok");
+    println!("\ntest result: ok. 1 passed; 0 failed");
 }
 
 /// The writer the test kills: `writer <data dir> <analysis.json> <image>

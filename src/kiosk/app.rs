@@ -19,11 +19,10 @@ use super::preview::{CameraLink, CameraMsg};
 use super::state::{Pending, State};
 use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
 use crate::catalog::Catalog;
-use crate::frame::RgbFrame;
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use crate::workers::store::{StoreEvent, StoreWorker};
-use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer, SharedString};
+use slint::{ComponentHandle, SharedString};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -40,25 +39,10 @@ pub enum Msg {
         folder: PathBuf,
         checked: Vec<super::controllers::ct::CheckedFile>,
     },
-    /// A single imported picture, read and decoded for the Review screen.
-    ImportStill(Result<super::controllers::ct::ImportedStill, String>),
     Store(StoreEvent),
     Serial(SerialEvent),
-    /// A camera still encoded as PNG for the register, off the UI thread,
-    /// while the nurse looks at it (so saving it later costs only the write).
-    StillPng {
-        still: Arc<RgbFrame>,
-        png: Vec<u8>,
-    },
-    /// An admin PIN check or change, done off the UI thread.
-    Admin(super::controllers::admin_pin::AdminMsg),
-    /// A nurse's PIN checked, or a new one hashed, off the UI thread.
-    SignIn(super::signin::SignInMsg),
-    /// A saved picture for the history screen, read and shrunk off the UI thread.
-    DetailImage {
-        record: i64,
-        image: Result<SharedPixelBuffer<Rgb8Pixel>, String>,
-    },
+    /// Work done off the UI thread by [`Kiosk::background`], to apply on it.
+    Apply(Box<dyn FnOnce(&Kiosk) + Send>),
 }
 
 /// How a worker wakes the UI thread after sending a message.
@@ -293,20 +277,35 @@ impl Kiosk {
                 Msg::Infer(e) => self.on_infer(e),
                 Msg::Camera(m) => self.capture.on_camera(self, m),
                 Msg::Checked { folder, checked } => self.ct.on_checked(self, &folder, checked),
-                Msg::ImportStill(still) => self.ct.on_import_still(self, still),
                 Msg::Store(e) => self.on_store(e),
                 Msg::Serial(e) => self.on_serial(e),
-                Msg::DetailImage { record, image } => {
-                    self.history.on_detail_image(self, record, image)
-                }
-                Msg::Admin(m) => self.admin.on_msg(self, m),
-                Msg::SignIn(m) => self.on_signin(m),
-                Msg::StillPng { still, png } => self.capture.still_png(still, png),
+                Msg::Apply(apply) => apply(self),
             }
             if status {
                 self.refresh_status();
             }
         }
+    }
+
+    /// Runs `work` on a short-lived thread named `name` (argon2, decoding, a
+    /// PNG encode), then `apply` with its result on the UI thread. `Err` when
+    /// no thread could be started: the caller says so on its screen.
+    pub(super) fn background<T: Send + 'static>(
+        &self,
+        name: &str,
+        work: impl FnOnce() -> T + Send + 'static,
+        apply: impl FnOnce(&Kiosk, T) + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (tx, waker) = (self.tx.clone(), self.waker.clone());
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let out = work();
+                let _ = tx.send(Msg::Apply(Box::new(move |k: &Kiosk| apply(k, out))));
+                waker();
+            })
+            .map(drop)
+            .inspect_err(|e| log::warn!("cannot start the {name} thread: {e}"))
     }
 
     /// Starts the screening engine again (new device or gate margins);

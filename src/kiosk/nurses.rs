@@ -5,7 +5,7 @@
 //! sign-in; her visits and records keep her name). PINs are hashed by argon2
 //! on a thread of their own; the register stores only the hash.
 
-use super::app::{Kiosk, Msg};
+use super::app::Kiosk;
 use super::pin_check::{pad_key, PadKey};
 use super::signin::{NurseReq, SignInMsg};
 use super::state::StoreReq;
@@ -289,14 +289,14 @@ impl Kiosk {
         }
         self.nurse_draft.borrow_mut().hashing = true;
         self.nurse_note("Saving…".into());
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name("pin-hash".into())
-            .spawn(move || {
+        let spawned = self.background(
+            "pin-hash",
+            move || {
                 let hash = pin::hash(&entered).map_err(|e| e.to_string());
-                let _ = tx.send(Msg::SignIn(SignInMsg::Hashed(Hashed { target, hash })));
-                waker();
-            });
+                SignInMsg::Hashed(Hashed { target, hash })
+            },
+            |k, m| k.on_signin(m),
+        );
         if let Err(e) = spawned {
             self.nurse_draft.borrow_mut().hashing = false;
             self.nurse_note(format!("The PIN could not be saved: {e}"));

@@ -4,7 +4,7 @@
 //! was right, and the words for wrong PINs and locks. On a register the disk
 //! keeps read-only, wrong PINs are counted in memory (five lock for a minute).
 
-use super::app::{Kiosk, Msg};
+use super::app::Kiosk;
 use super::signin::{NurseReq, SignInMsg};
 use super::state::StoreReq;
 use super::ui::SignInStage;
@@ -175,19 +175,16 @@ impl Kiosk {
         failures: Option<u32>,
         locks_until: Option<DateTime<Utc>>,
     ) {
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name("pin-check".into())
-            .spawn(move || {
-                let right = pin::verify(&entered, &pin_hash);
-                let _ = tx.send(Msg::SignIn(SignInMsg::Verified {
-                    nurse,
-                    right,
-                    failures,
-                    locks_until,
-                }));
-                waker();
-            });
+        let spawned = self.background(
+            "pin-check",
+            move || SignInMsg::Verified {
+                right: pin::verify(&entered, &pin_hash),
+                nurse,
+                failures,
+                locks_until,
+            },
+            |k, m| k.on_signin(m),
+        );
         if let Err(e) = spawned {
             self.session.borrow_mut().checking = false;
             let s = self.s();

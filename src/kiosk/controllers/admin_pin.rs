@@ -9,7 +9,7 @@ use crate::admin::access::{self, NoPin, PinFile, Verdict};
 use crate::admin::lock::{minutes_left, Standing};
 use crate::admin::lockfile::LockFile;
 use crate::admin::{pin, reset, AdminFile};
-use crate::kiosk::app::{Kiosk, Msg};
+use crate::kiosk::app::Kiosk;
 use crate::kiosk::pin_check::{pad_key, PadKey};
 use crate::kiosk::state::StoreReq;
 use crate::kiosk::ui::{AdminPage, Screen};
@@ -243,14 +243,7 @@ impl Admin {
     /// Runs a slow job (argon2, files) on its own thread; the answer comes
     /// back as a message.
     fn off_ui(&self, k: &Kiosk, name: &str, job: impl FnOnce() -> AdminMsg + Send + 'static) {
-        let (tx, waker) = (k.tx.clone(), k.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || {
-                let _ = tx.send(Msg::Admin(job()));
-                waker();
-            });
-        if let Err(e) = spawned {
+        if let Err(e) = k.background(name, job, |k, m| k.admin.on_msg(k, m)) {
             self.set_checking(k, false);
             self.show_pin(k, &format!("Cannot check the PIN: {e}"));
         }

@@ -6,7 +6,7 @@
 use super::on;
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
-use crate::kiosk::app::{Kiosk, Msg};
+use crate::kiosk::app::Kiosk;
 use crate::kiosk::inference::Input;
 use crate::kiosk::preview::CameraMsg;
 use crate::kiosk::state::Pending;
@@ -329,18 +329,13 @@ impl Capture {
 
 /// Encodes a camera still as PNG on a worker thread, for its record.
 fn encode_still(k: &Kiosk, frame: Arc<RgbFrame>) {
-    let (tx, waker) = (k.tx.clone(), k.waker.clone());
-    let spawned = std::thread::Builder::new()
-        .name("still-png".into())
-        .spawn(move || match crate::records::encode_png(&frame) {
-            Ok(png) => {
-                let _ = tx.send(Msg::StillPng { still: frame, png });
-                waker();
-            }
+    let _ = k.background(
+        "still-png",
+        move || (crate::records::encode_png(&frame), frame),
+        |k, (png, still)| match png {
+            Ok(png) => k.capture.still_png(still, png),
             // The save then encodes the frame itself, and reports any error.
             Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
-        });
-    if let Err(e) = spawned {
-        log::warn!("no PNG thread: {e}");
-    }
+        },
+    );
 }

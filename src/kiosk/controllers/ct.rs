@@ -355,18 +355,17 @@ impl Ct {
     /// One imported picture: read and decoded off the UI thread, then shown
     /// on the Review screen; nothing is analysed until the nurse taps Analyse.
     fn import_for_review(&self, k: &Kiosk, path: PathBuf, name: String) {
-        let (tx, waker) = (k.tx.clone(), k.waker.clone());
         let limits = k.settings.borrow().limits();
         let ext = crate::records::file_ext(&path);
         let g = k.g();
         g.set_busy_text("Opening…".into());
         g.set_busy(true);
-        let spawned = std::thread::Builder::new()
-            .name("import-still".into())
-            .spawn(move || {
+        let spawned = k.background(
+            "import-still",
+            move || {
                 let read = crate::decode::read_file(&path)
                     .and_then(|b| crate::decode::decode(&b, &limits).map(|(_, f)| (b, f)));
-                let msg = match read {
+                match read {
                     Ok((bytes, frame)) => Ok(ImportedStill {
                         name,
                         bytes,
@@ -374,10 +373,10 @@ impl Ct {
                         frame: Arc::new(frame),
                     }),
                     Err(e) => Err(format!("{name} cannot be opened: {e}")),
-                };
-                let _ = tx.send(Msg::ImportStill(msg));
-                waker();
-            });
+                }
+            },
+            |k, still| k.ct.on_import_still(k, still),
+        );
         if let Err(e) = spawned {
             g.set_busy(false);
             k.say(format!("Cannot open the picture: {e}"));

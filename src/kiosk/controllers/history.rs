@@ -4,7 +4,7 @@
 //! print as soon as the printer has it). Its Slint global is `HistoryPage`.
 
 use super::{id_char, on, type_key, MAX_TYPED};
-use crate::kiosk::app::{Kiosk, Msg};
+use crate::kiosk::app::Kiosk;
 use crate::kiosk::state::StoreReq;
 use crate::kiosk::ui::{self, HistoryPage, RecordRow, Screen, TypingField, VisitRow};
 use crate::records::{RecordId, StoredRecord, VisitDetail, VisitId, VisitSummary};
@@ -247,19 +247,15 @@ impl History {
             Err(e) => return self.on_detail_image(k, record, Err(e)),
         };
         let limits = k.settings.borrow().limits();
-        let (tx, waker) = (k.tx.clone(), k.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name("history-image".into())
-            .spawn(move || {
-                let image = crate::decode::decode(&bytes, &limits)
+        let _ = k.background(
+            "history-image",
+            move || {
+                crate::decode::decode(&bytes, &limits)
                     .map(|(_, f)| ui::display_buffer(&f, (800, 800)))
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(Msg::DetailImage { record, image });
-                waker();
-            });
-        if let Err(e) = spawned {
-            log::warn!("cannot decode the saved picture: {e}");
-        }
+                    .map_err(|e| e.to_string())
+            },
+            move |k, image| k.history.on_detail_image(k, record, image),
+        );
     }
 
     pub fn on_detail_image(
