@@ -108,7 +108,8 @@ CHECK_SKIP := --skip systemd:: --skip serial:: --skip export:: --skip records::f
 check: toolchain $(VENV)/.ok
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
-	$(CARGO) test --release --lib --test it -- $(CHECK_SKIP)
+	$(CARGO) test --release --lib
+	$(CARGO) test --release --test it -- $(CHECK_SKIP)
 
 bench: build bench-venv
 	$(BIN) bench --kiosk

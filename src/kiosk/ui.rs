@@ -39,6 +39,29 @@ pub fn display_buffer(frame: &RgbFrame, max: (usize, usize)) -> SharedPixelBuffe
     buf
 }
 
+/// Shows `rows` in a list a global holds (`current`, set with `set`): when the
+/// list keeps its length, only the rows that changed are replaced, with
+/// `set_row_data` (the list keeps its scroll position and only those rows are
+/// drawn again); a list of another length is replaced.
+pub fn update_rows<T: Clone + PartialEq + 'static>(
+    current: slint::ModelRc<T>,
+    rows: Vec<T>,
+    set: impl FnOnce(slint::ModelRc<T>),
+) {
+    use slint::Model;
+    if let Some(model) = current.as_any().downcast_ref::<slint::VecModel<T>>() {
+        if model.row_count() == rows.len() {
+            for (i, row) in rows.into_iter().enumerate() {
+                if model.row_data(i).as_ref() != Some(&row) {
+                    model.set_row_data(i, row);
+                }
+            }
+            return;
+        }
+    }
+    set(slint::ModelRc::new(slint::VecModel::from(rows)));
+}
+
 pub fn image(buf: SharedPixelBuffer<Rgb8Pixel>) -> slint::Image {
     slint::Image::from_rgb8(buf)
 }

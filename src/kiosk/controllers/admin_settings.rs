@@ -8,7 +8,7 @@ use crate::admin::{self, AdminFile, Overrides};
 use crate::engine::Device;
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::state::StoreReq;
-use crate::kiosk::ui::{AdminSetting, MarginRow, Screen, TypingField};
+use crate::kiosk::ui::{self, AdminSetting, MarginRow, Screen, TypingField};
 use crate::settings::{PortSettings, PrinterSettings, SerialSettings, TriggerSettings};
 use crate::workers::store;
 use slint::{ModelRc, SharedString, VecModel};
@@ -141,7 +141,7 @@ impl Admin {
                 value: *m,
             })
             .collect();
-        p.set_admin_margins(ModelRc::new(VecModel::from(rows)));
+        ui::update_rows(p.get_admin_margins(), rows, |m| p.set_admin_margins(m));
         p.set_admin_dirty(dirty);
     }
 

@@ -301,7 +301,7 @@ impl Ct {
         let p = page(k);
         p.set_ct_selected_count(count as i32);
         p.set_ct_candidate_count(candidates as i32);
-        p.set_ct_slices(ModelRc::new(VecModel::from(cards)));
+        ui::update_rows(p.get_ct_slices(), cards, |m| p.set_ct_slices(m));
     }
 
     pub fn toggle_slice(&self, k: &Kiosk, i: usize) {

@@ -126,8 +126,8 @@ impl History {
             .collect();
         let p = page(k);
         p.set_history_title(format!("{n} visit{} {what}", if n == 1 { "" } else { "s" }).into());
-        p.set_row_printed(ModelRc::new(VecModel::from(printed)));
-        p.set_history_rows(ModelRc::new(VecModel::from(rows)));
+        ui::update_rows(p.get_row_printed(), printed, |m| p.set_row_printed(m));
+        ui::update_rows(p.get_history_rows(), rows, |m| p.set_history_rows(m));
     }
 
     fn open_visit(&self, k: &Kiosk, visit: i64) {
