@@ -446,10 +446,11 @@ impl Kiosk {
             .borrow()
             .submit(Job::Analyze { id, tool, input })
         {
-            let mut st = self.state.borrow_mut();
-            st.pending.remove(&id);
-            st.liveness.finished(id);
-            drop(st);
+            {
+                let mut st = self.state.borrow_mut();
+                st.pending.remove(&id);
+                st.liveness.finished(id);
+            }
             self.say("The screening engine has stopped; restart the kiosk.");
             return false;
         }
