@@ -456,6 +456,10 @@ fn a_missing_runtime_says_what_to_install_and_no_tool_can_be_used() {
         .set_size(slint::PhysicalSize::new(1280, 800));
     k.window().show().unwrap();
     wait(&k, "the engine's answer", |k| k.is_ready());
+    // The register has said who may sign in, so the shot shows one home screen.
+    wait(&k, "the nurses", |k| {
+        k.nurses_known() || !home_page(k).get_register_ok()
+    });
     let msg = g(&k).get_message().to_string();
     assert!(
         msg.contains("OpenVINO runtime not found") && msg.contains("make venv"),
