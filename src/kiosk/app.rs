@@ -48,6 +48,20 @@ pub enum Msg {
 /// How a worker wakes the UI thread after sending a message.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
+/// A worker's callback: wraps each of its events as a [`Msg`], queues it for
+/// the UI thread and wakes that thread (the one way messages reach `pump`).
+fn forward<E: 'static>(
+    tx: &mpsc::Sender<Msg>,
+    waker: &Waker,
+    wrap: fn(E) -> Msg,
+) -> impl Fn(E) + Send + Sync + 'static {
+    let (tx, waker) = (tx.clone(), waker.clone());
+    move |e| {
+        let _ = tx.send(wrap(e));
+        waker();
+    }
+}
+
 /// The running kiosk: the window, the workers, the jobs in flight and the
 /// controllers (each with its own state).
 pub struct Kiosk {
@@ -97,7 +111,6 @@ impl Kiosk {
         let inference = Self::start_inference(settings, &tx, &waker);
         let camera = Self::start_camera(&settings.camera, &tx, &waker);
         let serial = Self::start_serial(settings, &tx, &waker);
-        let (stx, sw) = (tx.clone(), waker.clone());
         let register = match &settings.fault {
             None => crate::records::Protection::from_settings(settings)
                 .map(|p| (settings.data_dir.clone(), p))
@@ -106,10 +119,7 @@ impl Kiosk {
                 "the settings are damaged — {f}. Call the technician"
             )),
         };
-        let store = StoreWorker::start(register, move |e| {
-            let _ = stx.send(Msg::Store(e));
-            sw();
-        });
+        let store = StoreWorker::start(register, forward(&tx, &waker, Msg::Store));
         let kiosk = Rc::new(Kiosk {
             window,
             catalog,
@@ -141,19 +151,11 @@ impl Kiosk {
         tx: &mpsc::Sender<Msg>,
         waker: &Waker,
     ) -> InferenceWorker {
-        let (itx, iw) = (tx.clone(), waker.clone());
-        InferenceWorker::start(settings.clone(), move |e| {
-            let _ = itx.send(Msg::Infer(e));
-            iw();
-        })
+        InferenceWorker::start(settings.clone(), forward(tx, waker, Msg::Infer))
     }
 
     pub(super) fn start_camera(spec: &str, tx: &mpsc::Sender<Msg>, waker: &Waker) -> CameraLink {
-        let (ctx, cw) = (tx.clone(), waker.clone());
-        CameraLink::start(spec, move |m| {
-            let _ = ctx.send(Msg::Camera(m));
-            cw();
-        })
+        CameraLink::start(spec, forward(tx, waker, Msg::Camera))
     }
 
     pub(super) fn start_serial(
@@ -161,11 +163,7 @@ impl Kiosk {
         tx: &mpsc::Sender<Msg>,
         waker: &Waker,
     ) -> SerialDevices {
-        let (stx, sw) = (tx.clone(), waker.clone());
-        SerialDevices::start(&settings.serial, move |e| {
-            let _ = stx.send(Msg::Serial(e));
-            sw();
-        })
+        SerialDevices::start(&settings.serial, forward(tx, waker, Msg::Serial))
     }
 
     pub fn window(&self) -> &AppWindow {
@@ -296,13 +294,12 @@ impl Kiosk {
         work: impl FnOnce() -> T + Send + 'static,
         apply: impl FnOnce(&Kiosk, T) + Send + 'static,
     ) -> std::io::Result<()> {
-        let (tx, waker) = (self.tx.clone(), self.waker.clone());
+        let post = forward(&self.tx, &self.waker, Msg::Apply);
         std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
                 let out = work();
-                let _ = tx.send(Msg::Apply(Box::new(move |k: &Kiosk| apply(k, out))));
-                waker();
+                post(Box::new(move |k: &Kiosk| apply(k, out)));
             })
             .map(drop)
             .inspect_err(|e| log::warn!("cannot start the {name} thread: {e}"))
