@@ -21,15 +21,11 @@ fn layers() -> Vec<String> {
         .collect()
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
+/// The Rust files under `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = crate::common::files_under(dir);
+    files.retain(|p| p.extension().is_some_and(|x| x == "rs"));
+    files
 }
 
 /// A module's own files: `src/<m>.rs` and everything under `src/<m>/`.
@@ -39,10 +35,7 @@ fn files_of(module: &str) -> Vec<PathBuf> {
     if file.exists() {
         out.push(file);
     }
-    let dir = src().join(module);
-    if dir.is_dir() {
-        rust_files(&dir, &mut out);
-    }
+    out.extend(rust_files(&src().join(module)));
     out
 }
 
@@ -121,8 +114,7 @@ fn the_layer_check_would_catch_an_upward_use() {
 
 #[test]
 fn no_source_file_grows_far_past_500_lines() {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
+    let files = rust_files(&src());
     let mut long: Vec<String> = files
         .iter()
         .filter_map(|f| {
