@@ -13,9 +13,12 @@ use super::controllers::capture::Capture;
 use super::controllers::ct::Ct;
 use super::controllers::history::History;
 use super::controllers::home::Home;
+use super::controllers::nurses::Nurses;
+use super::controllers::signin::{After, Session};
 use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
 use super::preview::{CameraLink, CameraMsg};
+use super::register::Watch;
 use super::state::{Pending, State};
 use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
 use crate::catalog::Catalog;
@@ -39,7 +42,7 @@ pub enum Msg {
         folder: PathBuf,
         checked: Vec<super::controllers::ct::CheckedFile>,
     },
-    Store(StoreEvent),
+    Store(StoreEvent<super::register::Answer>),
     Serial(SerialEvent),
     /// Work done off the UI thread by [`Kiosk::background`], to apply on it.
     Apply(Box<dyn FnOnce(&Kiosk) + Send>),
@@ -78,12 +81,12 @@ pub struct Kiosk {
     pub(super) settings: RefCell<Settings>,
     pub(super) inference: RefCell<InferenceWorker>,
     pub(super) camera: RefCell<CameraLink>,
-    pub(super) store: StoreWorker,
+    pub(super) store: StoreWorker<super::register::Answer>,
     pub(super) serial: RefCell<SerialDevices>,
-    /// Who is signed in, and the idle lock (`signin`).
-    pub(super) session: RefCell<super::signin::Session>,
-    /// Admin → Nurses being edited (`nurses`).
-    pub(super) nurse_draft: RefCell<super::nurses::NurseDraft>,
+    /// Who is signed in, and the idle lock (`controllers::signin`, `pin_check`).
+    pub(super) signin: Session,
+    /// Admin → Nurses (`controllers::nurses`).
+    pub(super) nurses: Nurses,
     /// The history screens (`controllers::history`).
     pub(super) history: History,
     /// The PIN pad and the admin settings (`controllers::admin_*`).
@@ -133,8 +136,8 @@ impl Kiosk {
             camera: RefCell::new(camera),
             store,
             serial: RefCell::new(serial),
-            session: RefCell::new(super::signin::Session::new(settings.idle_lock_minutes)),
-            nurse_draft: RefCell::new(Default::default()),
+            signin: Session::new(settings.idle_lock_minutes),
+            nurses: Nurses::default(),
             history: History::default(),
             admin: Admin::default(),
             visit: Visit::default(),
@@ -182,6 +185,29 @@ impl Kiosk {
     /// Latest Analyse-tap-to-result latencies, in milliseconds.
     pub fn latencies_ms(&self) -> Vec<f64> {
         self.capture.latencies_ms()
+    }
+
+    /// Whether the register has said which nurses may sign in.
+    pub fn nurses_known(&self) -> bool {
+        self.signin.nurses_known()
+    }
+
+    /// A touch: the idle lock waits again.
+    pub(super) fn touched(&self) {
+        self.signin.touched();
+    }
+
+    /// Locks the kiosk when nobody has touched it for `idle_lock_minutes`
+    /// (`now` is passed in; the kiosk's timer calls this every few seconds),
+    /// unless an answer is still to come: it would land on the locked screen
+    /// (sign-in's own register answers change nothing there). True when it
+    /// locked.
+    pub fn check_idle(&self, now: Instant) -> bool {
+        let busy = {
+            let st = self.state.borrow();
+            !st.pending.is_empty() || st.register_jobs.values().any(|w| *w != Watch::SignIn)
+        } || self.g().get_busy();
+        self.signin.check_idle(self, now, busy)
     }
 
     /// Whether the models have loaded.
@@ -257,8 +283,8 @@ impl Kiosk {
         History::wire(self);
         Admin::wire(self);
         Visit::wire(self);
-        self.wire_signin();
-        self.wire_nurses();
+        Session::wire(self);
+        Nurses::wire(self);
     }
 
     /// Applies every message the workers have sent. Runs on the UI thread.
@@ -362,7 +388,7 @@ impl Kiosk {
 
     pub(super) fn select_tool(&self, id: &str) {
         // Screening needs a signed-in nurse.
-        if !self.nurse_ready(super::signin::After::Tool(id.to_string())) {
+        if !self.signin.ready(self, After::Tool(id.to_string())) {
             return;
         }
         if let Some(why) = self.home.refusal(id) {

@@ -1,43 +1,82 @@
-//! The store worker's answers on the UI thread: each goes back to what asked
-//! for it, and a storage fault (disk full, read-only) is shown on the home
-//! screen until a save works again.
+//! The kiosk's way to the register: [`Kiosk::register`] runs a closure on
+//! the store worker and applies its typed result on the UI thread (with the
+//! watchdog's deadline around it); the register's opening and faults (disk
+//! full, read-only) are shown on the home screen until a save works again.
 
 use super::app::Kiosk;
-use super::state::StoreReq;
-use crate::records::{self};
-use crate::workers::store::{Reply, StoreEvent};
+use crate::records::Store;
+use crate::workers::store::{StoreEvent, Task};
+use std::fmt::Display;
 use std::time::Instant;
 
+/// What the kiosk asks the store worker to run: a closure on the register
+/// whose answer is what to do next on the UI thread.
+pub type Answer = Box<dyn FnOnce(&Kiosk) + Send>;
+
+/// What a register job is called when it overruns the deadline (see
+/// `liveness`); exports and purges copy or delete many files and have none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watch {
+    Save,
+    Update,
+    Search,
+    /// Sign-in's and Admin → Nurses' own jobs: a register update, which does
+    /// not hold off the idle lock.
+    SignIn,
+    Unwatched,
+}
+
+impl Watch {
+    fn what(self) -> Option<&'static str> {
+        match self {
+            Watch::Save => Some("a save"),
+            Watch::Update | Watch::SignIn => Some("a register update"),
+            Watch::Search => Some("a register search"),
+            Watch::Unwatched => None,
+        }
+    }
+}
+
 impl Kiosk {
-    /// Sends a job to the store worker, remembering what it was for.
-    pub(super) fn store_job(
+    /// Runs `work` on the register (the store worker's thread), then `apply`
+    /// with its result here on the UI thread. The error is the text the
+    /// nurse reads; when the worker is gone `apply` gets that at once.
+    pub(super) fn register<T: Send + 'static, E: Display>(
         &self,
-        purpose: StoreReq,
-        job: impl FnOnce(u64) -> crate::workers::store::Job,
+        watch: Watch,
+        work: impl FnOnce(&mut Store) -> Result<T, E> + Send + 'static,
+        apply: impl FnOnce(&Kiosk, Result<T, String>) + Send + 'static,
     ) {
         let req = {
             let mut st = self.state.borrow_mut();
             let req = st.next_req();
-            // Exports and purges copy or delete many files: no deadline.
-            if let Some(what) = purpose.deadlined() {
+            if let Some(what) = watch.what() {
                 st.liveness.started(req, what, Instant::now());
             }
-            st.store_reqs.insert(req, purpose);
+            st.register_jobs.insert(req, watch);
             req
         };
-        if !self.store.submit(job(req)) {
-            let purpose = {
-                let mut st = self.state.borrow_mut();
-                st.liveness.finished(req);
-                st.store_reqs.remove(&req)
-            };
-            if let Some(p) = purpose {
-                self.store_answer(p, Err("the register has stopped; restart the kiosk".into()));
+        let task: Task<Answer> = Box::new(move |store| {
+            let result = store.and_then(|s| work(s).map_err(|e| e.to_string()));
+            if let Err(e) = &result {
+                log::warn!("register job {req} failed: {e}");
             }
+            Box::new(move |k: &Kiosk| {
+                {
+                    let mut st = k.state.borrow_mut();
+                    st.liveness.finished(req);
+                    st.register_jobs.remove(&req);
+                }
+                apply(k, result)
+            })
+        });
+        if let Err(task) = self.store.submit(task) {
+            // Answered at once (the task's answer forgets the job).
+            task(Err("the register has stopped; restart the kiosk".into()))(self);
         }
     }
 
-    pub(super) fn on_store(&self, e: StoreEvent) {
+    pub(super) fn on_store(&self, e: StoreEvent<Answer>) {
         match e {
             StoreEvent::Opened(Ok(encrypted)) => {
                 let text = if encrypted {
@@ -49,86 +88,10 @@ impl Kiosk {
                 if !encrypted {
                     log::warn!("{PLAIN_REGISTER}");
                 }
-                self.load_nurses();
+                self.signin.load_nurses(self);
             }
             StoreEvent::Opened(Err(e)) => self.register_fault(&e),
-            StoreEvent::Done { req, result } => {
-                let purpose = {
-                    let mut st = self.state.borrow_mut();
-                    st.liveness.finished(req);
-                    st.store_reqs.remove(&req)
-                };
-                match purpose {
-                    Some(p) => self.store_answer(p, result),
-                    None => log::warn!("register answer {req} arrived for nothing pending"),
-                }
-            }
-        }
-    }
-
-    fn store_answer(&self, purpose: StoreReq, result: Result<Reply, String>) {
-        if matches!(result, Ok(Reply::Saved(_))) {
-            self.home.register_recovered(self);
-        }
-        match purpose {
-            StoreReq::StartVisit => match result {
-                Ok(Reply::VisitStarted(id)) => self.visit.started(self, id),
-                Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => {
-                    self.register_fault(&e);
-                    self.say(format!(
-                        "The visit could not be started, so nothing can be screened: {e}"
-                    ));
-                }
-            },
-            p @ StoreReq::SaveStill { .. } => self.capture.still_saved(self, p, saved(result)),
-            p @ StoreReq::SaveSlice { .. } => self.ct.slice_saved(self, p, saved(result)),
-            StoreReq::FinishVisit | StoreReq::SetPrinted => {
-                if let Err(e) = result {
-                    self.register_fault(&e);
-                    self.say(format!("The register could not save the visit's end: {e}"));
-                }
-            }
-            StoreReq::History => match result {
-                Ok(Reply::Visits(v)) => self.history.show_list(self, v),
-                Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.say(format!("The history cannot be read: {e}")),
-            },
-            StoreReq::OpenVisit => match result {
-                Ok(Reply::Visit(d)) => self.history.show_visit(self, *d),
-                Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.say(format!("That visit cannot be read: {e}")),
-            },
-            StoreReq::DetailImage(record) => self.history.on_detail_bytes(
-                self,
-                record,
-                match result {
-                    Ok(Reply::Image(b)) => Ok(b),
-                    Ok(other) => Err(format!("unexpected register answer {other:?}")),
-                    Err(e) => Err(e),
-                },
-            ),
-            StoreReq::Export => match result {
-                Ok(Reply::Exported(s)) => self.admin.note(self, s.to_string()),
-                Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self
-                    .admin
-                    .note(self, format!("Export failed, nothing was written: {e}")),
-            },
-            StoreReq::AdminRegister(file) => {
-                let empty = match result {
-                    Ok(Reply::Empty(e)) => Ok(e),
-                    Ok(other) => Err(format!("unexpected register answer {other:?}")),
-                    Err(e) => Err(e),
-                };
-                self.admin.register_answer(self, file, empty);
-            }
-            StoreReq::Nurse(r) => self.nurse_answer(r, result),
-            StoreReq::Purge => match result {
-                Ok(Reply::Purged(s)) => self.admin.note(self, s.to_string()),
-                Ok(other) => log::error!("unexpected register answer {other:?}"),
-                Err(e) => self.admin.note(self, format!("Purge failed: {e}")),
-            },
+            StoreEvent::Done(apply) => apply(self),
         }
     }
 
@@ -143,10 +106,12 @@ pub(super) const PLAIN_REGISTER: &str = "Register NOT encrypted (development set
      unencrypted_register): patient data on this kiosk is readable by anyone with the disk. \
      Do not use with real patients.";
 
-fn saved(result: Result<Reply, String>) -> Result<records::StoredRecord, String> {
-    match result {
-        Ok(Reply::Saved(r)) => Ok(*r),
-        Ok(other) => Err(format!("unexpected register answer {other:?}")),
-        Err(e) => Err(e),
+impl Kiosk {
+    /// A visit's end (its decision, or its printed slip) could not be saved.
+    pub(super) fn end_not_saved(&self, done: Result<(), String>) {
+        if let Err(e) = done {
+            self.register_fault(&e);
+            self.say(format!("The register could not save the visit's end: {e}"));
+        }
     }
 }

@@ -70,7 +70,7 @@ impl InferenceWorker {
 
     /// Queues a job; false when the worker is gone.
     pub fn submit(&self, job: Job) -> bool {
-        self.0.submit(job)
+        self.0.submit(job).is_ok()
     }
 }
 

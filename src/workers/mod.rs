@@ -56,9 +56,15 @@ impl<J: Send + 'static> Worker<J> {
         }
     }
 
-    /// Queues a request; false when the thread is gone.
-    pub fn submit(&self, job: J) -> bool {
-        self.handle.is_some() && self.tx.send(Some(job)).is_ok()
+    /// Queues a request; gives it back when the thread is gone.
+    pub fn submit(&self, job: J) -> Result<(), J> {
+        if self.handle.is_none() {
+            return Err(job);
+        }
+        if let Err(mpsc::SendError(Some(job))) = self.tx.send(Some(job)) {
+            return Err(job);
+        }
+        Ok(())
     }
 }
 
@@ -101,7 +107,7 @@ mod tests {
             }
         });
         for i in 0..5 {
-            assert!(w.submit(i));
+            assert!(w.submit(i).is_ok());
         }
         drop(w);
         assert_eq!(*seen.lock().unwrap(), vec![0, 1, 2, 3, 4]);
@@ -114,7 +120,7 @@ mod tests {
                 std::thread::sleep(Duration::from_secs(5));
             }
         });
-        assert!(w.submit(()));
+        assert!(w.submit(()).is_ok());
         std::thread::sleep(Duration::from_millis(20));
         let t0 = Instant::now();
         drop(w);

@@ -11,9 +11,9 @@ pub(crate) mod support;
 
 use onemed::records::schema::{MIGRATIONS, SCHEMA_VERSION};
 use onemed::records::{Eye, ImageData, RecordsError, Sex, Store, DB_FILE};
-use onemed::workers::store::{Reply, StoreEvent, StoreWorker};
+use onemed::workers::store::{StoreEvent, StoreWorker};
 use std::os::unix::fs::PermissionsExt;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -336,75 +336,74 @@ fn the_worker_answers_every_job_and_recovers_when_the_disk_comes_back() {
     // The data folder cannot be made while a file blocks its path.
     let blocker = d.path().join("blocked");
     std::fs::write(&blocker, b"not a folder").unwrap();
+    // Each job answers with its own type: here, what it found, as text.
     let (tx, rx) = mpsc::channel();
-    let worker = StoreWorker::start(Ok((blocker.join("data"), common::protection())), move |e| {
-        let _ = tx.send(e);
-    });
-    let next = || rx.recv_timeout(Duration::from_secs(30)).expect("an event");
-    assert!(matches!(next(), StoreEvent::Opened(Err(_))));
-    use onemed::workers::store::Job;
-    assert!(worker.submit(Job::Today { req: 1 }));
-    assert!(matches!(
-        next(),
-        StoreEvent::Done {
-            req: 1,
-            result: Err(_)
-        }
-    ));
+    let worker: StoreWorker<Result<String, String>> =
+        StoreWorker::start(Ok((blocker.join("data"), common::protection())), move |e| {
+            let _ = tx.send(e);
+        });
+    let next = || match rx.recv_timeout(Duration::from_secs(30)).expect("an event") {
+        StoreEvent::Done(answer) => answer,
+        StoreEvent::Opened(o) => panic!("opened again: {o:?}"),
+    };
+    match rx.recv_timeout(Duration::from_secs(30)).expect("an event") {
+        StoreEvent::Opened(o) => assert!(o.is_err(), "{o:?}"),
+        StoreEvent::Done(d) => panic!("{d:?}"),
+    }
+    let today = |store: Result<&mut Store, String>| {
+        let visits = store?
+            .visits_on(chrono::Local::now().date_naive())
+            .map_err(|e| e.to_string())?;
+        Ok(visits
+            .iter()
+            .map(|v| format!("{} {}", v.patient_id, v.record_count))
+            .collect::<Vec<_>>()
+            .join(","))
+    };
+    assert!(worker.submit(Box::new(today)).is_ok());
+    assert!(next().is_err(), "the register cannot be open yet");
     std::fs::remove_file(&blocker).unwrap();
-    assert!(worker.submit(Job::StartVisit {
-        req: 2,
-        visit: new_visit("W-1")
-    }));
-    let visit = match next() {
-        StoreEvent::Done {
-            req: 2,
-            result: Ok(Reply::VisitStarted(v)),
-        } => v,
-        e => panic!("{e:?}"),
-    };
+    let visit = Arc::new(Mutex::new(None));
+    let v = visit.clone();
+    assert!(worker
+        .submit(Box::new(move |store| {
+            let id = store?
+                .start_visit(&new_visit("W-1"))
+                .map_err(|e| e.to_string())?;
+            *v.lock().unwrap() = Some(id);
+            Ok(id.to_string())
+        }))
+        .is_ok());
+    next().expect("the visit starts once the disk is back");
+    let visit = visit.lock().unwrap().expect("a visit ID");
     let jpeg = std::fs::read(skin_jpeg()).unwrap();
-    worker.submit(Job::Save {
-        req: 3,
-        record: Box::new(jpeg_record(visit, jpeg)),
-    });
-    let saved = match next() {
-        StoreEvent::Done {
-            req: 3,
-            result: Ok(Reply::Saved(r)),
-        } => r,
-        e => panic!("{e:?}"),
+    let saved = Arc::new(Mutex::new(None));
+    let sv = saved.clone();
+    assert!(worker
+        .submit(Box::new(move |store| {
+            let r = store?
+                .save(&jpeg_record(visit, jpeg))
+                .map_err(|e| e.to_string())?;
+            *sv.lock().unwrap() = Some(r);
+            Ok(String::new())
+        }))
+        .is_ok());
+    next().expect("saved");
+    let saved = saved.lock().unwrap().take().expect("a stored record");
+    assert!(worker.submit(Box::new(today)).is_ok());
+    assert_eq!(next().unwrap(), "W-1 1");
+    let records = move |id: i64| {
+        Box::new(move |store: Result<&mut Store, String>| {
+            match store?.visit(id).map_err(|e| e.to_string())? {
+                Some(d) => Ok(format!("{:?}", d.records)),
+                None => Err("no such visit".to_string()),
+            }
+        })
     };
-    worker.submit(Job::Today { req: 4 });
-    match next() {
-        StoreEvent::Done {
-            req: 4,
-            result: Ok(Reply::Visits(v)),
-        } => {
-            assert_eq!(v.len(), 1);
-            assert_eq!(v[0].record_count, 1);
-        }
-        e => panic!("{e:?}"),
-    }
-    worker.submit(Job::Visit { req: 5, visit });
-    match next() {
-        StoreEvent::Done {
-            req: 5,
-            result: Ok(Reply::Visit(v)),
-        } => assert_eq!(v.records, vec![*saved]),
-        e => panic!("{e:?}"),
-    }
-    worker.submit(Job::Visit {
-        req: 6,
-        visit: 12345,
-    });
-    assert!(matches!(
-        next(),
-        StoreEvent::Done {
-            req: 6,
-            result: Err(_)
-        }
-    ));
+    assert!(worker.submit(records(visit)).is_ok());
+    assert_eq!(next().unwrap(), format!("{:?}", vec![saved]));
+    assert!(worker.submit(records(12345)).is_ok());
+    assert_eq!(next().unwrap_err(), "no such visit");
     drop(worker);
     assert!(blocker.join("data").join(DB_FILE).exists());
 }

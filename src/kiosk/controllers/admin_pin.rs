@@ -5,15 +5,14 @@
 //! (`admin_settings`) open. Its Slint global is `AdminPage`.
 
 use super::on;
+use super::{pad_key, PadKey};
 use crate::admin::access::{self, NoPin, PinFile, Verdict};
 use crate::admin::lock::{minutes_left, Standing};
 use crate::admin::lockfile::LockFile;
 use crate::admin::{pin, reset, AdminFile};
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::pin_check::{pad_key, PadKey};
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{AdminPage, Screen};
-use crate::workers::store;
 use slint::{ComponentHandle, SharedString};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -265,8 +264,8 @@ impl Admin {
                     // Only an empty register may choose a first PIN: ask the register.
                     file => {
                         self.set_checking(k, true);
-                        k.store_job(StoreReq::AdminRegister(file), |req| {
-                            store::Job::IsEmpty { req }
+                        k.register(Watch::Search, |s| s.is_empty(), move |k, empty| {
+                            k.admin.register_answer(k, file, empty)
                         });
                     }
                 }
@@ -325,7 +324,7 @@ impl Admin {
 
     /// The register's answer for a pad with no usable PIN: choose the first
     /// PIN on an empty register, else Admin stays locked with the recovery.
-    pub fn register_answer(&self, k: &Kiosk, file: PinFile, empty: Result<bool, String>) {
+    fn register_answer(&self, k: &Kiosk, file: PinFile, empty: Result<bool, String>) {
         self.set_checking(k, false);
         if let Err(e) = &empty {
             log::error!("admin: the register cannot say whether it is empty: {e}");

@@ -7,10 +7,9 @@ use super::{on, type_key};
 use crate::admin::{self, AdminFile, Overrides};
 use crate::engine::Device;
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, AdminSetting, MarginRow, Screen, TypingField};
 use crate::settings::{PortSettings, PrinterSettings, SerialSettings, TriggerSettings};
-use crate::workers::store;
 use slint::{ModelRc, SharedString, VecModel};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -284,12 +283,16 @@ impl Admin {
             },
         );
         let dir = dir.to_path_buf();
-        k.store_job(StoreReq::Export, |req| store::Job::Export {
-            req,
-            dir,
-            since: None,
-            sealing,
-        });
+        k.register(
+            Watch::Unwatched,
+            move |s| crate::export::export(s, &dir, None, &sealing),
+            |k, done| match done {
+                Ok(summary) => k.admin.note(k, summary.to_string()),
+                Err(e) => k
+                    .admin
+                    .note(k, format!("Export failed, nothing was written: {e}")),
+            },
+        );
     }
 
     /// Purge asks for a second tap.
@@ -303,7 +306,14 @@ impl Admin {
             );
         }
         self.state.borrow_mut().purge_armed = false;
-        k.store_job(StoreReq::Purge, |req| store::Job::Purge { req });
+        k.register(
+            Watch::Unwatched,
+            |s| s.purge_exported(),
+            |k, done| match done {
+                Ok(summary) => k.admin.note(k, summary.to_string()),
+                Err(e) => k.admin.note(k, format!("Purge failed: {e}")),
+            },
+        );
     }
 
     fn change_pin(&self, k: &Kiosk) {

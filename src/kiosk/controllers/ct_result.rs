@@ -5,11 +5,10 @@ use super::ct::{page, Candidate, Ct};
 use crate::analysis::Analysis;
 use crate::import;
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, Screen};
-use crate::records::{self, NewRecord};
+use crate::records::NewRecord;
 use crate::screening::{flow, ResultKind, Screened};
-use crate::workers::store;
 
 impl Ct {
     /// A CT slice's analysis came back: record it before it counts.
@@ -34,27 +33,17 @@ impl Ct {
         let Some(record) = record else {
             return self.slice_done(k, index, Err("Not recorded: no open visit".into()));
         };
-        let record = Box::new(record);
-        k.store_job(
-            StoreReq::SaveSlice {
-                index,
-                analysis: Box::new(a),
-            },
-            |req| store::Job::Save { req, record },
+        k.register(
+            Watch::Save,
+            move |s| s.save(&record),
+            move |k, saved| k.ct.slice_saved(k, index, a, saved.map(drop)),
         );
     }
 
-    pub fn slice_saved(
-        &self,
-        k: &Kiosk,
-        req: StoreReq,
-        saved: Result<records::StoredRecord, String>,
-    ) {
-        let StoreReq::SaveSlice { index, analysis } = req else {
-            return;
-        };
+    fn slice_saved(&self, k: &Kiosk, index: usize, analysis: Analysis, saved: Result<(), String>) {
         match saved {
-            Ok(_) => {
+            Ok(()) => {
+                k.home.register_recovered(k);
                 let view = flow::result_view(&analysis);
                 let coverage = k.catalog.coverage(&analysis.tool);
                 k.visit.add(
@@ -67,7 +56,7 @@ impl Ct {
                     },
                 );
                 k.visit.refresh_line(k);
-                self.slice_done(k, index, Ok(*analysis))
+                self.slice_done(k, index, Ok(analysis))
             }
             Err(e) => {
                 k.register_fault(&e);

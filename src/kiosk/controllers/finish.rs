@@ -8,12 +8,11 @@
 use super::on;
 use super::visit::{page, Visit};
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, FinishCheck, FinishRow, Screen, VisitLine};
 use crate::screening::slip::{slip, SlipInfo};
 use crate::screening::{words, CannotScreen, Part, PartState};
 use crate::serial::escpos;
-use crate::workers::store;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::rc::Rc;
 
@@ -177,12 +176,10 @@ impl Visit {
         p.set_print_status(SharedString::new());
         k.g().set_screen(Screen::VisitSummary);
         log::info!("visit {visit_id} finished: {}", decision.decision.code());
-        let decision = Box::new(decision);
-        k.store_job(StoreReq::FinishVisit, |req| store::Job::FinishVisit {
-            req,
-            visit: visit_id,
-            decision,
-            line,
-        });
+        k.register(
+            Watch::Update,
+            move |s| s.finish_visit(visit_id, &decision, &line),
+            |k, done| k.end_not_saved(done),
+        );
     }
 }

@@ -5,13 +5,12 @@
 
 use super::{id_char, on, type_key, MAX_TYPED};
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, HistoryPage, RecordRow, Screen, TypingField, VisitRow};
 use crate::records::{RecordId, StoredRecord, VisitDetail, VisitId, VisitSummary};
 use crate::screening::slip::{slip, SlipInfo};
 use crate::screening::{words, Visit};
 use crate::serial::PrintLine;
-use crate::workers::store;
 use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -55,7 +54,7 @@ impl History {
 
     pub fn open(&self, k: &Kiosk) {
         // The history names patients: only for a signed-in nurse.
-        if !k.nurse_ready(crate::kiosk::signin::After::History) {
+        if !k.signin.ready(k, super::signin::After::History) {
             return;
         }
         self.state.borrow_mut().query.clear();
@@ -93,15 +92,21 @@ impl History {
     /// Today's visits, or those whose patient ID contains the query.
     fn search(&self, k: &Kiosk) {
         let query = self.state.borrow().query.clone();
-        if query.is_empty() {
-            k.store_job(StoreReq::History, |req| store::Job::Today { req });
-        } else {
-            k.store_job(StoreReq::History, |req| store::Job::Search { req, query });
-        }
+        k.register(
+            Watch::Search,
+            move |s| match query.is_empty() {
+                true => s.visits_on(chrono::Local::now().date_naive()),
+                false => s.search_patient(&query),
+            },
+            |k, visits| match visits {
+                Ok(v) => k.history.show_list(k, v),
+                Err(e) => k.say(format!("The history cannot be read: {e}")),
+            },
+        );
     }
 
     /// The register's answer to a search.
-    pub fn show_list(&self, k: &Kiosk, visits: Vec<VisitSummary>) {
+    fn show_list(&self, k: &Kiosk, visits: Vec<VisitSummary>) {
         let query = self.state.borrow().query.clone();
         let n = visits.len();
         let rows: Vec<VisitRow> = visits
@@ -131,11 +136,21 @@ impl History {
     }
 
     fn open_visit(&self, k: &Kiosk, visit: i64) {
-        k.store_job(StoreReq::OpenVisit, |req| store::Job::Visit { req, visit });
+        k.register(
+            Watch::Search,
+            move |s| {
+                s.visit(visit)?
+                    .ok_or(crate::records::RecordsError::NotFound)
+            },
+            |k, detail| match detail {
+                Ok(d) => k.history.show_visit(k, d),
+                Err(e) => k.say(format!("That visit cannot be read: {e}")),
+            },
+        );
     }
 
     /// The register's answer: one visit with its records.
-    pub fn show_visit(&self, k: &Kiosk, d: VisitDetail) {
+    fn show_visit(&self, k: &Kiosk, d: VisitDetail) {
         let p = page(k);
         p.set_detail_title(
             format!(
@@ -233,15 +248,16 @@ impl History {
         p.set_detail_image(Default::default());
         // The register reads (and opens) the picture; it is decoded beside.
         let id = rec.id;
-        k.store_job(StoreReq::DetailImage(id), |req| store::Job::Image {
-            req,
-            record: Box::new(rec),
-        });
+        k.register(
+            Watch::Search,
+            move |s| s.read_image(&rec),
+            move |k, bytes| k.history.on_detail_bytes(k, id, bytes),
+        );
     }
 
     /// The saved picture's bytes arrived from the register: decoded off the
     /// UI thread, then shown if that record is still on screen.
-    pub fn on_detail_bytes(&self, k: &Kiosk, record: i64, bytes: Result<Vec<u8>, String>) {
+    fn on_detail_bytes(&self, k: &Kiosk, record: i64, bytes: Result<Vec<u8>, String>) {
         let bytes = match bytes {
             Ok(b) => b,
             Err(e) => return self.on_detail_image(k, record, Err(e)),

@@ -4,11 +4,10 @@
 
 use super::visit::{page, Visit};
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::Screen;
 use crate::records::VisitId;
 use crate::serial::{escpos, DeviceKind, PrintLine};
-use crate::workers::store;
 
 impl Visit {
     /// "Print slip" on the visit summary.
@@ -59,11 +58,11 @@ impl Visit {
             k.say(format!("Slip reprinted at {at}."));
         }
         let stored = text.clone();
-        k.store_job(StoreReq::SetPrinted, |req| store::Job::SetPrinted {
-            req,
-            visit,
-            text: stored,
-        });
+        k.register(
+            Watch::Update,
+            move |s| s.set_printed(visit, &stored),
+            |k, done| k.end_not_saved(done),
+        );
         Some((visit, text))
     }
 

@@ -5,10 +5,9 @@
 use super::capture::Capture;
 use crate::analysis::Analysis;
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::records::{self, ImageData, NewRecord, Shown};
 use crate::screening::{flow, ResultKind, Screened};
-use crate::workers::store;
 use std::time::Instant;
 
 impl Capture {
@@ -68,36 +67,29 @@ impl Capture {
             );
         };
         k.g().set_busy_text("Saving…".into());
-        let record = Box::new(record);
-        k.store_job(
-            StoreReq::SaveStill {
-                view,
-                attempts,
-                screened,
-                tapped,
+        k.register(
+            Watch::Save,
+            move |s| s.save(&record),
+            move |k, saved| {
+                k.capture
+                    .still_saved(k, saved, view, attempts, screened, tapped)
             },
-            |req| store::Job::Save { req, record },
         );
     }
 
     /// The register has the result: now it may be shown.
-    pub fn still_saved(
+    fn still_saved(
         &self,
         k: &Kiosk,
-        req: StoreReq,
         saved: Result<records::StoredRecord, String>,
+        mut view: flow::ResultView,
+        attempts: flow::Attempts,
+        screened: Screened,
+        tapped: Instant,
     ) {
-        let StoreReq::SaveStill {
-            mut view,
-            attempts,
-            screened,
-            tapped,
-        } = req
-        else {
-            return;
-        };
         match saved {
             Ok(rec) => {
+                k.home.register_recovered(k);
                 self.state.borrow_mut().attempts = attempts;
                 let coverage = k.catalog.coverage(&screened.tool);
                 k.visit.add(coverage, screened);

@@ -7,12 +7,11 @@
 use super::{id_char, on, type_key, MAX_TYPED};
 use crate::catalog::{Coverage, Manifest};
 use crate::kiosk::app::Kiosk;
-use crate::kiosk::state::StoreReq;
+use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{Screen, SexChoice, TypingField, VisitPage};
 use crate::records::{Eye, NewVisit, Sex, VisitId};
 use crate::screening::{self, Part, Screened};
 use crate::serial::{scanner, PrintLine};
-use crate::workers::store;
 use slint::{ComponentHandle, SharedString};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -98,7 +97,10 @@ impl Visit {
 
     /// The "who is the patient" screen, optionally with a scanned ID.
     pub fn open_start(&self, k: &Kiosk, scanned: Option<String>) {
-        if !k.nurse_ready(crate::kiosk::signin::After::VisitStart(scanned.clone())) {
+        if !k
+            .signin
+            .ready(k, super::signin::After::VisitStart(scanned.clone()))
+        {
             return;
         }
         let (id, next_tool) = {
@@ -189,8 +191,8 @@ impl Visit {
             SexChoice::NotGiven => None,
         };
         // The signed-in nurse screens (the idle lock may have signed her out).
-        let Some(operator) = k.nurse_name() else {
-            k.nurse_ready(crate::kiosk::signin::After::Home);
+        let Some(operator) = k.signin.nurse_name() else {
+            k.signin.ready(k, super::signin::After::Home);
             return;
         };
         let visit = {
@@ -209,14 +211,23 @@ impl Visit {
             st.visit.age = age;
             st.visit.sex = sex;
         }
-        k.store_job(StoreReq::StartVisit, |req| store::Job::StartVisit {
-            req,
-            visit,
-        });
+        k.register(
+            Watch::Update,
+            move |s| s.start_visit(&visit),
+            |k, started| match started {
+                Ok(id) => k.visit.started(k, id),
+                Err(e) => {
+                    k.register_fault(&e);
+                    k.say(format!(
+                        "The visit could not be started, so nothing can be screened: {e}"
+                    ));
+                }
+            },
+        );
     }
 
     /// The register opened the visit: screening can begin.
-    pub fn started(&self, k: &Kiosk, id: VisitId) {
+    fn started(&self, k: &Kiosk, id: VisitId) {
         let (next, patient) = {
             let mut st = self.state.borrow_mut();
             st.visit.id = Some(id);
