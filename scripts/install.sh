@@ -40,6 +40,13 @@ done
 compgen -G "$libs/libopenvino_c.so*" >/dev/null || die "$libs holds no libopenvino_c.so"
 
 # The binary and the documentation.
+# The screens and the slip shape Hindi, Bengali and Tamil with real fonts
+# (Noto Sans Devanagari, Bengali, Tamil): Debian's fonts-noto-core.
+if [ -z "$DESTDIR" ] && ! dpkg -s fonts-noto-core >/dev/null 2>&1; then
+  say "installing fonts-noto-core (Indic fonts for the screens and the slip)"
+  apt-get install -y -qq --no-install-recommends fonts-noto-core >/dev/null \
+    || die "fonts-noto-core could not be installed: Hindi, Bengali and Tamil need it"
+fi
 install -D -m 0755 "$BIN" "$DESTDIR$PREFIX/bin/onemed"
 install -D -m 0644 "$here/systemd/README.md" "$DESTDIR$PREFIX/share/doc/onemed/systemd.md"
 install -D -m 0644 "$here/systemd/kiosk.toml" "$DESTDIR$PREFIX/share/doc/onemed/kiosk.toml.example"

@@ -4,6 +4,9 @@
 //! modules declared before it (`tests/it/layers.rs` checks this, so there is
 //! no import cycle). ARCHITECTURE.md has the threads and who owns what.
 
+// ── The kiosk's languages and the one catalogue of their words.
+pub mod i18n;
+
 // ── The pipeline: file bytes → RGB frame → Pillow-exact fit and tensor →
 //    is the image usable and of the right kind? (pure functions)
 pub mod frame;

@@ -99,6 +99,8 @@ pub struct Kiosk {
     pub(super) ct: Ct,
     /// The home screen and its status line (`controllers::home`).
     pub(super) home: Home,
+    /// The screen's language (`language`).
+    pub(super) lang: std::cell::Cell<crate::i18n::Lang>,
 }
 
 impl Kiosk {
@@ -144,6 +146,7 @@ impl Kiosk {
             capture: Capture::new(settings.max_attempts),
             ct: Ct::default(),
             home: Home::default(),
+            lang: std::cell::Cell::new(super::language::remembered(settings)),
         });
         kiosk.init();
         Ok(kiosk)
@@ -246,6 +249,7 @@ impl Kiosk {
 
     fn init(self: &Rc<Self>) {
         let g = self.g();
+        self.show_language();
         self.home.init(self);
         self.capture.init(self);
         g.set_message(SharedString::new());
@@ -277,6 +281,8 @@ impl Kiosk {
             .set_message(SharedString::new()));
         on!(on_key, |k, key| k.key(&key));
         on!(on_pick_field, |k, f| k.pick_field(f));
+        on!(on_set_language, |k, l| k
+            .set_language(super::language::from_ui(l)));
         Home::wire(self);
         Capture::wire(self);
         Ct::wire(self);

@@ -14,6 +14,7 @@ mod controllers;
 mod idle;
 pub use crate::workers::inference;
 mod input;
+mod language;
 mod liveness;
 pub mod preview;
 mod register;

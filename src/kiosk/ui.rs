@@ -6,6 +6,7 @@ slint::include_modules!();
 
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
+use crate::i18n::{tr, Lang};
 use crate::screening::{Decision, ResultKind};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
@@ -86,20 +87,20 @@ pub fn decision_kind(d: Decision) -> OutcomeKind {
     }
 }
 
-pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool) -> ToolCard {
+pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool, lang: Lang) -> ToolCard {
     ToolCard {
         id: m.id.clone().into(),
-        name: m.name.clone().into(),
-        group: m.group.clone().into(),
-        kind_label: m.image_kind.label().into(),
+        name: tr(lang, &m.name).into(),
+        group: tr(lang, &m.group).into(),
+        kind_label: tr(lang, m.image_kind.label()).into(),
         available: unavailable.is_none() && ready,
         note: unavailable
-            .map(|r| short_reason(r))
+            .map(|r| tr(lang, &short_reason(r)))
             .unwrap_or_else(|| {
                 if ready {
                     String::new()
                 } else {
-                    "getting ready".into()
+                    tr(lang, "getting ready")
                 }
             })
             .into(),

@@ -115,6 +115,8 @@ pub struct Settings {
     pub operator: String,
     /// Minutes without a touch before the kiosk locks to the sign-in screen.
     pub idle_lock_minutes: u32,
+    /// The screen's language until a nurse picks another (`language = "hi"`).
+    pub language: crate::i18n::Lang,
     pub serial: SerialSettings,
     /// Development only: allow a plain (unencrypted) register when there is
     /// no `register-key` credential. The home screen then says so.
@@ -153,6 +155,7 @@ impl Default for Settings {
             kiosk_id: default_kiosk_id(),
             operator: "nurse".into(),
             idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES,
+            language: crate::i18n::Lang::En,
             serial: SerialSettings::default(),
             unencrypted_register: false,
             export_recipients: Vec::new(),

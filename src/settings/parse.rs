@@ -46,6 +46,17 @@ impl Settings {
                 "max_attempts" => get_in(value, MAX_ATTEMPTS_RANGE).map(|v| s.max_attempts = v),
                 "job_deadline_s" => get_in(value, 1..=3600).map(|v| s.job_deadline_s = v),
                 "kiosk_id" => get_text(value).map(|v| s.kiosk_id = v),
+                "language" => {
+                    get_text(value).and_then(|v| match crate::i18n::Lang::from_code(&v) {
+                        Some(l) => {
+                            s.language = l;
+                            Ok(())
+                        }
+                        None => Err(format!(
+                            "{v:?} is not a language of the kiosk (en, hi, bn, ta)"
+                        )),
+                    })
+                }
                 "operator" => get_text(value).map(|v| s.operator = v),
                 "idle_lock_minutes" => {
                     get_in(value, IDLE_LOCK_RANGE).map(|v| s.idle_lock_minutes = v)

@@ -100,3 +100,13 @@ fn a_file_that_is_not_toml_is_a_fault_and_is_kept() {
         "device = \"CPU\"\ndata_dir = [\n"
     );
 }
+
+#[test]
+fn the_default_language_is_read_and_an_unknown_one_falls_back_with_its_line() {
+    let s = Settings::parse(Path::new("k.toml"), "language = \"ta\"\n").unwrap();
+    assert_eq!(s.language, crate::i18n::Lang::Ta);
+    let s = Settings::parse(Path::new("k.toml"), "kiosk_id = \"k\"\nlanguage = \"fr\"\n").unwrap();
+    assert_eq!(s.language, crate::i18n::Lang::En);
+    assert!(s.warnings[0].contains("line 2"), "{:?}", s.warnings);
+    assert!(s.warnings[0].contains("not a language"), "{:?}", s.warnings);
+}

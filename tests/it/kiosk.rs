@@ -7,6 +7,7 @@
 
 use crate::common;
 mod admin;
+mod language;
 mod signin;
 
 use crate::common::kiosk::*;

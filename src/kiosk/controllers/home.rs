@@ -4,6 +4,7 @@
 //! the status line's own rows are `status` (`HomeStatus`).
 
 use super::on;
+use crate::i18n::{tr, trf};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::inference::Readiness;
 use crate::kiosk::ui::{self, HomePage, ToolCard};
@@ -95,14 +96,14 @@ impl Home {
         {
             let st = self.state.borrow();
             for t in k.catalog.tools() {
-                let card = ui::tool_card(t, st.unavailable.get(&t.id), st.ready);
+                let card = ui::tool_card(t, st.unavailable.get(&t.id), st.ready, k.lang());
                 match groups.iter_mut().find(|(g, _)| *g == t.group) {
                     Some((_, v)) => v.push(card),
                     None => groups.push((t.group.clone(), vec![card])),
                 }
             }
         }
-        let names: Vec<SharedString> = groups.iter().map(|(g, _)| g.into()).collect();
+        let names: Vec<SharedString> = groups.iter().map(|(g, _)| tr(k.lang(), g).into()).collect();
         let cards: Vec<ModelRc<ToolCard>> = groups
             .into_iter()
             .map(|(_, v)| ModelRc::new(VecModel::from(v)))
@@ -112,6 +113,27 @@ impl Home {
         p.set_tools(ModelRc::new(VecModel::from(cards)));
     }
 
+    /// "4 of 5 tools ready", once the engine has said.
+    pub fn refresh_models_line(&self, k: &Kiosk) {
+        let (ready, unavailable) = {
+            let st = self.state.borrow();
+            (st.ready, st.unavailable.len())
+        };
+        if !ready {
+            return;
+        }
+        let n = k.catalog.tools().len();
+        let ok = n.saturating_sub(unavailable);
+        page(k).set_status_models(
+            trf(
+                k.lang(),
+                "{} of {} tools ready",
+                &[&ok.to_string(), &n.to_string()],
+            )
+            .into(),
+        );
+    }
+
     /// The engine has loaded its models (some tools may be unavailable).
     pub fn engine_ready(&self, k: &Kiosk, r: Readiness) {
         {
@@ -119,11 +141,9 @@ impl Home {
             st.ready = true;
             st.unavailable = r.unavailable.clone();
         }
-        let n = k.catalog.tools().len();
-        let ok = n - r.unavailable.len();
+        self.refresh_models_line(k);
         let p = page(k);
         p.set_ready(true);
-        p.set_status_models(format!("{ok} of {n} tools ready").into());
         p.set_status_device(format!("{} (f32)", r.device).into());
         if let Some(note) = r.device_note {
             k.say(note);

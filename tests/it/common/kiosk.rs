@@ -212,9 +212,9 @@ pub fn shot(k: &Kiosk, name: &str) {
     let snap = k.window().window().take_snapshot().expect("snapshot");
     let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
         .expect("rgba");
-    std::fs::create_dir_all(&dir).unwrap();
-    img.save(Path::new(&dir).join(format!("{name}.png")))
-        .unwrap();
+    let path = Path::new(&dir).join(format!("{name}.png"));
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(&dir))).unwrap();
+    img.save(path).unwrap();
 }
 
 /// A folder holding copies of these sample images.

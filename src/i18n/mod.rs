@@ -1,0 +1,192 @@
+//! The kiosk's languages, and words built in Rust looked up in the same
+//! gettext catalogue the screens use through Slint's `@tr()`: one `.po` file
+//! per language under `translations/<lang>/LC_MESSAGES/onemed.po`, bundled
+//! into the binary. English is the source language (the `msgid`s); a string
+//! with no translation stays English, so nothing is ever blank.
+//!
+//! Placeholders follow `@tr()`: `{}` takes the next argument, `{0}`, `{1}`
+//! a given one, `{n}` the count of a plural, `{{` and `}}` are braces.
+
+mod catalogue;
+
+pub use catalogue::{plural_index, Catalogue, PLURAL_FORMS};
+
+use std::sync::OnceLock;
+
+/// A language of the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Hi,
+    Bn,
+    Ta,
+}
+
+impl Lang {
+    /// Every language, in the order the language button offers them.
+    pub const ALL: [Lang; 4] = [Lang::En, Lang::Hi, Lang::Bn, Lang::Ta];
+
+    /// The ISO 639-1 code: the `.po` folder, the setting, the register.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Hi => "hi",
+            Lang::Bn => "bn",
+            Lang::Ta => "ta",
+        }
+    }
+
+    /// The language named in its own script, as the button shows it.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Hi => "हिन्दी",
+            Lang::Bn => "বাংলা",
+            Lang::Ta => "தமிழ்",
+        }
+    }
+
+    /// The font family its script is drawn with first (Debian's
+    /// fonts-noto-core); empty: the system's default.
+    pub fn font_family(self) -> &'static str {
+        match self {
+            Lang::En => "",
+            Lang::Hi => "Noto Sans Devanagari",
+            Lang::Bn => "Noto Sans Bengali",
+            Lang::Ta => "Noto Sans Tamil",
+        }
+    }
+
+    /// The language's name in English (logs, settings, exports).
+    pub fn english_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Hi => "Hindi",
+            Lang::Bn => "Bengali",
+            Lang::Ta => "Tamil",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// Its place in [`Lang::ALL`] (the index the screens use).
+    pub fn index(self) -> usize {
+        Lang::ALL.iter().position(|l| *l == self).unwrap_or(0)
+    }
+
+    /// The language at `i` in [`Lang::ALL`]; English when out of range.
+    pub fn from_index(i: i32) -> Lang {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| Lang::ALL.get(i).copied())
+            .unwrap_or_default()
+    }
+
+    /// The `.po` file bundled for this language (none for English).
+    fn po(self) -> Option<&'static str> {
+        match self {
+            Lang::En => None,
+            Lang::Hi => Some(include_str!("../../translations/hi/LC_MESSAGES/onemed.po")),
+            Lang::Bn => Some(include_str!("../../translations/bn/LC_MESSAGES/onemed.po")),
+            Lang::Ta => Some(include_str!("../../translations/ta/LC_MESSAGES/onemed.po")),
+        }
+    }
+}
+
+/// The bundled catalogues, parsed once.
+fn catalogue(lang: Lang) -> Option<&'static Catalogue> {
+    static ALL: OnceLock<Vec<(Lang, Catalogue)>> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        Lang::ALL
+            .into_iter()
+            .filter_map(|l| {
+                let text = l.po()?;
+                match Catalogue::parse(text) {
+                    Ok(c) => Some((l, c)),
+                    Err(e) => {
+                        log::error!("the {} catalogue cannot be read: {e}", l.english_name());
+                        None
+                    }
+                }
+            })
+            .collect()
+    });
+    all.iter().find(|(l, _)| *l == lang).map(|(_, c)| c)
+}
+
+/// `msgid` in `lang` (English when it has no translation).
+pub fn tr(lang: Lang, msgid: &str) -> String {
+    tr_in(lang, "", msgid)
+}
+
+/// `msgid` with a gettext context (for words that differ by use).
+pub fn tr_in(lang: Lang, context: &str, msgid: &str) -> String {
+    catalogue(lang)
+        .and_then(|c| c.get(context, msgid))
+        .unwrap_or(msgid)
+        .to_string()
+}
+
+/// `msgid`, its placeholders filled with `args`.
+pub fn trf(lang: Lang, msgid: &str, args: &[&str]) -> String {
+    fill(&tr(lang, msgid), args, None)
+}
+
+/// A plural: `one` or `many` (English) chosen for `n` by the language's
+/// rule, with `{n}` and the other placeholders filled.
+pub fn trn(lang: Lang, one: &str, many: &str, n: u64, args: &[&str]) -> String {
+    let text = catalogue(lang)
+        .and_then(|c| c.get_plural(one, plural_index(lang, n)))
+        .unwrap_or(if n == 1 { one } else { many });
+    fill(text, args, Some(n))
+}
+
+/// Fills `{}`, `{0}`…, `{n}` in `text` as `@tr()` does; a placeholder with
+/// no argument stays as it is.
+pub fn fill(text: &str, args: &[&str], n: Option<u64>) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut next = 0;
+    let mut rest = text;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        let Some(end) = tail.find('}').filter(|_| tail.starts_with('{')) else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+            continue;
+        };
+        let key = &tail[1..end];
+        let value = match key {
+            "" => {
+                next += 1;
+                args.get(next - 1).map(|s| s.to_string())
+            }
+            "n" => n.map(|n| n.to_string()),
+            k => k
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| args.get(i))
+                .map(|s| s.to_string()),
+        };
+        match value {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests;

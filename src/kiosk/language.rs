@@ -1,0 +1,100 @@
+//! The screen's language: the buttons on the home screen, Slint's bundled
+//! translation switched with it, the texts built in Rust shown again, and the
+//! choice remembered in the data folder (`language`, one code) across
+//! restarts; the admin's default (`language` in kiosk.toml) until a nurse
+//! picks one.
+
+use super::app::Kiosk;
+use super::ui::{Language, LanguageChoice};
+use crate::i18n::Lang;
+use crate::settings::Settings;
+use slint::{ModelRc, VecModel};
+use std::path::{Path, PathBuf};
+
+/// The file in the data folder that remembers the choice.
+const FILE: &str = "language";
+
+fn file(data_dir: &Path) -> PathBuf {
+    data_dir.join(FILE)
+}
+
+/// The language the kiosk starts in: the one last picked, else the default.
+pub fn remembered(settings: &Settings) -> Lang {
+    std::fs::read_to_string(file(&settings.data_dir))
+        .ok()
+        .and_then(|code| Lang::from_code(&code))
+        .unwrap_or(settings.language)
+}
+
+/// Remembers the choice (written whole, then renamed into place).
+fn remember(data_dir: &Path, lang: Lang) -> std::io::Result<()> {
+    let tmp = data_dir.join(".language.tmp");
+    std::fs::write(&tmp, lang.code())?;
+    std::fs::rename(&tmp, file(data_dir))
+}
+
+pub fn from_ui(l: Language) -> Lang {
+    match l {
+        Language::En => Lang::En,
+        Language::Hi => Lang::Hi,
+        Language::Bn => Lang::Bn,
+        Language::Ta => Lang::Ta,
+    }
+}
+
+pub fn to_ui(l: Lang) -> Language {
+    match l {
+        Lang::En => Language::En,
+        Lang::Hi => Language::Hi,
+        Lang::Bn => Language::Bn,
+        Lang::Ta => Language::Ta,
+    }
+}
+
+impl Kiosk {
+    /// The screen's language.
+    pub fn lang(&self) -> Lang {
+        self.lang.get()
+    }
+
+    /// Shows the screens in `lang`, and remembers it.
+    pub fn set_language(&self, lang: Lang) {
+        if lang == self.lang.get() {
+            return;
+        }
+        log::info!("screen language: {}", lang.english_name());
+        self.lang.set(lang);
+        self.show_language();
+        let data_dir = self.settings.borrow().data_dir.clone();
+        if let Err(e) = remember(&data_dir, lang) {
+            log::warn!(
+                "the language choice is not remembered in {}: {e}",
+                data_dir.display()
+            );
+        }
+        // The texts built in Rust, again in the new language.
+        self.home.refresh_tools(self);
+        self.home.refresh_models_line(self);
+        self.refresh_status();
+    }
+
+    /// Puts the current language on the screens: Slint's `@tr()` texts and
+    /// the language buttons.
+    pub(super) fn show_language(&self) {
+        let lang = self.lang.get();
+        if let Err(e) = slint::select_bundled_translation(lang.code()) {
+            log::error!("the {} screens cannot be shown: {e:?}", lang.english_name());
+        }
+        let g = self.g();
+        g.set_language(to_ui(lang));
+        g.set_font_family(lang.font_family().into());
+        let choices: Vec<LanguageChoice> = Lang::ALL
+            .iter()
+            .map(|l| LanguageChoice {
+                language: to_ui(*l),
+                name: l.native_name().into(),
+            })
+            .collect();
+        g.set_languages(ModelRc::new(VecModel::from(choices)));
+    }
+}
