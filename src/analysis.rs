@@ -72,6 +72,10 @@ pub struct Analysis {
     pub height: usize,
     pub quality: Metrics,
     pub timings_ms: Timings,
+    /// Why the picture was refused, when it was (the screen words it in
+    /// the nurse's language; `reason` keeps the English).
+    #[serde(skip)]
+    pub issue: Option<crate::quality::QualityIssue>,
 }
 
 impl Analysis {
@@ -255,6 +259,7 @@ impl Analyzer {
                 quality: quality_ms,
                 ..Timings::default()
             },
+            issue: None,
         };
         match verdict {
             Err(issue) => reject(&mut a, &issue),
@@ -279,6 +284,7 @@ fn reject(a: &mut Analysis, issue: &QualityIssue) {
     a.reason = Some(issue.reason());
     a.headline = "Image not good enough".to_string();
     a.advice = issue.reason();
+    a.issue = Some(issue.clone());
 }
 
 fn apply_decision(a: &mut Analysis, m: &Manifest, d: Decision) {

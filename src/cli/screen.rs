@@ -295,7 +295,7 @@ fn finish(
         v.mark_cannot_screen(coverage, mark);
     }
     let decision = v.decide();
-    let line = words::decision_line(catalog, &decision);
+    let line = words::decision_line(catalog, &decision, crate::i18n::Lang::En);
     store
         .finish_visit(visit.id, &decision, &line)
         .map_err(fatal)?;

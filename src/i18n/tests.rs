@@ -97,3 +97,117 @@ msgstr[1] "{n} परिणाम (कई)"
     assert!(c.has("", "{n} result"));
     assert_eq!(c.msgids.len(), 5);
 }
+
+/// The literal msgids of every `tr`, `trf` and `trn` call in `src/` (a
+/// string continued with `\` at a line's end is joined as Rust joins it).
+fn rust_msgids() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut found = Vec::new();
+    for f in files {
+        if f.ends_with("i18n/tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("tr") {
+            let rest = &text[i..];
+            let Some(open) = ["tr(", "trf(", "trn("]
+                .iter()
+                .find(|p| rest.starts_with(**p))
+            else {
+                continue;
+            };
+            let before = text[..i].chars().last();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == ':') {
+                continue;
+            }
+            // The second argument, when it is a string literal.
+            let args = &rest[open.len()..];
+            let Some(comma) = args.find(',') else {
+                continue;
+            };
+            let lit = args[comma + 1..].trim_start();
+            if !lit.starts_with('"') {
+                continue;
+            }
+            let mut s = String::new();
+            let mut chars = lit[1..].chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('n') => s.push('\n'),
+                        Some('"') => s.push('"'),
+                        Some('\\') => s.push('\\'),
+                        Some('\n') => {
+                            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                                chars.next();
+                            }
+                        }
+                        Some(o) => s.push(o),
+                        None => break,
+                    },
+                    c => s.push(c),
+                }
+            }
+            let line = text[..i].lines().count();
+            found.push((format!("{}:{line}", f.display()), s));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_word_built_in_rust_has_a_translation_in_every_language() {
+    let found = rust_msgids();
+    assert!(
+        found.iter().any(|(_, m)| m == "REFER to a doctor: {}"),
+        "the scan finds the calls: {} found",
+        found.len()
+    );
+    // The tools' own words, from their manifests.
+    let catalog = crate::catalog::Catalog::builtin().unwrap();
+    let mut wanted: Vec<(String, String)> = found;
+    for t in catalog.tools() {
+        let mut texts = vec![t.name.clone(), t.group.clone(), t.framing_hint.clone()];
+        texts.push(t.image_kind.label().to_string());
+        texts.push(t.image_kind.a_label());
+        texts.push(t.image_kind.how_to_get().to_string());
+        for c in &t.classes {
+            texts.push(c.finding.clone());
+            texts.push(c.advice.clone());
+        }
+        wanted.extend(
+            texts
+                .into_iter()
+                .map(|m| (format!("models/{}.toml", t.id), m)),
+        );
+    }
+    let mut missing = Vec::new();
+    for (lang, _) in PLURAL_FORMS {
+        let c = Catalogue::parse(lang.po().unwrap()).unwrap();
+        for (at, m) in &wanted {
+            if !c.has("", m) {
+                missing.push(format!("{} {at}: {m:?}", lang.code()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no translation:\n{}",
+        missing.join("\n")
+    );
+}

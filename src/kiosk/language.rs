@@ -57,6 +57,12 @@ impl Kiosk {
         self.lang.get()
     }
 
+    /// The open visit's slip as the patient gets it (her language), and
+    /// that language.
+    pub fn patient_slip(&self) -> (Vec<crate::serial::PrintLine>, Lang) {
+        self.visit.patient_slip()
+    }
+
     /// Shows the screens in `lang`, and remembers it.
     pub fn set_language(&self, lang: Lang) {
         if lang == self.lang.get() {
@@ -76,6 +82,8 @@ impl Kiosk {
         self.home.refresh_tools(self);
         self.home.refresh_models_line(self);
         self.refresh_status();
+        self.capture.reword(self);
+        self.visit.reword(self);
     }
 
     /// Puts the current language on the screens: Slint's `@tr()` texts and

@@ -21,6 +21,7 @@
 //! before the exposure checks; on other images it comes after them.
 
 use super::metrics::Metrics;
+use crate::i18n::{tr, trf, Lang};
 
 /// The kinds of image the screening tools are trained on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
@@ -118,26 +119,30 @@ pub struct KindMismatch {
 }
 
 impl KindMismatch {
-    /// What is wrong and what to do, in a nurse's words.
+    /// What is wrong and what to do, in a nurse's words (English).
     pub fn reason(&self) -> String {
-        let what = match self.looks_like {
-            Some(k) if k != self.expected => format!("This looks like {}", k.a_label()),
+        self.reason_in(Lang::En)
+    }
+
+    /// The same, in `lang`: one sentence per case, so that each language
+    /// orders its words itself.
+    pub fn reason_in(&self, lang: Lang) -> String {
+        let expected = tr(lang, &self.expected.a_label());
+        let how = tr(lang, self.expected.how_to_get());
+        match self.looks_like {
+            Some(k) if k != self.expected => trf(
+                lang,
+                "This looks like {}, not {} — {}",
+                &[&tr(lang, &k.a_label()), &expected, &how],
+            ),
             // Not grey, not a fundus: some other colour photo.
-            _ if self.expected == ImageKind::CtSlice => {
-                "This looks like a colour photo".to_string()
-            }
-            _ => "This does not look like".to_string(),
-        };
-        let joiner = if what.ends_with("like") {
-            " "
-        } else {
-            ", not "
-        };
-        format!(
-            "{what}{joiner}{} — {}",
-            self.expected.a_label(),
-            self.expected.how_to_get()
-        )
+            _ if self.expected == ImageKind::CtSlice => trf(
+                lang,
+                "This looks like a colour photo, not {} — {}",
+                &[&expected, &how],
+            ),
+            _ => trf(lang, "This does not look like {} — {}", &[&expected, &how]),
+        }
     }
 }
 

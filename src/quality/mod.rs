@@ -14,6 +14,7 @@
 pub mod kind;
 pub mod metrics;
 
+use crate::i18n::{tr, trf, Lang};
 pub use kind::{guard, is_readable, looks_like, ImageKind, KindMismatch};
 pub use metrics::{measure, Metrics};
 
@@ -161,30 +162,47 @@ impl QualityIssue {
         }
     }
 
-    /// What is wrong and what to do, in a nurse's words.
+    /// What is wrong and what to do, in a nurse's words (English: the
+    /// register and exports keep these).
     pub fn reason(&self) -> String {
+        self.reason_in(Lang::En)
+    }
+
+    /// The same, in `lang`.
+    pub fn reason_in(&self, lang: Lang) -> String {
         match self {
-            QualityIssue::TooSmall { width, height, min } => format!(
-                "Image is too small ({width}x{height} pixels, at least {min} on each side needed) — \
-                 use the original photo or scan, not a thumbnail or screenshot"
+            QualityIssue::TooSmall { width, height, min } => trf(
+                lang,
+                "Image is too small ({}x{} pixels, at least {} on each side needed) — \
+                 use the original photo or scan, not a thumbnail or screenshot",
+                &[&width.to_string(), &height.to_string(), &min.to_string()],
             ),
-            QualityIssue::Blank => "Image is blank (one flat colour) — check nothing covers the \
-                                    lens and the right file was chosen, then retake"
-                .into(),
-            QualityIssue::TooDark => {
-                "Too dark — remove any lens cover, turn on the camera light and retake".into()
-            }
-            QualityIssue::Overexposed => "Too bright (washed out) — turn the light down or move \
-                                          out of direct light and retake"
-                .into(),
-            QualityIssue::Blurred => {
-                "Image is blurred — clean the lens, hold steady and retake".into()
-            }
-            QualityIssue::WrongKind { expected, looks_like } => KindMismatch {
+            QualityIssue::Blank => tr(
+                lang,
+                "Image is blank (one flat colour) — check nothing covers the \
+                 lens and the right file was chosen, then retake",
+            ),
+            QualityIssue::TooDark => tr(
+                lang,
+                "Too dark — remove any lens cover, turn on the camera light and retake",
+            ),
+            QualityIssue::Overexposed => tr(
+                lang,
+                "Too bright (washed out) — turn the light down or move \
+                 out of direct light and retake",
+            ),
+            QualityIssue::Blurred => tr(
+                lang,
+                "Image is blurred — clean the lens, hold steady and retake",
+            ),
+            QualityIssue::WrongKind {
+                expected,
+                looks_like,
+            } => KindMismatch {
                 expected: *expected,
                 looks_like: *looks_like,
             }
-            .reason(),
+            .reason_in(lang),
         }
     }
 }

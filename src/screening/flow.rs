@@ -4,6 +4,7 @@
 
 use super::ResultKind;
 use crate::analysis::{Analysis, Outcome};
+use crate::i18n::{tr, trf, Lang};
 
 /// What the result screen shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,17 +42,17 @@ impl Attempts {
         self.max
     }
 
-    /// Records an analysis; returns how the screen shows it. An unusable
-    /// picture uses up an attempt; the last one turns into "could not assess".
-    pub fn record(&mut self, a: &Analysis) -> ResultView {
-        let mut view = result_view(a);
-        if view.kind == ResultKind::Retake {
+    /// Records an analysis; says how it reads (see [`step_view`]). An
+    /// unusable picture uses up an attempt; the last one turns into "could
+    /// not assess".
+    pub fn record(&mut self, a: &Analysis) -> Step {
+        if result_kind(a) == ResultKind::Retake {
             self.used += 1;
             if self.used >= self.max {
-                view = could_not_assess(self.max, view.trace);
+                return Step::CouldNotAssess { max: self.max };
             }
         }
-        view
+        Step::AsIs
     }
 
     /// Starts again (next patient or another tool).
@@ -60,50 +61,84 @@ impl Attempts {
     }
 }
 
-fn could_not_assess(max: u32, trace: String) -> ResultView {
-    ResultView {
-        kind: ResultKind::CouldNotAssess,
-        headline: "Could not assess — refer to a doctor".into(),
-        advice: format!("{max} pictures in a row were not good enough to assess. Refer the patient to a doctor."),
-        confidence: None,
-        trace,
+/// Where an analysis stands after the retake loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// It reads as it is.
+    AsIs,
+    /// The last of `max` unusable pictures: "could not assess — refer".
+    CouldNotAssess { max: u32 },
+}
+
+/// How an analysis reads, before the retake loop.
+fn result_kind(a: &Analysis) -> ResultKind {
+    match a.outcome {
+        Outcome::Finding if a.refer => ResultKind::Refer,
+        Outcome::Finding => ResultKind::Clear,
+        Outcome::Inconclusive | Outcome::Rejected => ResultKind::Retake,
     }
 }
 
-/// One analysis as the result screen shows it.
-pub fn result_view(a: &Analysis) -> ResultView {
+/// One analysis at `step` of the retake loop, as the result screen shows it
+/// in `lang` (the register keeps the English: `Lang::En`).
+pub fn step_view(a: &Analysis, step: Step, lang: Lang) -> ResultView {
     let trace = trace_line(a);
+    if let Step::CouldNotAssess { max } = step {
+        return ResultView {
+            kind: ResultKind::CouldNotAssess,
+            headline: tr(lang, "Could not assess — refer to a doctor"),
+            advice: trf(
+                lang,
+                "{} pictures in a row were not good enough to assess. Refer the patient to a doctor.",
+                &[&max.to_string()],
+            ),
+            confidence: None,
+            trace,
+        };
+    }
+    let retake = || tr(lang, "Image not good enough — retake");
     match a.outcome {
         Outcome::Finding => ResultView {
-            kind: if a.refer { ResultKind::Refer } else { ResultKind::Clear },
-            headline: a.headline.clone(),
-            advice: a.advice.clone(),
+            kind: result_kind(a),
+            headline: tr(lang, &a.headline),
+            advice: tr(lang, &a.advice),
             confidence: a.confidence,
             trace,
         },
         Outcome::Inconclusive => ResultView {
             kind: ResultKind::Retake,
-            headline: "Image not good enough — retake".into(),
-            advice: "The screening is not clear enough on this picture. Retake it: follow the framing hint, hold steady."
-                .into(),
+            headline: retake(),
+            advice: tr(
+                lang,
+                "The screening is not clear enough on this picture. Retake it: follow the framing hint, hold steady.",
+            ),
             confidence: None,
             trace,
         },
         Outcome::Rejected => ResultView {
             kind: ResultKind::Retake,
-            headline: "Image not good enough — retake".into(),
-            advice: a.reason.clone().unwrap_or_else(|| "Retake the picture.".into()),
+            headline: retake(),
+            advice: match (&a.issue, &a.reason) {
+                (Some(issue), _) => issue.reason_in(lang),
+                (None, Some(reason)) => tr(lang, reason),
+                (None, None) => tr(lang, "Retake the picture."),
+            },
             confidence: None,
             trace,
         },
     }
 }
 
-/// An error as the result screen shows it.
-pub fn error_view(message: &str) -> ResultView {
+/// One analysis as the result screen shows it, in English.
+pub fn result_view(a: &Analysis) -> ResultView {
+    step_view(a, Step::AsIs, Lang::En)
+}
+
+/// An error as the result screen shows it; the message is the error's own.
+pub fn error_view(message: &str, lang: Lang) -> ResultView {
     ResultView {
         kind: ResultKind::Error,
-        headline: "Could not analyse this picture".into(),
+        headline: tr(lang, "Could not analyse this picture"),
         advice: message.to_string(),
         confidence: None,
         trace: String::new(),
@@ -152,6 +187,7 @@ mod tests {
             height: 10,
             quality: Metrics::default(),
             timings_ms: Timings::default(),
+            issue: None,
         }
     }
 
@@ -183,12 +219,20 @@ mod tests {
     fn third_unusable_picture_becomes_could_not_assess() {
         let mut at = Attempts::new(3);
         let bad = analysis(Outcome::Inconclusive, false);
-        assert_eq!(at.record(&bad).kind, ResultKind::Retake);
+        assert_eq!(at.record(&bad), Step::AsIs);
         assert_eq!(at.current(), 2);
-        assert_eq!(at.record(&bad).kind, ResultKind::Retake);
-        let last = at.record(&bad);
+        assert_eq!(at.record(&bad), Step::AsIs);
+        let step = at.record(&bad);
+        assert_eq!(step, Step::CouldNotAssess { max: 3 });
+        let last = step_view(&bad, step, Lang::En);
         assert_eq!(last.kind, ResultKind::CouldNotAssess);
         assert!(last.headline.contains("refer"));
+        assert!(last.advice.starts_with("3 pictures in a row"));
+        // The same step in Hindi: translated, the count kept.
+        let hi = step_view(&bad, step, Lang::Hi);
+        assert_eq!(hi.kind, ResultKind::CouldNotAssess);
+        assert_ne!(hi.headline, last.headline);
+        assert!(hi.advice.contains('3'), "{}", hi.advice);
         at.reset();
         assert_eq!(at.current(), 1);
     }
@@ -197,9 +241,8 @@ mod tests {
     fn a_finding_after_retakes_is_shown_as_is() {
         let mut at = Attempts::new(3);
         at.record(&analysis(Outcome::Rejected, false));
-        assert_eq!(
-            at.record(&analysis(Outcome::Finding, false)).kind,
-            ResultKind::Clear
-        );
+        let ok = analysis(Outcome::Finding, false);
+        assert_eq!(at.record(&ok), Step::AsIs);
+        assert_eq!(step_view(&ok, Step::AsIs, Lang::En).kind, ResultKind::Clear);
     }
 }

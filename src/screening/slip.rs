@@ -6,6 +6,7 @@ use super::decision::VisitDecision;
 use super::visit::PartStatus;
 use super::words;
 use crate::catalog::Catalog;
+use crate::i18n::{tr, trf, Lang};
 
 /// One line of a slip (the printer renders it; the register keeps its text).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub struct SlipInfo<'a> {
     pub catalog: &'a Catalog,
     /// The printer's characters per line (the rules span it).
     pub width: usize,
+    /// The patient's language: the slip's words.
+    pub lang: Lang,
 }
 
 /// The slip's lines, for the printer and for the register's copy.
@@ -71,28 +74,33 @@ pub fn slip(info: &SlipInfo) -> Vec<PrintLine> {
         ..line(text)
     };
     let rule = || line("-".repeat(info.width.max(1)));
+    let lang = info.lang;
     let mut out = vec![
         PrintLine {
-            text: "OneMed screening".into(),
+            text: tr(lang, "OneMed screening"),
             bold: true,
             double: true,
             center: true,
         },
-        line(format!("Kiosk: {}", info.kiosk_id)),
-        line(format!("Date: {}", info.when)),
-        bold(format!("Patient: {}", info.patient_id)),
+        line(trf(lang, "Kiosk: {}", &[info.kiosk_id])),
+        line(trf(lang, "Date: {}", &[info.when])),
+        bold(trf(lang, "Patient: {}", &[info.patient_id])),
         rule(),
     ];
     for p in info.parts {
         out.push(bold(format!(
             "{}:",
-            words::part_label(info.catalog, &p.part)
+            words::part_label(info.catalog, &p.part, lang)
         )));
-        out.push(line(format!("  {}", words::state_words(p))));
+        out.push(line(format!("  {}", words::state_words(p, lang))));
     }
     out.push(rule());
-    out.push(bold(words::decision_line(info.catalog, info.decision)));
+    out.push(bold(words::decision_line(
+        info.catalog,
+        info.decision,
+        lang,
+    )));
     out.push(rule());
-    out.push(line("Assistive screening, not a diagnosis.".into()));
+    out.push(line(tr(lang, "Assistive screening, not a diagnosis.")));
     out
 }

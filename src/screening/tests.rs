@@ -5,6 +5,7 @@ use super::slip::{slip, SlipInfo};
 use super::words::decision_line;
 use super::*;
 use crate::catalog::{Catalog, Coverage};
+use crate::i18n::Lang;
 
 const DR: &str = "diabetic-retinopathy";
 const CAT: &str = "cataract";
@@ -55,7 +56,7 @@ fn one_eye_screened_refers_as_not_fully_screened_and_names_the_other_eye() {
     assert_eq!(d.not_screened, vec![not_screened(DR, L)]);
     assert!(d.refer.is_empty() && d.not_assessed.is_empty());
     assert_eq!(v.unfinished(), vec![part(DR, L)]);
-    let line = decision_line(&catalog(), &d);
+    let line = decision_line(&catalog(), &d, Lang::En);
     assert!(line.starts_with("REFER — not fully screened"), "{line}");
     assert!(
         line.contains("Diabetic retinopathy, left eye not screened"),
@@ -111,7 +112,7 @@ fn a_finding_refers_and_still_lists_what_was_missed() {
     assert_eq!(d.refer, vec![part(DR, R)]);
     assert_eq!(d.not_screened, vec![not_screened(DR, L)]);
     assert_eq!(d.not_assessed, vec![part(SKIN, None)]);
-    let line = decision_line(&catalog(), &d);
+    let line = decision_line(&catalog(), &d, Lang::En);
     assert!(
         line.starts_with("REFER to a doctor: Diabetic retinopathy, right eye"),
         "{line}"
@@ -173,7 +174,7 @@ fn marked_cannot_be_screened_is_recorded_with_its_reason_and_still_refers() {
     );
     assert!(v.unfinished().is_empty());
     assert_eq!(v.next_eye(DR), None);
-    let line = decision_line(&catalog(), &d);
+    let line = decision_line(&catalog(), &d, Lang::En);
     assert!(
         line.contains("left eye cannot be screened (prosthetic or no eye)"),
         "{line}"
@@ -190,7 +191,7 @@ fn nothing_screened_at_all_never_says_no_referral() {
     assert_eq!(d.decision, Decision::ReferIncomplete);
     assert!(d.nothing_screened());
     assert_eq!(
-        decision_line(&catalog(), &d),
+        decision_line(&catalog(), &d, Lang::En),
         "REFER — nothing was screened in this visit"
     );
     let mut v = Visit::new();
@@ -219,15 +220,15 @@ fn ct_study_counts_every_slice_and_needs_an_assessable_one() {
         Some((2, 2, 2))
     );
     assert!(
-        words::state_words(p).contains("2 assessable slices"),
+        words::state_words(p, Lang::En).contains("2 assessable slices"),
         "{}",
-        words::state_words(p)
+        words::state_words(p, Lang::En)
     );
     // One refer slice among them refers, however few.
     add(&mut v, CT, None, ResultKind::Refer);
     let d = v.decide();
     assert_eq!(d.decision, Decision::Refer);
-    assert!(words::state_words(&v.parts()[0]).contains("1 of 3 assessable slices"));
+    assert!(words::state_words(&v.parts()[0], Lang::En).contains("1 of 3 assessable slices"));
 }
 
 #[test]
@@ -300,6 +301,7 @@ fn the_slip_lists_every_part_screened_or_not_and_the_decision() {
         decision: &d,
         catalog: &c,
         width: 42,
+        lang: Lang::En,
     });
     let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
     assert!(text.contains(&"Patient: PAT-0042"));

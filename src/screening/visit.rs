@@ -12,6 +12,7 @@
 use super::decision::{self, VisitDecision};
 use super::{Eye, Part, ResultKind};
 use crate::catalog::{Catalog, Coverage};
+use crate::i18n::Lang;
 use serde::{Deserialize, Serialize};
 
 /// One recorded result of the visit.
@@ -256,17 +257,25 @@ impl Visit {
         };
         let state = match (counts.kind(), self.mark(tool, None)) {
             (Some(ResultKind::Refer), _) => PartState::Refer {
-                headline: super::words::study_headline(&headline(ResultKind::Refer), &counts),
+                headline: super::words::study_headline(
+                    &headline(ResultKind::Refer),
+                    &counts,
+                    Lang::En,
+                ),
             },
             (Some(ResultKind::Clear), _) => PartState::Clear {
-                headline: super::words::study_headline(&headline(ResultKind::Clear), &counts),
+                headline: super::words::study_headline(
+                    &headline(ResultKind::Clear),
+                    &counts,
+                    Lang::En,
+                ),
             },
             (_, Some(m)) => PartState::CannotScreen {
                 reason: m.reason.clone(),
             },
             (Some(kind), None) => PartState::NotAssessed {
                 kind,
-                headline: super::words::study_headline("", &counts),
+                headline: super::words::study_headline("", &counts, Lang::En),
             },
             (None, None) => PartState::NotScreened,
         };

@@ -14,6 +14,7 @@
 pub mod escpos;
 mod link;
 mod printer;
+pub mod raster;
 pub mod scanner;
 pub mod trigger;
 
@@ -110,6 +111,7 @@ pub struct SerialDevices {
 struct PrinterQueue {
     jobs: mpsc::Sender<printer::PrintJob>,
     width: u32,
+    dots: u32,
 }
 
 impl SerialDevices {
@@ -162,6 +164,7 @@ impl SerialDevices {
                 devices.printer = Some(PrinterQueue {
                     jobs,
                     width: p.width,
+                    dots: p.dots(),
                 });
             }
         }
@@ -169,14 +172,23 @@ impl SerialDevices {
     }
 
     /// Queues a slip for the printer; the outcome arrives as `Printed` or
-    /// `PrintFailed` with this job number. False when no printer is
-    /// configured (nothing is queued then).
-    pub fn print(&self, job: u64, lines: Vec<PrintLine>) -> bool {
+    /// `PrintFailed` with this job number. With `picture` (a CSS font list)
+    /// the printer's thread draws the slip as a raster picture in those
+    /// fonts (see [`raster`]); without, it prints as text. False when no
+    /// printer is configured (nothing is queued then).
+    pub fn print(&self, job: u64, lines: Vec<PrintLine>, picture: Option<String>) -> bool {
         let Some(p) = &self.printer else {
             return false;
         };
-        let bytes = escpos::encode(&lines, p.width);
-        p.jobs.send(printer::PrintJob { job, bytes }).is_ok()
+        let slip = match picture {
+            None => printer::Slip::Bytes(escpos::encode(&lines, p.width)),
+            Some(family) => printer::Slip::Picture {
+                lines,
+                dots: p.dots,
+                family,
+            },
+        };
+        p.jobs.send(printer::PrintJob { job, slip }).is_ok()
     }
 
     /// The configured printer's paper width in characters (for

@@ -15,10 +15,22 @@ use serialport::SerialPort;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-/// An encoded slip and its job number.
+/// A slip and its job number.
 pub(crate) struct PrintJob {
     pub(crate) job: u64,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) slip: Slip,
+}
+
+/// A slip as the printer gets it.
+pub(crate) enum Slip {
+    /// Already encoded (text mode).
+    Bytes(Vec<u8>),
+    /// To draw here as a raster picture `dots` wide, in these fonts.
+    Picture {
+        lines: Vec<super::PrintLine>,
+        dots: u32,
+        family: String,
+    },
 }
 
 /// How long the idle loop waits for a job before checking the port.
@@ -32,10 +44,32 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) fn run(mut link: Link, jobs: Receiver<PrintJob>) {
     let mut port = link.open(PROBE_TIMEOUT).ok();
     let mut last_try = Instant::now();
+    // Made at the first picture slip (it reads the system's font list).
+    let mut raster: Option<super::raster::SlipRaster> = None;
     loop {
         match jobs.recv_timeout(IDLE_POLL) {
             Ok(job) => {
-                port = print(&mut link, port.take(), &job);
+                let bytes = match job.slip {
+                    Slip::Bytes(b) => b,
+                    Slip::Picture {
+                        lines,
+                        dots,
+                        family,
+                    } => {
+                        let r = raster.get_or_insert_with(Default::default);
+                        let t0 = Instant::now();
+                        let gray = r.render(&lines, dots, &family);
+                        log::info!(
+                            "slip {} drawn as a {}x{} picture in {:.1} ms",
+                            job.job,
+                            gray.width(),
+                            gray.height(),
+                            t0.elapsed().as_secs_f64() * 1000.0
+                        );
+                        super::raster::encode(&gray)
+                    }
+                };
+                port = print(&mut link, port.take(), job.job, &bytes);
                 last_try = Instant::now();
             }
             Err(RecvTimeoutError::Disconnected) => return,
@@ -73,7 +107,8 @@ fn still_there(link: &mut Link, mut port: Box<dyn SerialPort>) -> Option<Box<dyn
 fn print(
     link: &mut Link,
     port: Option<Box<dyn SerialPort>>,
-    job: &PrintJob,
+    job: u64,
+    bytes: &[u8],
 ) -> Option<Box<dyn SerialPort>> {
     let mut port = port;
     let mut error = None;
@@ -88,19 +123,19 @@ fn print(
                 }
             },
         };
-        match write_job(p.as_mut(), &job.bytes) {
+        match write_job(p.as_mut(), bytes) {
             Ok(()) => {
-                log::info!("slip {} printed ({} bytes)", job.job, job.bytes.len());
-                link.send(SerialEvent::Printed { job: job.job });
+                log::info!("slip {job} printed ({} bytes)", bytes.len());
+                link.send(SerialEvent::Printed { job });
                 return Some(p);
             }
             Err(e) => error = Some(link.lost(e)),
         }
     }
     let error = error.map_or_else(|| "unknown error".to_string(), |e| e.to_string());
-    log::error!("slip {} not printed: {error}", job.job);
+    log::error!("slip {job} not printed: {error}");
     link.send(SerialEvent::PrintFailed {
-        job: job.job,
+        job,
         error: format!("Slip not printed: {error}"),
     });
     None

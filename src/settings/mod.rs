@@ -68,6 +68,20 @@ pub struct PrinterSettings {
     pub baud: u32,
     #[serde(default = "default_width")]
     pub width: u32,
+    /// Dots across the paper for slips printed as a picture (Hindi, Bengali,
+    /// Tamil): 384 for 58 mm paper, 576 for 80 mm; unset: from `width`.
+    #[serde(default)]
+    pub dots: Option<u32>,
+}
+
+impl PrinterSettings {
+    /// Dots across the paper: as set, else 384 for a 32-column (58 mm)
+    /// printer and 576 for a wider (80 mm) one.
+    pub fn dots(&self) -> u32 {
+        self.dots
+            .filter(|d| (128..=1024).contains(d))
+            .unwrap_or(if self.width <= 32 { 384 } else { 576 })
+    }
 }
 
 fn default_baud() -> u32 {

@@ -217,6 +217,7 @@ fn slice(outcome: Outcome, class: Option<&str>, refer: bool) -> Result<Analysis,
         height: 224,
         quality: Metrics::default(),
         timings_ms: Timings::default(),
+        issue: None,
     })
 }
 

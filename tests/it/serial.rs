@@ -251,6 +251,7 @@ fn printer_on(dev: &Path) -> SerialSettings {
             port: dev.to_path_buf(),
             baud: 9600,
             width: 32,
+            dots: None,
         }),
         ..SerialSettings::default()
     }
@@ -281,7 +282,7 @@ fn print_sends_the_exact_escpos_bytes() {
     wait_for(&rx, status(DeviceKind::Printer, true));
     let mut peer = socat.open_peer();
 
-    assert!(devices.print(7, slip()));
+    assert!(devices.print(7, slip(), None));
     let want = escpos::encode(&slip(), 32).len();
     let got = read_peer(&mut peer, want);
     check_slip(&got);
@@ -326,7 +327,7 @@ fn printer_survives_unplug_and_replug() {
 
     socat.stop();
     wait_for(&rx, status(DeviceKind::Printer, false));
-    assert!(devices.print(1, slip()));
+    assert!(devices.print(1, slip(), None));
     let (e, _) = wait_for(&rx, |e| matches!(e, SerialEvent::PrintFailed { .. }));
     let SerialEvent::PrintFailed { job, error } = e else {
         unreachable!()
@@ -337,7 +338,7 @@ fn printer_survives_unplug_and_replug() {
     let socat = Socat::start(dir.path());
     wait_for(&rx, status(DeviceKind::Printer, true));
     let mut peer = socat.open_peer();
-    assert!(devices.print(2, slip()));
+    assert!(devices.print(2, slip(), None));
     check_slip(&read_peer(&mut peer, escpos::encode(&slip(), 32).len()));
     wait_for(&rx, |e| *e == SerialEvent::Printed { job: 2 });
 }
@@ -360,6 +361,7 @@ fn missing_ports_are_reported_and_nothing_panics() {
             port: missing("printer"),
             baud: 9600,
             width: 32,
+            dots: None,
         }),
     };
     let (devices, rx) = start(&settings);
@@ -386,7 +388,7 @@ fn missing_ports_are_reported_and_nothing_panics() {
         assert!(statuses.contains(&want), "{statuses:?}");
         assert!(devices.has(kind));
     }
-    assert!(devices.print(3, slip()));
+    assert!(devices.print(3, slip(), None));
     let (e, _) = wait_for(&rx, |e| matches!(e, SerialEvent::PrintFailed { .. }));
     let SerialEvent::PrintFailed { job, error } = e else {
         unreachable!()
@@ -423,6 +425,6 @@ fn bad_trigger_setting_and_no_printer_are_clear() {
         "{text}"
     );
     assert!(!devices.has(DeviceKind::Trigger));
-    assert!(!devices.print(1, slip()), "no printer configured");
+    assert!(!devices.print(1, slip(), None), "no printer configured");
     assert_eq!(devices.printer_width(), None);
 }

@@ -142,6 +142,7 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
                 port: printer.dev.clone(),
                 baud: 9600,
                 width: 32,
+                dots: None,
             }),
         },
         ..settings(

@@ -378,6 +378,7 @@ fn cycle_port(serial: &mut SerialSettings, what: AdminSetting, options: &[String
             serial.printer = (next != "none").then(|| PrinterSettings {
                 port: next.into(),
                 baud: old.as_ref().map(|o| o.baud).unwrap_or(9600),
+                dots: old.as_ref().and_then(|o| o.dots),
                 width: old.map(|o| o.width).unwrap_or(32),
             });
         }

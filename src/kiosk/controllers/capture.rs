@@ -6,6 +6,7 @@
 use super::on;
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
+use crate::i18n::tr;
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::inference::Input;
 use crate::kiosk::preview::CameraMsg;
@@ -14,6 +15,7 @@ use crate::kiosk::ui::{self, CapturePage, Screen};
 use crate::quality::ImageKind;
 use crate::records::Eye;
 use crate::screening::flow::{Attempts, ResultView};
+use crate::screening::words;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -33,6 +35,8 @@ pub(super) struct CaptureState {
     pub still_png: Option<Vec<u8>>,
     /// Milliseconds from the Analyse tap to the result on screen, latest first.
     pub latencies_ms: Vec<f64>,
+    /// What the result screen shows (see `result`).
+    pub outcome: Option<super::result::Outcome>,
 }
 
 /// The capture screens' controller.
@@ -57,6 +61,7 @@ impl Capture {
                 still_file: None,
                 still_png: None,
                 latencies_ms: Vec::new(),
+                outcome: None,
             }),
             previews: Cell::new(0),
         }
@@ -107,9 +112,7 @@ impl Capture {
     pub fn open(&self, k: &Kiosk, tool: Manifest) {
         let p = page(k);
         p.set_tool_id(tool.id.clone().into());
-        p.set_tool_name(tool.name.clone().into());
-        p.set_tool_hint(tool.framing_hint.clone().into());
-        p.set_tool_kind(tool.image_kind.label().into());
+        show_tool(k, &tool);
         let is_ct = tool.image_kind == ImageKind::CtSlice;
         {
             let mut st = self.state.borrow_mut();
@@ -124,6 +127,16 @@ impl Capture {
         } else {
             k.g().set_screen(Screen::Capture);
         }
+    }
+
+    /// The screens' texts again in the screen's language: the tool's words,
+    /// the result on screen, the eye.
+    pub fn reword(&self, k: &Kiosk) {
+        if let Some(tool) = self.tool() {
+            show_tool(k, &tool);
+        }
+        self.reword_result(k);
+        self.show_eye(k);
     }
 
     /// No tool in use (another tool, or the next patient).
@@ -306,7 +319,7 @@ impl Capture {
             .filter(|n| Some(*n) != eye);
         p.set_next_eye_pending(next.is_some());
         p.set_next_eye_label(
-            next.map(|e| e.label().to_lowercase())
+            next.map(|e| words::eye_label(e, k.lang()))
                 .unwrap_or_default()
                 .into(),
         );
@@ -338,4 +351,12 @@ fn encode_still(k: &Kiosk, frame: Arc<RgbFrame>) {
             Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
         },
     );
+}
+
+/// The tool's name, framing hint and picture kind, in the screen's language.
+fn show_tool(k: &Kiosk, tool: &Manifest) {
+    let (p, lang) = (page(k), k.lang());
+    p.set_tool_name(tr(lang, &tool.name).into());
+    p.set_tool_hint(tr(lang, &tool.framing_hint).into());
+    p.set_tool_kind(tr(lang, tool.image_kind.label()).into());
 }

@@ -7,6 +7,7 @@
 
 use super::on;
 use super::visit::{page, Visit};
+use crate::i18n::{tr, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, FinishCheck, FinishRow, Screen, VisitLine};
@@ -50,7 +51,7 @@ impl Visit {
     }
 
     /// The question's rows: each part still unfinished or marked, in words.
-    fn refresh_finish_check(&self, k: &Kiosk) {
+    pub(super) fn refresh_finish_check(&self, k: &Kiosk) {
         let st = self.state.borrow();
         let parts = st.visit.screened.parts();
         let rows: Vec<FinishRow> = st
@@ -64,10 +65,10 @@ impl Visit {
                     _ => (false, String::new()),
                 };
                 FinishRow {
-                    tool: words::tool_name(&k.catalog, &p.part.tool).into(),
-                    line: words::unfinished_line(&k.catalog, p).into(),
+                    tool: words::tool_name(&k.catalog, &p.part.tool, k.lang()).into(),
+                    line: words::unfinished_line(&k.catalog, p, k.lang()).into(),
                     marked,
-                    reason: reason.into(),
+                    reason: tr(k.lang(), &reason).into(),
                 }
             })
             .collect();
@@ -82,7 +83,7 @@ impl Visit {
             .is_some_and(|p| p.eye.is_some());
         let reasons: Vec<SharedString> = words::cannot_screen_reasons(eye)
             .iter()
-            .map(|r| (*r).into())
+            .map(|r| tr(k.lang(), r).into())
             .collect();
         f.set_reasons(ModelRc::new(VecModel::from(reasons)));
     }
@@ -137,43 +138,19 @@ impl Visit {
     /// Ends the visit: one decision across every part, the slip, the
     /// summary screen; the decision goes to the register.
     fn close(&self, k: &Kiosk) {
-        let (visit_id, lines, decision, line, summary) = {
+        let (visit_id, decision, line) = {
             let st = self.state.borrow();
             let v = &st.visit;
-            let parts = v.screened.parts();
             let decision = v.screened.decide();
-            let kiosk = k.settings.borrow().kiosk_id.clone();
-            let lines = slip(&SlipInfo {
-                kiosk_id: &kiosk,
-                when: &v.started,
-                patient_id: &v.patient_id,
-                parts: &parts,
-                decision: &decision,
-                catalog: &k.catalog,
-                width: k.slip_width() as usize,
-            });
-            let summary: Vec<VisitLine> = parts
-                .iter()
-                .map(|p| VisitLine {
-                    label: words::part_label(&k.catalog, &p.part).into(),
-                    kind: ui::outcome_kind(p.kind()),
-                    headline: words::state_words(p).into(),
-                })
-                .collect();
-            let line = words::decision_line(&k.catalog, &decision);
-            (v.id, lines, decision, line, summary)
+            // The register keeps the English words (and the decision's codes).
+            let line = words::decision_line(&k.catalog, &decision, Lang::En);
+            (v.id, decision, line)
         };
         let Some(visit_id) = visit_id else {
             return k.next_patient();
         };
-        let text = escpos::plain_text(&lines, k.slip_width());
-        self.state.borrow_mut().visit.slip = lines;
-        let p = page(k);
-        p.set_visit_lines(ModelRc::new(VecModel::from(summary)));
-        p.set_referral_line(line.clone().into());
-        p.set_referral_kind(ui::decision_kind(decision.decision));
-        p.set_slip_text(text.into());
-        p.set_print_status(SharedString::new());
+        self.show_summary(k);
+        page(k).set_print_status(SharedString::new());
         k.g().set_screen(Screen::VisitSummary);
         log::info!("visit {visit_id} finished: {}", decision.decision.code());
         k.register(
@@ -181,5 +158,50 @@ impl Visit {
             move |s| s.finish_visit(visit_id, &decision, &line),
             |k, done| k.end_not_saved(done),
         );
+    }
+
+    /// The visit summary in the screen's language, and the slip in the
+    /// patient's (with its English copy for the register).
+    pub(super) fn show_summary(&self, k: &Kiosk) {
+        let (lines, lines_en, decision, summary, line) = {
+            let st = self.state.borrow();
+            let v = &st.visit;
+            let parts = v.screened.parts();
+            let decision = v.screened.decide();
+            let kiosk = k.settings.borrow().kiosk_id.clone();
+            let info = |lang| SlipInfo {
+                kiosk_id: &kiosk,
+                when: &v.started,
+                patient_id: &v.patient_id,
+                parts: &parts,
+                decision: &decision,
+                catalog: &k.catalog,
+                width: k.slip_width() as usize,
+                lang,
+            };
+            let (lines, lines_en) = (slip(&info(v.language)), slip(&info(Lang::En)));
+            let lang = k.lang();
+            let summary: Vec<VisitLine> = parts
+                .iter()
+                .map(|p| VisitLine {
+                    label: words::part_label(&k.catalog, &p.part, lang).into(),
+                    kind: ui::outcome_kind(p.kind()),
+                    headline: words::state_words(p, lang).into(),
+                })
+                .collect();
+            let line = words::decision_line(&k.catalog, &decision, lang);
+            (lines, lines_en, decision, summary, line)
+        };
+        let text = escpos::plain_text(&lines, k.slip_width());
+        {
+            let mut st = self.state.borrow_mut();
+            st.visit.slip = lines;
+            st.visit.slip_en = lines_en;
+        }
+        let p = page(k);
+        p.set_visit_lines(ModelRc::new(VecModel::from(summary)));
+        p.set_referral_line(line.into());
+        p.set_referral_kind(ui::decision_kind(decision.decision));
+        p.set_slip_text(text.into());
     }
 }

@@ -4,6 +4,7 @@
 //! print as soon as the printer has it). Its Slint global is `HistoryPage`.
 
 use super::{id_char, on, type_key, MAX_TYPED};
+use crate::i18n::Lang;
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, HistoryPage, RecordRow, Screen, TypingField, VisitRow};
@@ -314,20 +315,21 @@ impl History {
                         decision: &decision,
                         catalog: &k.catalog,
                         width: k.slip_width() as usize,
+                        lang: Lang::En,
                     });
                     (d.visit.id, headed(slip))
                 }
             }
         };
         let (visit, lines) = lines;
-        k.visit.print(k, visit, lines);
+        k.visit.print(k, visit, lines.clone(), Lang::En, &lines);
     }
 }
 
 /// A visit's decision in words, from its code and parts.
 fn decision_words(k: &Kiosk, v: &VisitSummary) -> String {
     match &v.decision {
-        Some(d) => words::decision_line(&k.catalog, d),
+        Some(d) => words::decision_line(&k.catalog, d, k.lang()),
         // Finished before decisions were stored as codes: its words as shown then.
         None => v
             .referral
@@ -349,10 +351,10 @@ fn show_printed(k: &Kiosk, v: &VisitSummary) {
 }
 
 fn record_label(k: &Kiosk, r: &StoredRecord) -> String {
-    let name = words::tool_name(&k.catalog, &r.tool);
+    let name = words::tool_name(&k.catalog, &r.tool, k.lang());
     match (r.eye, r.source.strip_prefix("import:")) {
         (None, Some(file)) => format!("{name} ({file})"),
-        (eye, _) => words::label(&name, eye),
+        (eye, _) => words::label(&name, eye, k.lang()),
     }
 }
 

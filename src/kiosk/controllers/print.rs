@@ -3,6 +3,7 @@
 //! it (the history's reprint goes through here too).
 
 use super::visit::{page, Visit};
+use crate::i18n::Lang;
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::Screen;
@@ -12,24 +13,34 @@ use crate::serial::{escpos, DeviceKind, PrintLine};
 impl Visit {
     /// "Print slip" on the visit summary.
     pub(super) fn print_slip(&self, k: &Kiosk) {
-        let (visit, lines) = {
+        let (visit, lines, lang, english) = {
             let st = self.state.borrow();
-            (st.visit.id, st.visit.slip.clone())
+            let v = &st.visit;
+            (v.id, v.slip.clone(), v.language, v.slip_en.clone())
         };
         if let Some(visit) = visit {
-            self.print(k, visit, lines);
+            self.print(k, visit, lines, lang, &english);
         }
     }
 
-    /// Sends a slip to the printer; the register learns what was printed
-    /// once the printer has it. With no printer, says why instead.
-    pub fn print(&self, k: &Kiosk, visit: VisitId, lines: Vec<PrintLine>) {
+    /// Sends a slip to the printer; once the printer has it, the register
+    /// learns what was printed, in English (`english`: the same slip's
+    /// lines, or the lines themselves when they are English). With no
+    /// printer, says why instead.
+    pub fn print(
+        &self,
+        k: &Kiosk,
+        visit: VisitId,
+        lines: Vec<PrintLine>,
+        lang: Lang,
+        english: &[PrintLine],
+    ) {
         let p = page(k);
         if let Some(why) = no_printer(k) {
             p.set_print_status(why.into());
             return k.say(why);
         }
-        let text = escpos::plain_text(&lines, k.slip_width());
+        let text = escpos::plain_text(english, k.slip_width());
         let job = {
             let mut st = self.state.borrow_mut();
             let job = st.next_print;
@@ -37,7 +48,9 @@ impl Visit {
             st.prints.insert(job, (visit, text));
             job
         };
-        if k.serial.borrow().print(job, lines) {
+        // A slip in an Indic script is printed as a picture in its own font.
+        let picture = (lang != Lang::En).then(|| slip_fonts(lang));
+        if k.serial.borrow().print(job, lines, picture) {
             p.set_print_status("Printing…".into());
         } else {
             self.state.borrow_mut().prints.remove(&job);
@@ -82,4 +95,13 @@ fn no_printer(k: &Kiosk) -> Option<&'static str> {
     }
     let connected = k.home.device_connected(DeviceKind::Printer);
     (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
+}
+
+/// The fonts a slip in `lang` is drawn with: the language's own, then the
+/// system's sans-serif (for digits and Latin patient IDs).
+fn slip_fonts(lang: Lang) -> String {
+    match lang.font_family() {
+        "" => "sans-serif".into(),
+        f => format!("{f}, Noto Sans, sans-serif"),
+    }
 }

@@ -2,30 +2,92 @@
 //! the review screen's picture becomes a record, and only the register's
 //! answer puts the outcome (or "Not recorded") on the result screen.
 
+use super::capture::page;
 use super::capture::Capture;
 use crate::analysis::Analysis;
+use crate::i18n::{tr, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
-use crate::records::{self, ImageData, NewRecord, Shown};
-use crate::screening::{flow, ResultKind, Screened};
+use crate::records::{self, ImageData, NewRecord, RecordId, Shown};
+use crate::screening::flow::{self, ResultView, Step};
+use crate::screening::{ResultKind, Screened};
 use std::time::Instant;
 
+/// What the result screen shows, kept so that it can be worded again in
+/// another language.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A saved analysis at its step of the retake loop.
+    Saved {
+        analysis: Box<Analysis>,
+        step: Step,
+        record: RecordId,
+    },
+    /// The analysis could not run (the error's own words).
+    Failed(String),
+    /// The register could not save it: no result is shown.
+    NotRecorded(String),
+}
+
+impl Outcome {
+    /// The screen's view of it in `lang`.
+    fn view(&self, lang: Lang) -> ResultView {
+        match self {
+            Outcome::Saved {
+                analysis,
+                step,
+                record,
+            } => {
+                let mut view = flow::step_view(analysis, *step, lang);
+                view.trace = format!("{} · record {record}", view.trace);
+                view
+            }
+            Outcome::Failed(e) => flow::error_view(&tr(lang, e), lang),
+            Outcome::NotRecorded(e) => ResultView {
+                kind: ResultKind::Error,
+                headline: tr(lang, "Not recorded — result not shown"),
+                advice: e.clone(),
+                confidence: None,
+                trace: String::new(),
+            },
+        }
+    }
+}
+
 impl Capture {
+    /// Shows `outcome` on the result screen, and keeps it.
+    fn show_outcome(&self, k: &Kiosk, outcome: Outcome) {
+        let attempt = self.state.borrow().attempts.current();
+        self.apply_view(k, &outcome.view(k.lang()), attempt);
+        self.state.borrow_mut().outcome = Some(outcome);
+    }
+
+    /// The result on screen, worded again in the screen's language.
+    pub fn reword_result(&self, k: &Kiosk) {
+        let outcome = self.state.borrow().outcome.clone();
+        if let Some(o) = outcome {
+            let p = page(k);
+            let v = o.view(k.lang());
+            p.set_headline(v.headline.into());
+            p.set_advice(v.advice.into());
+            p.set_trace(v.trace.into());
+        }
+    }
+
     /// An analysis of the review screen's picture came back: record it, and
     /// show it only once the register has it.
     pub fn record_still(&self, k: &Kiosk, result: Result<Analysis, String>, tapped: Instant) {
         let a = match result {
             Ok(a) => a,
-            Err(e) => {
-                let attempt = self.state.borrow().attempts.current();
-                return self.apply_view(k, &flow::error_view(&e), attempt);
-            }
+            Err(e) => return self.show_outcome(k, Outcome::Failed(e)),
         };
         let (visit_id, eye) = (k.visit.id(), k.visit.eye());
         let prepared = {
             let st = self.state.borrow();
             let mut attempts = st.attempts;
-            let view = attempts.record(&a);
+            let step = attempts.record(&a);
+            // The register keeps the English words; the screen shows its own.
+            let view = flow::step_view(&a, step, Lang::En);
             let screened = Screened {
                 tool: a.tool.clone(),
                 eye,
@@ -53,48 +115,59 @@ impl Capture {
                     analysis: a.clone(),
                     shown: Shown::of(&view),
                 };
-                (record, view, attempts, screened)
+                (record, step, attempts, screened)
             })
         };
-        let Some((record, view, attempts, screened)) = prepared else {
-            let attempt = self.state.borrow().attempts.current();
-            return self.apply_view(
+        let Some((record, step, attempts, screened)) = prepared else {
+            return self.show_outcome(
                 k,
-                &flow::error_view(
-                    "There is no open visit to record this result in. Start the visit again.",
+                Outcome::Failed(
+                    "There is no open visit to record this result in. Start the visit again."
+                        .into(),
                 ),
-                attempt,
             );
         };
-        k.g().set_busy_text("Saving…".into());
+        k.g().set_busy_text(tr(k.lang(), "Saving…").into());
+        let analysis = Box::new(a);
         k.register(
             Watch::Save,
             move |s| s.save(&record),
             move |k, saved| {
-                k.capture
-                    .still_saved(k, saved, view, attempts, screened, tapped)
+                let kept = Kept {
+                    analysis,
+                    step,
+                    attempts,
+                    screened,
+                    tapped,
+                };
+                k.capture.still_saved(k, saved, kept)
             },
         );
     }
 
     /// The register has the result: now it may be shown.
-    fn still_saved(
-        &self,
-        k: &Kiosk,
-        saved: Result<records::StoredRecord, String>,
-        mut view: flow::ResultView,
-        attempts: flow::Attempts,
-        screened: Screened,
-        tapped: Instant,
-    ) {
+    fn still_saved(&self, k: &Kiosk, saved: Result<records::StoredRecord, String>, kept: Kept) {
+        let Kept {
+            analysis,
+            step,
+            attempts,
+            screened,
+            tapped,
+        } = kept;
         match saved {
             Ok(rec) => {
                 k.home.register_recovered(k);
                 self.state.borrow_mut().attempts = attempts;
                 let coverage = k.catalog.coverage(&screened.tool);
                 k.visit.add(coverage, screened);
-                view.trace = format!("{} · record {}", view.trace, rec.id);
-                self.apply_view(k, &view, attempts.current());
+                self.show_outcome(
+                    k,
+                    Outcome::Saved {
+                        analysis,
+                        step,
+                        record: rec.id,
+                    },
+                );
                 self.show_eye(k);
                 k.visit.refresh_line(k);
                 let ms = tapped.elapsed().as_secs_f64() * 1000.0;
@@ -106,20 +179,17 @@ impl Capture {
             }
             Err(e) => {
                 k.register_fault(&e);
-                let attempt = self.state.borrow().attempts.current();
-                self.apply_view(k, &not_recorded_view(&e), attempt);
+                self.show_outcome(k, Outcome::NotRecorded(e));
             }
         }
     }
 }
 
-/// The result screen when the register could not save: no result is shown.
-fn not_recorded_view(error: &str) -> flow::ResultView {
-    flow::ResultView {
-        kind: ResultKind::Error,
-        headline: "Not recorded — result not shown".into(),
-        advice: error.to_string(),
-        confidence: None,
-        trace: String::new(),
-    }
+/// What waits with a save for the register's answer.
+struct Kept {
+    analysis: Box<Analysis>,
+    step: Step,
+    attempts: flow::Attempts,
+    screened: Screened,
+    tapped: Instant,
 }

@@ -6,6 +6,7 @@
 
 use super::{id_char, on, type_key, MAX_TYPED};
 use crate::catalog::{Coverage, Manifest};
+use crate::i18n::{tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{Screen, SexChoice, TypingField, VisitPage};
@@ -32,8 +33,12 @@ pub(super) struct VisitState {
     pub eye: Option<Eye>,
     /// The tool to open once the visit has started.
     pub next_tool: Option<String>,
-    /// The slip as last built (summary screen), for printing.
+    /// The slip as last built (summary screen), for printing, in the
+    /// patient's language, and in English for the register.
     pub slip: Vec<PrintLine>,
+    pub slip_en: Vec<PrintLine>,
+    /// The patient's language: the slip's.
+    pub language: Lang,
 }
 
 /// The "finish anyway?" question: the parts left unfinished or marked.
@@ -107,6 +112,8 @@ impl Visit {
             let mut st = self.state.borrow_mut();
             st.typed_id = scanned.unwrap_or_default();
             st.typed_age.clear();
+            // The patient's language starts as the screen's.
+            st.visit.language = k.lang();
             (st.typed_id.clone(), st.visit.next_tool.clone())
         };
         let next_name = next_tool.and_then(|id| k.catalog.tool(&id).ok().map(|t| t.name.clone()));
@@ -248,22 +255,42 @@ impl Visit {
         let line = {
             let st = self.state.borrow();
             let v = &st.visit;
+            let lang = k.lang();
             let mut parts = Vec::new();
             if let Some(a) = v.age {
-                parts.push(format!("Age {a}"));
+                parts.push(trf(lang, "Age {}", &[&a.to_string()]));
             }
             if let Some(s) = v.sex {
-                parts.push(s.as_str().to_string());
+                parts.push(tr(lang, s.as_str()));
             }
             let n = v.screened.result_count();
             parts.push(match n {
-                0 => "no results yet".into(),
-                1 => "1 result".into(),
-                n => format!("{n} results"),
+                0 => tr(lang, "no results yet"),
+                n => trn(lang, "{n} result", "{n} results", n as u64, &[]),
             });
             parts.join(" · ")
         };
         page(k).set_visit_detail_line(line.into());
+    }
+
+    /// The visit's texts again in the screen's language: its line, and the
+    /// summary and the finish question when they are showing.
+    pub fn reword(&self, k: &Kiosk) {
+        if self.id().is_none() {
+            return;
+        }
+        self.refresh_line(k);
+        match k.g().get_screen() {
+            Screen::VisitSummary => self.show_summary(k),
+            Screen::FinishCheck => self.refresh_finish_check(k),
+            _ => {}
+        }
+    }
+
+    /// The slip as last built, in the patient's language, and that language.
+    pub fn patient_slip(&self) -> (Vec<PrintLine>, Lang) {
+        let st = self.state.borrow();
+        (st.visit.slip.clone(), st.visit.language)
     }
 
     /// The visit in the register, if one is open.
