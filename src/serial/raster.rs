@@ -56,7 +56,7 @@ impl SlipRaster {
                 if is_rule(&l.text) {
                     Block::Rule
                 } else {
-                    Block::Text(self.layout(l, family, width))
+                    Block::Text(Box::new(self.layout(l, family, width)))
                 }
             })
             .collect();
@@ -164,7 +164,7 @@ const RULE_HEIGHT: u32 = 14;
 
 enum Block {
     Rule,
-    Text(Layout<()>),
+    Text(Box<Layout<()>>),
 }
 
 impl Block {
