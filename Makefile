@@ -6,6 +6,7 @@
 #   make demo        the onemed command on every sample image
 #   make test        format check, clippy, and every test, with real OpenVINO inference
 #   make check       the everyday loop: fmt, clippy, unit, CLI and kiosk tests (no root)
+#   make pot         the translation template (translations/onemed.pot), merged into each .po
 #   make bench       speed, side by side with the original Python pipeline
 #   make torture     the register's SIGKILL durability test, 2000 kills (~6 min)
 #   make fuzz        cargo-fuzz on the image and DICOM decoders, FUZZ_SECONDS (300) per target
@@ -25,7 +26,7 @@ BIN         := target/release/onemed
 export ONEMED_MODELS ?= $(SHARED)/models
 export OPENVINO_INSTALL_DIR ?= $(abspath $(VENV))
 
-.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain torture fuzz
+.PHONY: all run demo screenshots test check lint build deps venv bench bench-venv clean toolchain torture fuzz pot
 
 all: build
 
@@ -110,6 +111,22 @@ check: toolchain $(VENV)/.ok
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	$(CARGO) test --release --lib
 	$(CARGO) test --release --test it -- $(CHECK_SKIP)
+
+# The translation template: every @tr() string of ui/ (slint-tr-extractor, no
+# default context, as build.rs compiles them) and every word built in Rust (the
+# i18n test lists them: tr/trf/trn calls in src/, the tools' texts in models/);
+# then each language's .po is merged with it (msgmerge keeps what is translated;
+# new strings come in untranslated and the tests say which).
+SLINT_TR := $(HOME)/.cargo/bin/slint-tr-extractor
+pot: toolchain venv
+	@command -v msgmerge >/dev/null || apt-get install -y -qq gettext >/dev/null
+	@test -x $(SLINT_TR) || $(CARGO) install --locked slint-tr-extractor@1.18.1
+	$(SLINT_TR) --no-default-translation-context -d onemed -o target/ui.pot $$(find ui -name '*.slint' | sort)
+	ONEMED_POT=$(abspath target/rust.pot) $(CARGO) test --release --lib -- i18n::tests::every_word_built_in_rust
+	msgcat --use-first --sort-output target/ui.pot target/rust.pot -o translations/onemed.pot
+	for l in $$(ls translations | grep -v '\.'); do \
+	  msgmerge --quiet --update --backup=none --no-fuzzy-matching translations/$$l/LC_MESSAGES/onemed.po translations/onemed.pot; \
+	done
 
 bench: build bench-venv
 	$(BIN) bench --kiosk

@@ -98,9 +98,37 @@ msgstr[1] "{n} परिणाम (कई)"
     assert_eq!(c.msgids.len(), 5);
 }
 
-/// The literal msgids of every `tr`, `trf` and `trn` call in `src/` (a
-/// string continued with `\` at a line's end is joined as Rust joins it).
-fn rust_msgids() -> Vec<(String, String)> {
+/// A Rust string literal at the start of `src`: its value (a string
+/// continued with `\` at a line's end joined as Rust joins it) and the
+/// bytes it took.
+fn literal(src: &str) -> Option<(String, usize)> {
+    let body = src.strip_prefix('"')?;
+    let mut s = String::new();
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((s, i + 2)),
+            '\\' => match chars.next().map(|(_, c)| c) {
+                Some('n') => s.push('\n'),
+                Some('"') => s.push('"'),
+                Some('\\') => s.push('\\'),
+                Some('\n') => {
+                    while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                        chars.next();
+                    }
+                }
+                Some(o) => s.push(o),
+                None => return None,
+            },
+            c => s.push(c),
+        }
+    }
+    None
+}
+
+/// The literal msgids of every `tr`, `trf` and `trn` call in `src/`, with
+/// where they are and, for `trn`, the plural.
+fn rust_msgids() -> Vec<(String, String, Option<String>)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
@@ -111,17 +139,17 @@ fn rust_msgids() -> Vec<(String, String)> {
             }
         }
     }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
+    walk(&root.join("src"), &mut files);
+    files.sort();
     let mut found = Vec::new();
     for f in files {
         if f.ends_with("i18n/tests.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
+        let name = f.strip_prefix(root).unwrap_or(&f).display().to_string();
         for (i, _) in text.match_indices("tr") {
             let rest = &text[i..];
             let Some(open) = ["tr(", "trf(", "trn("]
@@ -139,32 +167,18 @@ fn rust_msgids() -> Vec<(String, String)> {
             let Some(comma) = args.find(',') else {
                 continue;
             };
-            let lit = args[comma + 1..].trim_start();
-            if !lit.starts_with('"') {
+            let at = args[comma + 1..].trim_start();
+            let Some((msgid, used)) = literal(at) else {
                 continue;
-            }
-            let mut s = String::new();
-            let mut chars = lit[1..].chars().peekable();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => break,
-                    '\\' => match chars.next() {
-                        Some('n') => s.push('\n'),
-                        Some('"') => s.push('"'),
-                        Some('\\') => s.push('\\'),
-                        Some('\n') => {
-                            while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                                chars.next();
-                            }
-                        }
-                        Some(o) => s.push(o),
-                        None => break,
-                    },
-                    c => s.push(c),
-                }
-            }
+            };
+            let plural = (*open == "trn(")
+                .then(|| {
+                    let next = at[used..].trim_start().strip_prefix(',')?.trim_start();
+                    literal(next).map(|(p, _)| p)
+                })
+                .flatten();
             let line = text[..i].lines().count();
-            found.push((format!("{}:{line}", f.display()), s));
+            found.push((format!("{name}:{line}"), msgid, plural));
         }
     }
     found
@@ -174,13 +188,19 @@ fn rust_msgids() -> Vec<(String, String)> {
 fn every_word_built_in_rust_has_a_translation_in_every_language() {
     let found = rust_msgids();
     assert!(
-        found.iter().any(|(_, m)| m == "REFER to a doctor: {}"),
+        found.iter().any(|(_, m, _)| m == "REFER to a doctor: {}"),
         "the scan finds the calls: {} found",
         found.len()
     );
     // The tools' own words, from their manifests.
     let catalog = crate::catalog::Catalog::builtin().unwrap();
-    let mut wanted: Vec<(String, String)> = found;
+    assert!(
+        found
+            .iter()
+            .any(|(_, m, p)| m == "{n} result" && p.as_deref() == Some("{n} results")),
+        "plurals are found with their plural form"
+    );
+    let mut wanted: Vec<(String, String, Option<String>)> = found;
     for t in catalog.tools() {
         let mut texts = vec![t.name.clone(), t.group.clone(), t.framing_hint.clone()];
         texts.push(t.image_kind.label().to_string());
@@ -193,13 +213,17 @@ fn every_word_built_in_rust_has_a_translation_in_every_language() {
         wanted.extend(
             texts
                 .into_iter()
-                .map(|m| (format!("models/{}.toml", t.id), m)),
+                .map(|m| (format!("models/{}.toml", t.id), m, None)),
         );
+    }
+    // `make pot` writes these as the Rust half of the template.
+    if let Some(path) = std::env::var_os("ONEMED_POT") {
+        std::fs::write(path, pot(&wanted)).unwrap();
     }
     let mut missing = Vec::new();
     for (lang, _) in PLURAL_FORMS {
         let c = Catalogue::parse(lang.po().unwrap()).unwrap();
-        for (at, m) in &wanted {
+        for (at, m, _) in &wanted {
             if !c.has("", m) {
                 missing.push(format!("{} {at}: {m:?}", lang.code()));
             }
@@ -210,4 +234,35 @@ fn every_word_built_in_rust_has_a_translation_in_every_language() {
         "no translation:\n{}",
         missing.join("\n")
     );
+}
+
+/// A gettext template of these msgids.
+fn pot(wanted: &[(String, String, Option<String>)]) -> String {
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let mut seen = std::collections::BTreeMap::<String, (Vec<String>, Option<String>)>::new();
+    for (at, m, plural) in wanted {
+        let e = seen.entry(m.clone()).or_default();
+        e.0.push(at.clone());
+        if plural.is_some() {
+            e.1 = plural.clone();
+        }
+    }
+    let mut out =
+        String::from("msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\n");
+    for (m, (at, plural)) in seen {
+        out.push_str(&format!("#: {}\n", at.join(" ")));
+        match plural {
+            Some(p) => out.push_str(&format!(
+                "msgid \"{}\"\nmsgid_plural \"{}\"\nmsgstr[0] \"\"\nmsgstr[1] \"\"\n\n",
+                esc(&m),
+                esc(&p)
+            )),
+            None => out.push_str(&format!("msgid \"{}\"\nmsgstr \"\"\n\n", esc(&m))),
+        }
+    }
+    out
 }
