@@ -98,6 +98,18 @@ impl Lang {
     }
 }
 
+/// The languages whose own font the system lacks: their text would be
+/// blank on the screen and on the slip. Reads the system's font list
+/// (tens of milliseconds): call it off the screen's thread.
+pub fn missing_fonts() -> Vec<Lang> {
+    let mut fonts = parley::FontContext::new();
+    Lang::ALL
+        .into_iter()
+        .filter(|l| !l.font_family().is_empty())
+        .filter(|l| fonts.collection.family_id(l.font_family()).is_none())
+        .collect()
+}
+
 /// The bundled catalogues, parsed once.
 fn catalogue(lang: Lang) -> Option<&'static Catalogue> {
     static ALL: OnceLock<Vec<(Lang, Catalogue)>> = OnceLock::new();

@@ -250,6 +250,7 @@ impl Kiosk {
     fn init(self: &Rc<Self>) {
         let g = self.g();
         self.show_language();
+        self.check_fonts();
         self.home.init(self);
         self.capture.init(self);
         g.set_message(SharedString::new());

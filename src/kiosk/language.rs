@@ -86,6 +86,22 @@ impl Kiosk {
         self.visit.reword(self);
     }
 
+    /// Checks, off the screen's thread, that every language's font is
+    /// installed; says which are not (their text would be blank).
+    pub(super) fn check_fonts(&self) {
+        let _ = self.background("fonts", crate::i18n::missing_fonts, |k, missing| {
+            if missing.is_empty() {
+                return;
+            }
+            let names: Vec<&str> = missing.iter().map(|l| l.english_name()).collect();
+            k.say(format!(
+                "{} text cannot be shown or printed: its font is not installed. \
+                 Ask the technician to install fonts-noto-core.",
+                names.join(", ")
+            ));
+        });
+    }
+
     /// Puts the current language on the screens: Slint's `@tr()` texts and
     /// the language buttons.
     pub(super) fn show_language(&self) {
