@@ -6,6 +6,7 @@
 
 use super::app::Kiosk;
 use super::ui::{HomeStatus, SlipFormat, StatusItem};
+use crate::i18n::{tr, trf, Lang};
 use crate::serial::DeviceKind;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
@@ -31,46 +32,62 @@ const NEUTRAL: i32 = 0;
 const WORKING: i32 = 1;
 const PROBLEM: i32 = 2;
 
-/// The short items and the detail lines.
-pub(super) fn lines(f: &Facts) -> (Vec<(String, i32)>, Vec<String>) {
+/// The short items and the detail lines, in `lang`.
+pub(super) fn lines(f: &Facts, lang: Lang) -> (Vec<(String, i32)>, Vec<String>) {
     let mut items = Vec::new();
     let mut details = Vec::new();
     let ok = f.tools.saturating_sub(f.unavailable.len());
+    let (n_ok, n) = (ok.to_string(), f.tools.to_string());
     if !f.ready {
-        items.push(("○ Getting ready".to_string(), NEUTRAL));
-        details.push("Screening tools: getting ready — loading the models…".to_string());
+        items.push((format!("○ {}", tr(lang, "Getting ready")), NEUTRAL));
+        details.push(tr(
+            lang,
+            "Screening tools: getting ready — loading the models…",
+        ));
     } else {
         let state = if ok == f.tools { WORKING } else { PROBLEM };
         let icon = if ok == f.tools { "✓" } else { "!" };
-        items.push((format!("{icon} {ok}/{} tools", f.tools), state));
-        details.push(format!("Screening tools: {ok} of {} ready", f.tools));
+        items.push((
+            format!("{icon} {}", trf(lang, "{}/{} tools", &[&n_ok, &n])),
+            state,
+        ));
+        details.push(trf(lang, "Screening tools: {} of {} ready", &[&n_ok, &n]));
         for (name, reason) in &f.unavailable {
-            details.push(format!("{name}: unavailable — {reason}"));
+            details.push(trf(
+                lang,
+                "{}: unavailable — {}",
+                &[&tr(lang, name), &tr(lang, reason)],
+            ));
         }
     }
     items.push((
-        format!("{} Camera", if f.camera_connected { "●" } else { "○" }),
+        format!(
+            "{} {}",
+            if f.camera_connected { "●" } else { "○" },
+            tr(lang, "Camera")
+        ),
         if f.camera_connected { WORKING } else { PROBLEM },
     ));
-    details.push(f.camera.clone());
+    details.push(tr(lang, &f.camera));
     for (d, connected) in &f.devices {
         items.push((
-            format!("{} {}", if *connected { "●" } else { "○" }, short(*d)),
+            format!(
+                "{} {}",
+                if *connected { "●" } else { "○" },
+                tr(lang, short(*d))
+            ),
             if *connected { WORKING } else { PROBLEM },
         ));
-        details.push(format!(
-            "{}: {}",
-            d.label(),
-            if *connected {
-                "connected"
-            } else {
-                "not connected — check its cable"
-            }
-        ));
+        let state = if *connected {
+            "connected"
+        } else {
+            "not connected — check its cable"
+        };
+        details.push(format!("{}: {}", tr(lang, d.label()), tr(lang, state)));
     }
     let device = f.device.split(" (").next().unwrap_or(&f.device).trim();
     items.push((device.to_string(), NEUTRAL));
-    details.push(format!("Inference device: {}", f.device));
+    details.push(trf(lang, "Inference device: {}", &[&f.device]));
     (items, details)
 }
 
@@ -118,7 +135,7 @@ impl Kiosk {
                 device: home.get_status_device().to_string(),
             }
         };
-        let (items, details) = lines(&facts);
+        let (items, details) = lines(&facts, self.lang());
         let items: Vec<StatusItem> = items
             .into_iter()
             .map(|(text, state)| StatusItem {
@@ -170,7 +187,7 @@ mod tests {
 
     #[test]
     fn short_items_and_the_full_texts() {
-        let (items, details) = lines(&facts());
+        let (items, details) = lines(&facts(), Lang::En);
         let texts: Vec<&str> = items.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(
             texts,
@@ -198,14 +215,25 @@ mod tests {
             devices: vec![],
             ..facts()
         };
-        let (items, details) = lines(&f);
+        let (items, details) = lines(&f, Lang::En);
         assert_eq!(items[0], ("! 4/5 tools".to_string(), PROBLEM));
         assert_eq!(items[1], ("○ Camera".to_string(), PROBLEM));
         assert!(details.contains(&"Skin lesion: unavailable — model file missing".to_string()));
-        let loading = lines(&Facts {
-            ready: false,
-            ..facts()
-        });
+        let loading = lines(
+            &Facts {
+                ready: false,
+                ..facts()
+            },
+            Lang::En,
+        );
         assert_eq!(loading.0[0].0, "○ Getting ready");
+        // The same line in Tamil: the words translated, the counts kept.
+        let (ta, _) = lines(&f, Lang::Ta);
+        assert!(
+            ta[0].0.contains('4') && ta[0].0.contains('5'),
+            "{:?}",
+            ta[0]
+        );
+        assert_ne!(ta[1].0, "○ Camera");
     }
 }
