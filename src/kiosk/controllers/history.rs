@@ -4,7 +4,7 @@
 //! print as soon as the printer has it). Its Slint global is `HistoryPage`.
 
 use super::{id_char, on, type_key, MAX_TYPED};
-use crate::i18n::Lang;
+use crate::i18n::{tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, HistoryPage, RecordRow, Screen, TypingField, VisitRow};
@@ -121,17 +121,24 @@ impl History {
                 count: v.record_count as i32,
             })
             .collect();
-        let what = if query.is_empty() {
-            "today".to_string()
+        let lang = k.lang();
+        let title = if query.is_empty() {
+            trn(lang, "{n} visit today", "{n} visits today", n as u64, &[])
         } else {
-            format!("patient ID containing “{query}”")
+            trn(
+                lang,
+                "{n} visit with a patient ID containing “{}”",
+                "{n} visits with a patient ID containing “{}”",
+                n as u64,
+                &[&query],
+            )
         };
         let printed: Vec<SharedString> = visits
             .iter()
-            .map(|v| printed_note(v.printed_count).into())
+            .map(|v| printed_note(v.printed_count, lang).into())
             .collect();
         let p = page(k);
-        p.set_history_title(format!("{n} visit{} {what}", if n == 1 { "" } else { "s" }).into());
+        p.set_history_title(title.into());
         ui::update_rows(p.get_row_printed(), printed, |m| p.set_row_printed(m));
         ui::update_rows(p.get_history_rows(), rows, |m| p.set_history_rows(m));
     }
@@ -154,10 +161,13 @@ impl History {
     fn show_visit(&self, k: &Kiosk, d: VisitDetail) {
         let p = page(k);
         p.set_detail_title(
-            format!(
+            trf(
+                k.lang(),
                 "Patient {} · {}",
-                d.visit.patient_id,
-                short_time(&d.visit.started_local, true)
+                &[
+                    &d.visit.patient_id,
+                    &short_time(&d.visit.started_local, true),
+                ],
             )
             .into(),
         );
@@ -171,7 +181,7 @@ impl History {
                 time: short_time(&r.time_local, false).into(),
                 label: record_label(k, r).into(),
                 kind: ui::outcome_kind(r.shown_kind),
-                headline: r.headline.clone().into(),
+                headline: tr(k.lang(), &r.headline).into(),
             })
             .collect();
         p.set_detail_records(ModelRc::new(VecModel::from(rows)));
@@ -183,7 +193,7 @@ impl History {
         }
         k.g().set_screen(Screen::VisitDetail);
         if empty {
-            p.set_detail_headline("No results in this visit".into());
+            p.set_detail_headline(tr(k.lang(), "No results in this visit").into());
             p.set_detail_advice(SharedString::new());
             p.set_detail_trace(SharedString::new());
             p.set_detail_image(Default::default());
@@ -229,8 +239,10 @@ impl History {
         let p = page(k);
         p.set_detail_index(i as i32);
         p.set_detail_kind(ui::outcome_kind(rec.shown_kind));
-        p.set_detail_headline(rec.headline.clone().into());
-        p.set_detail_advice(rec.advice.clone().into());
+        // The register's English words, in the screen's language where the
+        // catalogue has them (a fixed sentence); otherwise as recorded.
+        p.set_detail_headline(tr(k.lang(), &rec.headline).into());
+        p.set_detail_advice(tr(k.lang(), &rec.advice).into());
         p.set_detail_trace(
             format!(
                 "Record {} · {} · model {} {} sha256 {} · {} {} · image sha256 {} · {}",
@@ -334,7 +346,7 @@ fn decision_words(k: &Kiosk, v: &VisitSummary) -> String {
         None => v
             .referral
             .clone()
-            .unwrap_or_else(|| "Visit not finished".into()),
+            .unwrap_or_else(|| tr(k.lang(), "Visit not finished")),
     }
 }
 
@@ -344,10 +356,10 @@ fn show_printed(k: &Kiosk, v: &VisitSummary) {
     p.set_detail_slip(
         v.printed_text
             .clone()
-            .unwrap_or_else(|| "Not printed".into())
+            .unwrap_or_else(|| tr(k.lang(), "Not printed"))
             .into(),
     );
-    p.set_printed_note(printed_note(v.printed_count).into());
+    p.set_printed_note(printed_note(v.printed_count, k.lang()).into());
 }
 
 fn record_label(k: &Kiosk, r: &StoredRecord) -> String {
@@ -388,11 +400,10 @@ fn copy_lines(text: &str) -> Vec<PrintLine> {
 }
 
 /// How often a visit's slip was printed, for the history screens.
-fn printed_note(count: u32) -> String {
+fn printed_note(count: u32, lang: Lang) -> String {
     match count {
-        0 => "not printed".into(),
-        1 => "printed once".into(),
-        n => format!("printed {n} times"),
+        0 => tr(lang, "not printed"),
+        n => trn(lang, "printed once", "printed {n} times", u64::from(n), &[]),
     }
 }
 
@@ -457,7 +468,7 @@ mod tests {
         let again = crate::serial::escpos::plain_text(&copy_lines(&copy), 32);
         assert_eq!(again, copy, "a copy of a copy has one heading");
         assert_eq!(again.matches(COPY_HEADING).count(), 1);
-        assert_eq!(printed_note(1), "printed once");
-        assert_eq!(printed_note(3), "printed 3 times");
+        assert_eq!(printed_note(1, Lang::En), "printed once");
+        assert_eq!(printed_note(3, Lang::En), "printed 3 times");
     }
 }
