@@ -27,4 +27,5 @@ mod quality;
 mod records;
 mod serial;
 mod systemd;
+mod translations;
 mod visit;
