@@ -8,6 +8,7 @@
 use crate::common;
 mod admin;
 mod language;
+mod visit_language;
 mod shaping;
 mod signin;
 

@@ -204,17 +204,28 @@ pub fn enabled(k: &Kiosk, label: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The screen as it is, in every language: `<dir>/<lang>/<name>.png` for
+/// en, hi, bn, ta (the kiosk is switched to each and back, as a nurse would
+/// tap the language buttons), when `ONEMED_SCREENSHOTS` names a folder.
 pub fn shot(k: &Kiosk, name: &str) {
     let Some(dir) = std::env::var_os("ONEMED_SCREENSHOTS") else {
         return;
     };
+    let was = k.lang();
+    for lang in onemed::i18n::Lang::ALL {
+        k.set_language(lang);
+        k.pump();
+        let snap = k.window().window().take_snapshot().expect("snapshot");
+        let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
+            .expect("rgba");
+        let path = Path::new(&dir)
+            .join(lang.code())
+            .join(format!("{name}.png"));
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(&dir))).unwrap();
+        img.save(path).unwrap();
+    }
+    k.set_language(was);
     k.pump();
-    let snap = k.window().window().take_snapshot().expect("snapshot");
-    let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
-        .expect("rgba");
-    let path = Path::new(&dir).join(format!("{name}.png"));
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(&dir))).unwrap();
-    img.save(path).unwrap();
 }
 
 /// A folder holding copies of these sample images.

@@ -1,0 +1,168 @@
+//! A whole visit in the nurse's language, switched midway: the result on
+//! screen follows the screen's language at once, the summary too, while the
+//! slip stays in the patient's language and is printed as a raster picture
+//! (`GS v 0`) that is exactly the slip's lines drawn by the slip renderer; the
+//! register keeps English words and codes only.
+
+use crate::common::kiosk::*;
+use onemed::i18n::{tr, trf, Lang};
+
+/// A pty pair for the printer: the kiosk opens `dev`, the test reads `peer`.
+fn printer_pty(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::path::PathBuf,
+    Box<dyn serialport::SerialPort>,
+) {
+    let dev = dir.join("printer-dev");
+    let peer = dir.join("printer-peer");
+    let child = crate::common::pty_pair(&dev, &peer);
+    let port = serialport::new(peer.to_string_lossy(), 9600)
+        .timeout(std::time::Duration::from_millis(100))
+        .open()
+        .expect("peer opens");
+    (child, dev, port)
+}
+
+/// Reads what the kiosk prints until the cut, pumping the UI.
+fn read_slip(k: &onemed::kiosk::Kiosk, port: &mut dyn serialport::SerialPort) -> Vec<u8> {
+    let (mut got, mut buf) = (Vec::new(), [0u8; 8192]);
+    let t0 = std::time::Instant::now();
+    while !got.ends_with(&[0x1d, b'V', 66, 0]) {
+        k.pump();
+        match port.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("printer peer: {e}"),
+        }
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "only {} bytes printed",
+            got.len()
+        );
+    }
+    got
+}
+
+#[test]
+fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_language() {
+    use onemed::kiosk::ui::Screen;
+    use onemed::serial::raster;
+    let ptys = tempfile::tempdir().unwrap();
+    let (mut child, dev, mut printer) = printer_pty(ptys.path());
+    let skin = folder_of(&["skin-lesion/malignant/6.jpg"]);
+    let mut settings = settings(
+        &format!("replay:{}?fps=30", skin.path().display()),
+        vec![],
+        crate::common::models_dir(),
+    );
+    settings.serial.printer = Some(onemed::settings::PrinterSettings {
+        port: dev,
+        baud: 9600,
+        width: 32,
+        dots: None,
+    });
+    let k = start_signed_in(&settings);
+    tap(&k, Lang::Hi.native_name());
+    let hi = |s: &str| tr(Lang::Hi, s);
+    let ta = |s: &str| tr(Lang::Ta, s);
+
+    // The patient comes in Hindi: the patient's language is the screen's.
+    tap(&k, &hi("Skin lesion"));
+    assert_eq!(g(&k).get_screen(), Screen::VisitStart);
+    type_keys(&k, "PAT-7");
+    tap(&k, &hi("Start screening"));
+    wait(&k, "the visit", |k| g(k).get_in_visit());
+    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
+    assert_eq!(capture_page(&k).get_tool_name(), hi("Skin lesion"));
+    tap(&k, &hi("Capture"));
+    wait(&k, "the review", |k| g(k).get_screen() == Screen::Review);
+    tap(&k, &hi("Analyse"));
+    wait(&k, "the result", |k| g(k).get_screen() == Screen::Result);
+    let english = capture_page(&k).get_trace().to_string();
+    assert!(english.contains("record"), "saved before shown");
+    let headline_hi = capture_page(&k).get_headline().to_string();
+    assert!(
+        headline_hi
+            .chars()
+            .any(|c| ('\u{0900}'..='\u{097f}').contains(&c)),
+        "a Hindi result: {headline_hi}"
+    );
+    shot(&k, "40-result-before-the-switch");
+
+    // The nurse switches the screen to Tamil in the middle of the visit:
+    // the result on screen follows at once, the same result.
+    k.set_language(Lang::Ta);
+    let headline_ta = capture_page(&k).get_headline().to_string();
+    assert!(
+        headline_ta
+            .chars()
+            .any(|c| ('\u{0b80}'..='\u{0bff}').contains(&c)),
+        "a Tamil result: {headline_ta}"
+    );
+    assert_eq!(capture_page(&k).get_trace().to_string(), english);
+
+    tap(&k, &ta("Finish visit"));
+    wait(&k, "the summary", |k| {
+        g(k).get_screen() == Screen::VisitSummary
+    });
+    let lines = visit_page(&k).get_visit_lines();
+    let first = slint::Model::row_data(&lines, 0).unwrap();
+    assert_eq!(first.label, ta("Skin lesion"), "the summary in Tamil");
+    shot(&k, "41-visit-summary-after-the-switch");
+
+    // The slip stays in the patient's language, Hindi, printed as a picture.
+    let (slip, lang) = k.patient_slip();
+    assert_eq!(lang, Lang::Hi);
+    let texts: Vec<&str> = slip.iter().map(|l| l.text.as_str()).collect();
+    assert!(
+        texts.contains(&trf(Lang::Hi, "Patient: {}", &["PAT-7"]).as_str()),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&hi("Assistive screening, not a diagnosis.").as_str()));
+    tap(&k, &ta("Print slip"));
+    let bytes = read_slip(&k, printer.as_mut());
+    let printed = raster::decode(&bytes).expect("a raster slip");
+    assert_eq!(printed.width(), 384, "58 mm paper");
+    // The golden rendering: the same lines drawn by the same renderer.
+    let golden = raster::SlipRaster::default().render(
+        &slip,
+        384,
+        "Noto Sans Devanagari, Noto Sans, sans-serif",
+    );
+    assert_eq!(
+        bytes,
+        raster::encode(&golden),
+        "the printed picture is the Hindi slip"
+    );
+    let ink = printed.pixels().filter(|p| p.0[0] == 0).count();
+    assert!(ink > 2000, "text on the slip: {ink} black dots");
+    if let Some(dir) = std::env::var_os("ONEMED_SCREENSHOTS") {
+        let path = std::path::Path::new(&dir).join("hi/42-slip-printed-hindi.png");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        printed.save(path).unwrap();
+    }
+    wait(&k, "printed", |k| {
+        !visit_page(k).get_print_status().is_empty()
+            && !visit_page(k).get_print_status().contains('…')
+    });
+
+    // The register keeps codes and English words, never the translations.
+    let store =
+        onemed::records::Store::open(&settings.data_dir, &crate::common::protection()).unwrap();
+    let v = &store.search_patient("PAT-7").unwrap()[0];
+    let printed_text = v.printed_text.clone().expect("the printed slip's copy");
+    assert!(printed_text.contains("Patient: PAT-7"), "{printed_text}");
+    assert!(
+        printed_text.is_ascii(),
+        "English in the register: {printed_text}"
+    );
+    let referral = v.referral.clone().unwrap_or_default();
+    assert!(
+        referral.starts_with("REFER") || referral.starts_with("No referral"),
+        "{referral}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
