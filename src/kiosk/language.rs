@@ -71,8 +71,15 @@ impl Kiosk {
         log::info!("screen language: {}", lang.english_name());
         self.lang.set(lang);
         self.show_language();
-        let data_dir = self.settings.borrow().data_dir.clone();
-        if let Err(e) = remember(&data_dir, lang) {
+        let (data_dir, fault) = {
+            let s = self.settings.borrow();
+            (s.data_dir.clone(), s.fault.is_some())
+        };
+        // Damaged settings: the data folder may not be the site's; nothing
+        // is written there.
+        if fault {
+            log::warn!("the language choice is not remembered: the settings are damaged");
+        } else if let Err(e) = remember(&data_dir, lang) {
             log::warn!(
                 "the language choice is not remembered in {}: {e}",
                 data_dir.display()

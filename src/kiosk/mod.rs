@@ -14,7 +14,7 @@ mod controllers;
 mod idle;
 pub use crate::workers::inference;
 mod input;
-mod language;
+pub(crate) mod language;
 mod liveness;
 pub mod preview;
 mod register;

@@ -92,6 +92,7 @@ impl Visit {
             .visit
             .open_start(&k, Some(id.to_string())));
         on!(k, p, on_pick_sex, |k, s| page(&k).set_entry_sex(s));
+        on!(k, p, on_pick_language, |k, l| k.visit.pick_language(&k, l));
         on!(k, p, on_start_visit, |k| k.visit.start(&k));
         on!(k, p, on_another_tool, |k| k.another_tool());
         on!(k, p, on_finish_visit, |k| k.visit.finish(&k));
@@ -114,9 +115,11 @@ impl Visit {
             st.typed_age.clear();
             // The patient's language starts as the screen's.
             st.visit.language = k.lang();
+            page(k).set_entry_language(crate::kiosk::language::to_ui(k.lang()));
             (st.typed_id.clone(), st.visit.next_tool.clone())
         };
-        let next_name = next_tool.and_then(|id| k.catalog.tool(&id).ok().map(|t| t.name.clone()));
+        let next_name =
+            next_tool.and_then(|id| k.catalog.tool(&id).ok().map(|t| tr(k.lang(), &t.name)));
         k.pick_field(TypingField::PatientId);
         let p = page(k);
         p.set_entry_id(id.into());
@@ -124,10 +127,16 @@ impl Visit {
         p.set_entry_sex(SexChoice::NotGiven);
         p.set_entry_next_tool(
             next_name
-                .unwrap_or_else(|| "choose a screening".into())
+                .unwrap_or_else(|| tr(k.lang(), "choose a screening"))
                 .into(),
         );
         k.g().set_screen(Screen::VisitStart);
+    }
+
+    /// The patient's language picked on the visit start screen.
+    fn pick_language(&self, k: &Kiosk, l: crate::kiosk::ui::Language) {
+        self.state.borrow_mut().visit.language = crate::kiosk::language::from_ui(l);
+        page(k).set_entry_language(l);
     }
 
     /// One on-screen key typed into the patient ID or the age.
@@ -276,6 +285,14 @@ impl Visit {
     /// The visit's texts again in the screen's language: its line, and the
     /// summary and the finish question when they are showing.
     pub fn reword(&self, k: &Kiosk) {
+        if k.g().get_screen() == Screen::VisitStart {
+            let next = self.state.borrow().visit.next_tool.clone();
+            let name = next.and_then(|id| k.catalog.tool(&id).ok().map(|t| tr(k.lang(), &t.name)));
+            page(k).set_entry_next_tool(
+                name.unwrap_or_else(|| tr(k.lang(), "choose a screening"))
+                    .into(),
+            );
+        }
         if self.id().is_none() {
             return;
         }

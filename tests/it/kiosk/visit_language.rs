@@ -71,6 +71,17 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
     // The patient comes in Hindi: the patient's language is the screen's.
     tap(&k, &hi("Skin lesion"));
     assert_eq!(g(&k).get_screen(), Screen::VisitStart);
+    assert_eq!(
+        visit_page(&k).get_entry_language(),
+        onemed::kiosk::ui::Language::Hi
+    );
+    // The patient's language can differ from the screen's; here she reads Hindi.
+    tap(&k, Lang::Bn.native_name());
+    assert_eq!(
+        visit_page(&k).get_entry_language(),
+        onemed::kiosk::ui::Language::Bn
+    );
+    tap(&k, Lang::Hi.native_name());
     type_keys(&k, "PAT-7");
     tap(&k, &hi("Start screening"));
     wait(&k, "the visit", |k| g(k).get_in_visit());
