@@ -131,6 +131,13 @@ fn catalogue(lang: Lang) -> Option<&'static Catalogue> {
     all.iter().find(|(l, _)| *l == lang).map(|(_, c)| c)
 }
 
+/// Marks `msgid` for the catalogue (`make pot` finds it) where it is
+/// written, when it is translated later from a variable (`tr(lang, &x)`):
+/// gettext's `N_()`. Returns it unchanged.
+pub const fn n_(msgid: &'static str) -> &'static str {
+    msgid
+}
+
 /// `msgid` in `lang` (English when it has no translation).
 pub fn tr(lang: Lang, msgid: &str) -> String {
     tr_in(lang, "", msgid)

@@ -150,24 +150,33 @@ fn rust_msgids() -> Vec<(String, String, Option<String>)> {
         }
         let text = std::fs::read_to_string(&f).unwrap();
         let name = f.strip_prefix(root).unwrap_or(&f).display().to_string();
-        for (i, _) in text.match_indices("tr") {
+        let calls = text
+            .match_indices("tr")
+            .chain(text.match_indices("n_("))
+            .map(|(i, _)| i);
+        for i in calls {
             let rest = &text[i..];
-            let Some(open) = ["tr(", "trf(", "trn("]
+            let Some(open) = ["tr(", "trf(", "trn(", "n_("]
                 .iter()
                 .find(|p| rest.starts_with(**p))
             else {
                 continue;
             };
             let before = text[..i].chars().last();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == ':') {
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
                 continue;
             }
-            // The second argument, when it is a string literal.
+            // The msgid: `n_`'s only argument, the others' second, when it
+            // is a string literal.
             let args = &rest[open.len()..];
-            let Some(comma) = args.find(',') else {
-                continue;
+            let at = if *open == "n_(" {
+                args.trim_start()
+            } else {
+                let Some(comma) = args.find(',') else {
+                    continue;
+                };
+                args[comma + 1..].trim_start()
             };
-            let at = args[comma + 1..].trim_start();
             let Some((msgid, used)) = literal(at) else {
                 continue;
             };

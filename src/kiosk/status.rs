@@ -6,7 +6,7 @@
 
 use super::app::Kiosk;
 use super::ui::{HomeStatus, SlipFormat, StatusItem};
-use crate::i18n::{tr, trf, Lang};
+use crate::i18n::{n_, tr, trf, Lang};
 use crate::serial::DeviceKind;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
@@ -79,9 +79,9 @@ pub(super) fn lines(f: &Facts, lang: Lang) -> (Vec<(String, i32)>, Vec<String>) 
             if *connected { WORKING } else { PROBLEM },
         ));
         let state = if *connected {
-            "connected"
+            n_("connected")
         } else {
-            "not connected — check its cable"
+            n_("not connected — check its cable")
         };
         details.push(format!("{}: {}", tr(lang, d.label()), tr(lang, state)));
     }
@@ -94,9 +94,9 @@ pub(super) fn lines(f: &Facts, lang: Lang) -> (Vec<(String, i32)>, Vec<String>) 
 /// A device's one-word name for the status line.
 fn short(d: DeviceKind) -> &'static str {
     match d {
-        DeviceKind::Trigger => "Trigger",
-        DeviceKind::Scanner => "Scanner",
-        DeviceKind::Printer => "Printer",
+        DeviceKind::Trigger => n_("Trigger"),
+        DeviceKind::Scanner => n_("Scanner"),
+        DeviceKind::Printer => n_("Printer"),
     }
 }
 

@@ -6,7 +6,7 @@ slint::include_modules!();
 
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
-use crate::i18n::{tr, Lang};
+use crate::i18n::{n_, tr, Lang};
 use crate::screening::{Decision, ResultKind};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
@@ -110,11 +110,11 @@ pub fn tool_card(m: &Manifest, unavailable: Option<&String>, ready: bool, lang: 
 /// A reason short enough for a tool card.
 pub(super) fn short_reason(r: &str) -> String {
     if r.contains("missing") {
-        "model file missing".into()
+        n_("model file missing").into()
     } else if r.contains("pinned hash") {
-        "model file damaged or altered — reinstall".into()
+        n_("model file damaged or altered — reinstall").into()
     } else if r.contains("corrupt") || r.contains("cannot be read") {
-        "model file damaged".into()
+        n_("model file damaged").into()
     } else {
         r.chars().take(60).collect()
     }

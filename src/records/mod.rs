@@ -58,9 +58,10 @@ impl Sex {
     /// The database text: "female" / "male" / "other".
     pub fn as_str(self) -> &'static str {
         match self {
-            Sex::Female => "female",
-            Sex::Male => "male",
-            Sex::Other => "other",
+            // Stored as these codes; the screen words them (`n_`: for the catalogue).
+            Sex::Female => crate::i18n::n_("female"),
+            Sex::Male => crate::i18n::n_("male"),
+            Sex::Other => crate::i18n::n_("other"),
         }
     }
 

@@ -7,21 +7,27 @@ use super::decision::{Decision, VisitDecision};
 use super::visit::{PartState, PartStatus, SliceCounts};
 use super::{Eye, Part, ResultKind};
 use crate::catalog::Catalog;
-use crate::i18n::{tr, trf, trn, Lang};
+use crate::i18n::{n_, tr, trf, trn, Lang};
 
 /// The reasons offered for "cannot be screened" (the nurse picks one), for
 /// an eye or for a whole tool. English: the register keeps the reason as
 /// picked; [`tr`] words it on screen and on the slip.
 pub fn cannot_screen_reasons(eye: bool) -> &'static [&'static str] {
+    const EYE: [&str; 4] = [
+        n_("Prosthetic or no eye"),
+        n_("Eye injured or shut"),
+        n_("Patient refused"),
+        n_("Patient left"),
+    ];
+    const TOOL: [&str; 3] = [
+        n_("Patient refused"),
+        n_("Patient left"),
+        n_("Not possible today"),
+    ];
     if eye {
-        &[
-            "Prosthetic or no eye",
-            "Eye injured or shut",
-            "Patient refused",
-            "Patient left",
-        ]
+        &EYE
     } else {
-        &["Patient refused", "Patient left", "Not possible today"]
+        &TOOL
     }
 }
 

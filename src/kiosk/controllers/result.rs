@@ -5,7 +5,7 @@
 use super::capture::page;
 use super::capture::Capture;
 use crate::analysis::Analysis;
-use crate::i18n::{tr, Lang};
+use crate::i18n::{n_, tr, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::records::{self, ImageData, NewRecord, RecordId, Shown};
@@ -122,7 +122,7 @@ impl Capture {
             return self.show_outcome(
                 k,
                 Outcome::Failed(
-                    "There is no open visit to record this result in. Start the visit again."
+                    n_("There is no open visit to record this result in. Start the visit again.")
                         .into(),
                 ),
             );
