@@ -280,7 +280,7 @@ impl Capture {
                 tapped: Instant::now(),
             },
         ) {
-            g.set_busy_text("Analysing…".into());
+            g.set_busy_text(tr(k.lang(), "Analysing…").into());
             g.set_busy(true);
         }
     }

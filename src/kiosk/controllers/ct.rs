@@ -9,6 +9,7 @@
 use super::on;
 use crate::analysis::{Analysis, Outcome};
 use crate::frame::RgbFrame;
+use crate::i18n::{tr, trf};
 use crate::import;
 use crate::kiosk::app::{Kiosk, Msg};
 use crate::kiosk::inference::Input;
@@ -358,7 +359,7 @@ impl Ct {
         let limits = k.settings.borrow().limits();
         let ext = crate::records::file_ext(&path);
         let g = k.g();
-        g.set_busy_text("Opening…".into());
+        g.set_busy_text(tr(k.lang(), "Opening…").into());
         g.set_busy(true);
         let spawned = k.background(
             "import-still",
@@ -428,7 +429,7 @@ impl Ct {
             }
         }
         self.state.borrow_mut().outstanding = sent;
-        g.set_busy_text(format!("Analysing 0 of {total}…").into());
+        g.set_busy_text(trf(k.lang(), "Analysing {} of {}…", &["0", &total.to_string()]).into());
         g.set_busy(sent > 0);
     }
 }

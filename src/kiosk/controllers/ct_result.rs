@@ -3,6 +3,7 @@
 
 use super::ct::{page, Candidate, Ct};
 use crate::analysis::Analysis;
+use crate::i18n::trf;
 use crate::import;
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
@@ -77,7 +78,14 @@ impl Ct {
         };
         let g = k.g();
         let p = page(k);
-        g.set_busy_text(format!("Analysing {} of {total}…", total - left).into());
+        g.set_busy_text(
+            trf(
+                k.lang(),
+                "Analysing {} of {}…",
+                &[&(total - left).to_string(), &total.to_string()],
+            )
+            .into(),
+        );
         if left > 0 {
             return;
         }
