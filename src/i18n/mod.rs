@@ -58,6 +58,16 @@ impl Lang {
         }
     }
 
+    /// The font list the slip picture is drawn with (CSS `font-family`):
+    /// the language's own font, then the system's sans-serif for digits and
+    /// Latin patient IDs.
+    pub fn font_stack(self) -> String {
+        match self.font_family() {
+            "" => "sans-serif".into(),
+            f => format!("{f}, Noto Sans, sans-serif"),
+        }
+    }
+
     /// The language's name in English (logs, settings, exports).
     pub fn english_name(self) -> &'static str {
         match self {

@@ -249,6 +249,7 @@ impl Kiosk {
 
     fn init(self: &Rc<Self>) {
         let g = self.g();
+        self.offer_languages();
         self.show_language();
         self.check_fonts();
         self.home.init(self);
@@ -465,8 +466,7 @@ impl Kiosk {
         };
         let id = {
             let mut st = self.state.borrow_mut();
-            let id = st.next_id;
-            st.next_id += 1;
+            let id = st.next_req();
             st.pending.insert(id, pending);
             st.liveness.started(id, "an analysis", Instant::now());
             id

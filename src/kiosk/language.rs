@@ -109,8 +109,21 @@ impl Kiosk {
         });
     }
 
-    /// Puts the current language on the screens: Slint's `@tr()` texts and
-    /// the language buttons.
+    /// The language buttons (each named in its own script), once at start.
+    pub(super) fn offer_languages(&self) {
+        let choices: Vec<LanguageChoice> = Lang::ALL
+            .iter()
+            .map(|l| LanguageChoice {
+                language: to_ui(*l),
+                name: l.native_name().into(),
+            })
+            .collect();
+        self.g()
+            .set_languages(ModelRc::new(VecModel::from(choices)));
+    }
+
+    /// Puts the current language on the screens: Slint's `@tr()` texts,
+    /// the chosen button and the language's font.
     pub(super) fn show_language(&self) {
         let lang = self.lang.get();
         if let Err(e) = slint::select_bundled_translation(lang.code()) {
@@ -119,13 +132,5 @@ impl Kiosk {
         let g = self.g();
         g.set_language(to_ui(lang));
         g.set_font_family(lang.font_family().into());
-        let choices: Vec<LanguageChoice> = Lang::ALL
-            .iter()
-            .map(|l| LanguageChoice {
-                language: to_ui(*l),
-                name: l.native_name().into(),
-            })
-            .collect();
-        g.set_languages(ModelRc::new(VecModel::from(choices)));
     }
 }

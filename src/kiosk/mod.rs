@@ -14,7 +14,7 @@ mod controllers;
 mod idle;
 pub use crate::workers::inference;
 mod input;
-pub(crate) mod language;
+pub mod language;
 mod liveness;
 pub mod preview;
 mod register;

@@ -49,7 +49,7 @@ impl Visit {
             job
         };
         // A slip in an Indic script is printed as a picture in its own font.
-        let picture = (lang != Lang::En).then(|| slip_fonts(lang));
+        let picture = (lang != Lang::En).then(|| lang.font_stack());
         if k.serial.borrow().print(job, lines, picture) {
             p.set_print_status("Printing…".into());
         } else {
@@ -95,13 +95,4 @@ fn no_printer(k: &Kiosk) -> Option<&'static str> {
     }
     let connected = k.home.device_connected(DeviceKind::Printer);
     (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
-}
-
-/// The fonts a slip in `lang` is drawn with: the language's own, then the
-/// system's sans-serif (for digits and Latin patient IDs).
-fn slip_fonts(lang: Lang) -> String {
-    match lang.font_family() {
-        "" => "sans-serif".into(),
-        f => format!("{f}, Noto Sans, sans-serif"),
-    }
 }

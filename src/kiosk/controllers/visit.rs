@@ -11,7 +11,7 @@ use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{Screen, SexChoice, TypingField, VisitPage};
 use crate::records::{Eye, NewVisit, Sex, VisitId};
-use crate::screening::{self, Part, Screened};
+use crate::screening::{self, words, Part, Screened};
 use crate::serial::{scanner, PrintLine};
 use slint::{ComponentHandle, SharedString};
 use std::cell::RefCell;
@@ -118,18 +118,12 @@ impl Visit {
             page(k).set_entry_language(crate::kiosk::language::to_ui(k.lang()));
             (st.typed_id.clone(), st.visit.next_tool.clone())
         };
-        let next_name =
-            next_tool.and_then(|id| k.catalog.tool(&id).ok().map(|t| tr(k.lang(), &t.name)));
         k.pick_field(TypingField::PatientId);
         let p = page(k);
         p.set_entry_id(id.into());
         p.set_entry_age(SharedString::new());
         p.set_entry_sex(SexChoice::NotGiven);
-        p.set_entry_next_tool(
-            next_name
-                .unwrap_or_else(|| tr(k.lang(), "choose a screening"))
-                .into(),
-        );
+        show_next_tool(k, next_tool);
         k.g().set_screen(Screen::VisitStart);
     }
 
@@ -287,11 +281,7 @@ impl Visit {
     pub fn reword(&self, k: &Kiosk) {
         if k.g().get_screen() == Screen::VisitStart {
             let next = self.state.borrow().visit.next_tool.clone();
-            let name = next.and_then(|id| k.catalog.tool(&id).ok().map(|t| tr(k.lang(), &t.name)));
-            page(k).set_entry_next_tool(
-                name.unwrap_or_else(|| tr(k.lang(), "choose a screening"))
-                    .into(),
-            );
+            show_next_tool(k, next);
         }
         if self.id().is_none() {
             return;
@@ -360,4 +350,14 @@ impl Visit {
         let mut st = self.state.borrow_mut();
         st.visit = VisitState::default();
     }
+}
+
+/// The visit start screen's title: the tool that opens once the visit has
+/// started, in the screen's language, or "choose a screening".
+fn show_next_tool(k: &Kiosk, tool: Option<String>) {
+    let name = tool
+        .filter(|id| k.catalog.tool(id).is_ok())
+        .map(|id| words::tool_name(&k.catalog, &id, k.lang()))
+        .unwrap_or_else(|| tr(k.lang(), "choose a screening"));
+    page(k).set_entry_next_tool(name.into());
 }

@@ -5,16 +5,8 @@
 
 use crate::common::kiosk::*;
 use onemed::i18n::{tr, trf, Lang};
+use onemed::kiosk::language::to_ui as ui;
 use onemed::kiosk::ui::Language;
-
-fn ui(l: Lang) -> Language {
-    match l {
-        Lang::En => Language::En,
-        Lang::Hi => Language::Hi,
-        Lang::Bn => Language::Bn,
-        Lang::Ta => Language::Ta,
-    }
-}
 
 #[test]
 fn the_home_screen_speaks_each_language_and_remembers_the_choice() {

@@ -10,16 +10,17 @@
 use crate::common::kiosk::*;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use image::GrayImage;
+use onemed::i18n::Lang;
 use onemed::kiosk::ui::Screen;
 use slint::ComponentHandle;
 use std::path::Path;
 use std::process::Command;
 
-/// The words, and the bold font file each script is drawn with.
-const WORDS: [(&str, &str); 3] = [
-    ("क्षत्रिय", "NotoSansDevanagari-Bold.ttf"),
-    ("ক্ষমা কিতাব", "NotoSansBengali-Bold.ttf"),
-    ("க்ஷேமம் கொடு", "NotoSansTamil-Bold.ttf"),
+/// The words, their language, and the bold font file its script is drawn with.
+const WORDS: [(&str, Lang, &str); 3] = [
+    ("क्षत्रिय", Lang::Hi, "NotoSansDevanagari-Bold.ttf"),
+    ("ক্ষমা কিতাব", Lang::Bn, "NotoSansBengali-Bold.ttf"),
+    ("க்ஷேமம் கொடு", Lang::Ta, "NotoSansTamil-Bold.ttf"),
 ];
 const NOTO: &str = "/usr/share/fonts/truetype/noto";
 /// The sign-in screen's name buttons: `Theme.text + 6px`, bold.
@@ -100,7 +101,7 @@ fn hb_view(word: &str, font: &str, unshaped: bool, out: &Path) -> GrayImage {
 #[test]
 fn indic_names_on_screen_are_shaped_like_harfbuzz_shapes_them() {
     let settings = settings("none", vec![], crate::common::models_dir());
-    for (word, _) in WORDS {
+    for (word, _, _) in WORDS {
         add_nurse(&settings.data_dir, word, NURSE_PIN);
     }
     let k = start_settings(&settings);
@@ -113,7 +114,7 @@ fn indic_names_on_screen_are_shaped_like_harfbuzz_shapes_them() {
     let screen = image::DynamicImage::ImageRgba8(rgba).to_luma8();
     shot(&k, "shaping-sign-in");
     let dir = tempfile::tempdir().unwrap();
-    for (word, font) in WORDS {
+    for (word, _, font) in WORDS {
         let button = ElementHandle::find_by_accessible_label(k.window(), word)
             .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
             .unwrap_or_else(|| panic!("no button for {word}"));
@@ -155,16 +156,10 @@ fn the_printed_slip_is_shaped_like_harfbuzz_shapes_it() {
     use onemed::serial::{raster::SlipRaster, PrintLine};
     let dir = tempfile::tempdir().unwrap();
     let mut r = SlipRaster::default();
-    for (word, bold_font) in WORDS {
+    for (word, lang, bold_font) in WORDS {
         let font = bold_font.replace("-Bold", "-Regular");
-        let family = font
-            .trim_end_matches("-Regular.ttf")
-            .replace("NotoSans", "Noto Sans ");
-        let printed = r.render(
-            &[PrintLine::new(word)],
-            384,
-            &format!("{family}, sans-serif"),
-        );
+        // The fonts the kiosk draws this language's slips with.
+        let printed = r.render(&[PrintLine::new(word)], 384, &lang.font_stack());
         let printed = trimmed(&printed);
         // The slip's text size: 24 dots.
         let mut cmd = Command::new("hb-view");

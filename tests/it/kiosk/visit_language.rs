@@ -6,6 +6,15 @@
 
 use crate::common::kiosk::*;
 use onemed::i18n::{tr, trf, Lang};
+use std::ops::RangeInclusive;
+
+const DEVANAGARI: RangeInclusive<char> = '\u{0900}'..='\u{097f}';
+const TAMIL: RangeInclusive<char> = '\u{0b80}'..='\u{0bff}';
+
+/// Whether `text` has a letter of this script's Unicode block.
+fn in_script(text: &str, block: RangeInclusive<char>) -> bool {
+    text.chars().any(|c| block.contains(&c))
+}
 
 /// A pty pair for the printer: the kiosk opens `dev`, the test reads `peer`.
 fn printer_pty(
@@ -95,9 +104,7 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
     assert!(english.contains("record"), "saved before shown");
     let headline_hi = capture_page(&k).get_headline().to_string();
     assert!(
-        headline_hi
-            .chars()
-            .any(|c| ('\u{0900}'..='\u{097f}').contains(&c)),
+        in_script(&headline_hi, DEVANAGARI),
         "a Hindi result: {headline_hi}"
     );
     shot(&k, "40-result-before-the-switch");
@@ -107,9 +114,7 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
     k.set_language(Lang::Ta);
     let headline_ta = capture_page(&k).get_headline().to_string();
     assert!(
-        headline_ta
-            .chars()
-            .any(|c| ('\u{0b80}'..='\u{0bff}').contains(&c)),
+        in_script(&headline_ta, TAMIL),
         "a Tamil result: {headline_ta}"
     );
     assert_eq!(capture_page(&k).get_trace().to_string(), english);
@@ -137,11 +142,7 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
     let printed = raster::decode(&bytes).expect("a raster slip");
     assert_eq!(printed.width(), 384, "58 mm paper");
     // The golden rendering: the same lines drawn by the same renderer.
-    let golden = raster::SlipRaster::default().render(
-        &slip,
-        384,
-        "Noto Sans Devanagari, Noto Sans, sans-serif",
-    );
+    let golden = raster::SlipRaster::default().render(&slip, 384, &Lang::Hi.font_stack());
     assert_eq!(
         bytes,
         raster::encode(&golden),
