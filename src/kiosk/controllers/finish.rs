@@ -192,7 +192,16 @@ impl Visit {
             let line = words::decision_line(&k.catalog, &decision, lang);
             (lines, lines_en, decision, summary, line)
         };
-        let text = escpos::plain_text(&lines, k.slip_width());
+        // A text slip as the printer prints it; a picture slip (Indic) in its
+        // own script (plain_text would reduce it to the printer's ASCII).
+        let text = match lines == lines_en {
+            true => escpos::plain_text(&lines, k.slip_width()),
+            false => lines
+                .iter()
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
         {
             let mut st = self.state.borrow_mut();
             st.visit.slip = lines;
