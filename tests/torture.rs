@@ -125,6 +125,7 @@ fn writer(args: &[String]) {
             patient_id: format!("TORTURE-{}", std::process::id()),
             age: None,
             sex: None,
+            language: onemed::i18n::Lang::En,
         })
         .unwrap();
     let record = NewRecord {

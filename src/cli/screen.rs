@@ -189,6 +189,7 @@ fn open_visit(
             patient_id: patient.to_string(),
             age: None,
             sex: None,
+            language: crate::i18n::Lang::En,
         })
         .map_err(fatal)?;
     log::info!("visit {id} opened");

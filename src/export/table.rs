@@ -75,6 +75,7 @@ pub const VISIT_CSV_COLUMNS: &[&str] = &[
     "record_count",
     "printed_count",
     "printed_text",
+    "language",
 ];
 
 /// A part as a code: `diabetic-retinopathy:left`, `skin-lesion`.
@@ -206,6 +207,7 @@ pub fn visits_csv(visits: &[VisitDetail]) -> Result<Vec<u8>, csv::Error> {
             v.record_count.to_string(),
             v.printed_count.to_string(),
             opt(&v.printed_text),
+            v.language.code().to_string(),
         ]
     });
     csv_bytes(VISIT_CSV_COLUMNS, rows)

@@ -13,8 +13,21 @@ pub use catalogue::{plural_index, Catalogue, PLURAL_FORMS};
 
 use std::sync::OnceLock;
 
-/// A language of the kiosk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+/// A language of the kiosk; stored and serialised as its code ("hi").
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
     En,

@@ -83,6 +83,8 @@ pub struct NewVisit {
     pub patient_id: String,
     pub age: Option<u32>,
     pub sex: Option<Sex>,
+    /// The patient's language: her slip is printed in it.
+    pub language: crate::i18n::Lang,
 }
 
 /// The original image of an analysis.
@@ -232,6 +234,8 @@ pub struct VisitSummary {
     /// The last slip printed for it.
     pub printed_text: Option<String>,
     pub printed_count: u32,
+    /// The patient's language (English for visits before languages).
+    pub language: crate::i18n::Lang,
 }
 
 /// A visit with its records, oldest first.
@@ -298,6 +302,31 @@ mod tests {
     }
 
     #[test]
+    fn a_visit_keeps_the_patients_language_as_its_code() {
+        let d = tempfile::tempdir().unwrap();
+        let mut store = Store::open(d.path(), &Protection::Plain).unwrap();
+        let id = store
+            .start_visit(&NewVisit {
+                kiosk_id: "k".into(),
+                operator: "o".into(),
+                patient_id: "P2".into(),
+                age: None,
+                sex: None,
+                language: crate::i18n::Lang::Ta,
+            })
+            .unwrap();
+        let v = store.visit_summary(id).unwrap().unwrap();
+        assert_eq!(v.language, crate::i18n::Lang::Ta);
+        let code: String = store
+            .conn
+            .query_row("SELECT language FROM visits WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(code, "ta", "a code, never a word");
+    }
+
+    #[test]
     fn a_register_is_empty_until_its_first_visit() {
         let d = tempfile::tempdir().unwrap();
         let mut store = Store::open(d.path(), &Protection::Plain).unwrap();
@@ -309,6 +338,7 @@ mod tests {
                 patient_id: "P1".into(),
                 age: None,
                 sex: None,
+                language: crate::i18n::Lang::En,
             })
             .unwrap();
         assert!(!store.is_empty().unwrap());

@@ -20,7 +20,7 @@ pub const RECORD_COLUMNS: &str = "r.id, r.visit, r.time_utc, r.time_local, r.kio
 pub const VISIT_COLUMNS: &str = "v.id, v.started_utc, v.started_local, v.kiosk_id, \
     v.operator, v.patient_id, v.age, v.sex, v.referral, \
     (SELECT count(*) FROM records c WHERE c.visit = v.id), v.printed_text, v.printed_count, \
-    v.decision, v.decision_parts";
+    v.decision, v.decision_parts, v.language";
 
 fn bad(col: usize, what: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, Type::Text, what.into().into())
@@ -147,6 +147,11 @@ pub fn visit_from_row(row: &Row) -> rusqlite::Result<VisitSummary> {
         printed_text: row.get(10)?,
         printed_count: count(row, 11)?,
         decision: decision(row, 12, 13)?,
+        // A code this build does not know (a newer kiosk's) reads as English.
+        language: row
+            .get::<_, Option<String>>(14)?
+            .and_then(|c| crate::i18n::Lang::from_code(&c))
+            .unwrap_or_default(),
     })
 }
 
@@ -169,6 +174,6 @@ mod tests {
     #[test]
     fn column_lists_match_the_readers() {
         assert_eq!(RECORD_COLUMNS.split(", ").count(), 35);
-        assert_eq!(VISIT_COLUMNS.matches("v.").count(), 14);
+        assert_eq!(VISIT_COLUMNS.matches("v.").count(), 15);
     }
 }

@@ -91,6 +91,10 @@ pub const MIGRATIONS: &[&str] = &[
         failures     INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
         locked_until TEXT
     ) STRICT;",
+    // 5: the patient's language (its code, "hi"), which her slip was
+    // printed in; NULL for visits before languages (English slips).
+    "ALTER TABLE visits ADD COLUMN language TEXT
+        CHECK (language IS NULL OR length(language) BETWEEN 2 AND 8);",
 ];
 
 /// The schema version this build writes.
@@ -343,11 +347,15 @@ mod tests {
         )
         .unwrap();
         migrate(&conn).unwrap();
-        assert_eq!(check_version(&conn).unwrap(), 4);
-        let op: String = conn
-            .query_row("SELECT operator FROM visits", [], |r| r.get(0))
+        assert_eq!(check_version(&conn).unwrap(), SCHEMA_VERSION);
+        let (op, lang): (String, Option<String>) = conn
+            .query_row("SELECT operator, language FROM visits", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap();
         assert_eq!(op, "Nurse Asha", "the visits are kept");
+        // Step 5: a visit from before languages has none (its slip was English).
+        assert_eq!(lang, None);
         let add = |name: &str| {
             conn.execute(
                 "INSERT INTO operators (name, pin_hash, created_utc) VALUES (?1, 'h', 't')",

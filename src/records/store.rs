@@ -116,7 +116,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO visits (started_utc, started_local, local_date, kiosk_id, operator,
-                patient_id, age, sex) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                patient_id, age, sex, language) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 utc_s,
                 local_s,
@@ -126,6 +126,7 @@ impl Store {
                 v.patient_id,
                 v.age,
                 v.sex.map(|s| s.as_str()),
+                v.language.code(),
             ],
         )?;
         let id = tx.last_insert_rowid();

@@ -4,7 +4,7 @@
 //! print as soon as the printer has it). Its Slint global is `HistoryPage`.
 
 use super::{id_char, on, type_key, MAX_TYPED};
-use crate::i18n::{tr, trf, trn, Lang};
+use crate::i18n::{n_, tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, HistoryPage, RecordRow, Screen, TypingField, VisitRow};
@@ -16,8 +16,8 @@ use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// The heading every reprint carries.
-const COPY_HEADING: &str = "COPY (reprint)";
+/// The heading every reprint carries (in the slip's language).
+const COPY_HEADING: &str = n_("COPY (reprint)");
 
 /// What the history screens are showing.
 #[derive(Default)]
@@ -84,6 +84,25 @@ impl History {
         self.search(k);
     }
 
+    /// The history screens again in the screen's language: the list is read
+    /// again, the open visit shown again from what was read.
+    pub fn reword(&self, k: &Kiosk) {
+        match k.g().get_screen() {
+            Screen::History => self.search(k),
+            Screen::VisitDetail => {
+                let (detail, index) = {
+                    let st = self.state.borrow();
+                    (st.detail.clone(), st.index)
+                };
+                if let Some(d) = detail {
+                    self.show_visit(k, d);
+                    self.open_record(k, index);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The search is forgotten (the idle lock).
     pub fn forget_query(&self, k: &Kiosk) {
         self.state.borrow_mut().query.clear();
@@ -101,7 +120,11 @@ impl History {
             },
             |k, visits| match visits {
                 Ok(v) => k.history.show_list(k, v),
-                Err(e) => k.say(format!("The history cannot be read: {e}")),
+                Err(e) => k.say(trf(
+                    k.lang(),
+                    "The history cannot be read: {}",
+                    &[&e.to_string()],
+                )),
             },
         );
     }
@@ -152,7 +175,11 @@ impl History {
             },
             |k, detail| match detail {
                 Ok(d) => k.history.show_visit(k, d),
-                Err(e) => k.say(format!("That visit cannot be read: {e}")),
+                Err(e) => k.say(trf(
+                    k.lang(),
+                    "That visit cannot be read: {}",
+                    &[&e.to_string()],
+                )),
             },
         );
     }
@@ -172,7 +199,7 @@ impl History {
             .into(),
         );
         p.set_detail_referral(decision_words(k, &d.visit).into());
-        show_printed(k, &d.visit);
+        show_printed(k, &d);
         let rows: Vec<RecordRow> = d
             .records
             .iter()
@@ -212,7 +239,7 @@ impl History {
                 Some(d) if d.visit.id == visit => {
                     d.visit.printed_text = Some(text);
                     d.visit.printed_count += 1;
-                    Some(d.visit.clone())
+                    Some(d.clone())
                 }
                 _ => None,
             }
@@ -244,17 +271,20 @@ impl History {
         p.set_detail_headline(tr(k.lang(), &rec.headline).into());
         p.set_detail_advice(tr(k.lang(), &rec.advice).into());
         p.set_detail_trace(
-            format!(
-                "Record {} · {} · model {} {} sha256 {} · {} {} · image sha256 {} · {}",
-                rec.id,
-                rec.time_local,
-                rec.model_id,
-                rec.model_version,
-                rec.model_sha256.get(..12).unwrap_or(&rec.model_sha256),
-                rec.device,
-                rec.precision,
-                rec.image_sha256.get(..12).unwrap_or(&rec.image_sha256),
-                rec.operator
+            trf(
+                k.lang(),
+                "Record {0} · {1} · model {2} {3} sha256 {4} · {5} {6} · picture sha256 {7} · {8}",
+                &[
+                    &rec.id.to_string(),
+                    &rec.time_local,
+                    &rec.model_id,
+                    &rec.model_version,
+                    rec.model_sha256.get(..12).unwrap_or(&rec.model_sha256),
+                    &rec.device,
+                    &rec.precision,
+                    rec.image_sha256.get(..12).unwrap_or(&rec.image_sha256),
+                    &rec.operator,
+                ],
             )
             .into(),
         );
@@ -298,44 +328,57 @@ impl History {
         }
         match image {
             Ok(buf) => page(k).set_detail_image(ui::image(buf)),
-            Err(e) => k.say(format!("The saved picture cannot be shown: {e}")),
+            Err(e) => k.say(trf(
+                k.lang(),
+                "The saved picture cannot be shown: {}",
+                &[&e.to_string()],
+            )),
         }
     }
 
-    /// Reprints the open visit's slip, headed "COPY (reprint)": the text
-    /// printed before, word for word (an earlier copy's heading is not
-    /// repeated); or, if it was never printed, the slip made from its
-    /// records.
+    /// Reprints the open visit's slip, headed "COPY (reprint)". An English
+    /// slip is the text printed before, word for word (an earlier copy's
+    /// heading is not repeated); a slip in the patient's language, or one
+    /// never printed, is made again from the visit's records and decision.
+    /// The register keeps the English copy.
     fn reprint(&self, k: &Kiosk) {
-        let lines = {
+        let job = {
             let st = self.state.borrow();
             let Some(d) = st.detail.as_ref() else {
                 return;
             };
-            match &d.visit.printed_text {
-                Some(text) => (d.visit.id, copy_lines(text)),
-                None => {
-                    let results = d.records.iter().map(StoredRecord::screened);
-                    let v = Visit::rebuild(&k.catalog, results, d.visit.decision.as_ref());
-                    let decision = v.decide();
-                    let when = short_time(&d.visit.started_local, true);
-                    let slip = slip(&SlipInfo {
-                        kiosk_id: &d.visit.kiosk_id,
-                        when: &when,
-                        patient_id: &d.visit.patient_id,
-                        parts: &v.parts(),
-                        decision: &decision,
-                        catalog: &k.catalog,
-                        width: k.slip_width() as usize,
-                        lang: Lang::En,
-                    });
-                    (d.visit.id, headed(slip))
-                }
-            }
+            let lang = d.visit.language;
+            let english = match &d.visit.printed_text {
+                Some(text) => copy_lines(text),
+                None => headed(visit_slip(k, d, Lang::En), Lang::En),
+            };
+            let lines = match lang {
+                Lang::En => english.clone(),
+                _ => headed(visit_slip(k, d, lang), lang),
+            };
+            (d.visit.id, lines, lang, english)
         };
-        let (visit, lines) = lines;
-        k.visit.print(k, visit, lines.clone(), Lang::En, &lines);
+        let (visit, lines, lang, english) = job;
+        k.visit.print(k, visit, lines, lang, &english);
     }
+}
+
+/// A stored visit's slip, made again from its records and decision, in `lang`.
+fn visit_slip(k: &Kiosk, d: &VisitDetail, lang: Lang) -> Vec<PrintLine> {
+    let results = d.records.iter().map(StoredRecord::screened);
+    let v = Visit::rebuild(&k.catalog, results, d.visit.decision.as_ref());
+    let decision = v.decide();
+    let when = short_time(&d.visit.started_local, true);
+    slip(&SlipInfo {
+        kiosk_id: &d.visit.kiosk_id,
+        when: &when,
+        patient_id: &d.visit.patient_id,
+        parts: &v.parts(),
+        decision: &decision,
+        catalog: &k.catalog,
+        width: k.slip_width() as usize,
+        lang,
+    })
 }
 
 /// A visit's decision in words, from its code and parts.
@@ -350,15 +393,22 @@ fn decision_words(k: &Kiosk, v: &VisitSummary) -> String {
     }
 }
 
-/// The open visit's slip as last printed, and how often it was.
-fn show_printed(k: &Kiosk, v: &VisitSummary) {
+/// The open visit's slip as last printed, and how often it was: a slip
+/// in the patient's language shows in her script (the register's text is
+/// its English copy).
+fn show_printed(k: &Kiosk, d: &VisitDetail) {
+    let v = &d.visit;
+    let text = match (&v.printed_text, v.language) {
+        (None, _) => tr(k.lang(), "Not printed"),
+        (Some(text), Lang::En) => text.clone(),
+        (Some(_), lang) => visit_slip(k, d, lang)
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
     let p = page(k);
-    p.set_detail_slip(
-        v.printed_text
-            .clone()
-            .unwrap_or_else(|| tr(k.lang(), "Not printed"))
-            .into(),
-    );
+    p.set_detail_slip(text.into());
     p.set_printed_note(printed_note(v.printed_count, k.lang()).into());
 }
 
@@ -370,10 +420,10 @@ fn record_label(k: &Kiosk, r: &StoredRecord) -> String {
     }
 }
 
-/// Slip lines headed "COPY (reprint)".
-fn headed(lines: Vec<PrintLine>) -> Vec<PrintLine> {
+/// Slip lines headed "COPY (reprint)" in `lang`.
+fn headed(lines: Vec<PrintLine>, lang: Lang) -> Vec<PrintLine> {
     let mut out = vec![PrintLine {
-        text: COPY_HEADING.into(),
+        text: tr(lang, COPY_HEADING),
         bold: true,
         double: false,
         center: true,
@@ -396,6 +446,7 @@ fn copy_lines(text: &str) -> Vec<PrintLine> {
                 center: l.starts_with(' '),
             })
             .collect(),
+        Lang::En,
     )
 }
 
@@ -459,7 +510,7 @@ mod tests {
         ];
         let printed = crate::serial::escpos::plain_text(&original, 32);
         let copy = crate::serial::escpos::plain_text(&copy_lines(&printed), 32);
-        let heading = crate::serial::escpos::plain_text(&headed(vec![]), 32);
+        let heading = crate::serial::escpos::plain_text(&headed(vec![], Lang::En), 32);
         assert_eq!(
             copy,
             format!("{heading}{printed}"),

@@ -213,6 +213,7 @@ impl Visit {
                 patient_id: patient_id.clone(),
                 age,
                 sex,
+                language: self.state.borrow().visit.language,
             }
         };
         {

@@ -40,6 +40,7 @@ fn used(d: &Path) {
             patient_id: "PAT-7".into(),
             age: None,
             sex: None,
+            language: onemed::i18n::Lang::En,
         })
         .unwrap();
 }

@@ -5,7 +5,7 @@
 //! register keeps English words and codes only.
 
 use crate::common::kiosk::*;
-use onemed::i18n::{tr, trf, Lang};
+use onemed::i18n::{tr, trf, trn, Lang};
 use std::ops::RangeInclusive;
 
 const DEVANAGARI: RangeInclusive<char> = '\u{0900}'..='\u{097f}';
@@ -175,6 +175,62 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
         referral.starts_with("REFER") || referral.starts_with("No referral"),
         "{referral}"
     );
+    // …and the patient's language as its code.
+    assert_eq!(v.language, Lang::Hi);
+    drop(store);
+
+    // History (in Tamil, the screen's language): the slip shows in the
+    // patient's script, and a reprint is her Hindi slip again, headed
+    // "COPY (reprint)" in Hindi, while the register keeps its English copy.
+    tap(&k, &ta("Next patient"));
+    tap(&k, &ta("History"));
+    wait(&k, "today's visits", |k| {
+        slint::Model::row_count(&history_page(k).get_history_rows()) == 1
+    });
+    let row = slint::Model::row_data(&history_page(&k).get_history_rows(), 0).unwrap();
+    history_page(&k).invoke_open_visit(row.id);
+    wait(&k, "the visit", |k| {
+        g(k).get_screen() == Screen::VisitDetail
+    });
+    let shown = history_page(&k).get_detail_slip().to_string();
+    assert!(
+        shown.contains(&trf(Lang::Hi, "Patient: {}", &["PAT-7"])),
+        "{shown}"
+    );
+    tap(&k, &ta("Reprint slip"));
+    let copy = read_slip(&k, printer.as_mut());
+    let reprinted = raster::decode(&copy).expect("the reprint is a picture too");
+    assert_eq!(reprinted.width(), 384);
+    let mut headed = vec![onemed::serial::PrintLine {
+        text: hi("COPY (reprint)"),
+        bold: true,
+        double: false,
+        center: true,
+    }];
+    headed.extend(slip.iter().cloned());
+    // The slip made again from the register is the one printed first
+    // (only its time can differ, when the visit began a minute later).
+    let golden = raster::SlipRaster::default().render(&headed, 384, &Lang::Hi.font_stack());
+    assert_eq!(reprinted.height(), golden.height(), "one heading line more");
+    let ink = reprinted.pixels().filter(|p| p.0[0] == 0).count();
+    assert!(ink > 2000, "text on the reprint: {ink} black dots");
+    wait(&k, "the reprint in the register", |k| {
+        history_page(k).get_printed_note() == trn_ta_printed(2)
+    });
+    let store =
+        onemed::records::Store::open(&settings.data_dir, &crate::common::protection()).unwrap();
+    let v = &store.search_patient("PAT-7").unwrap()[0];
+    let text = v.printed_text.clone().unwrap_or_default();
+    assert!(
+        text.trim_start().starts_with("COPY (reprint)") && text.contains("Patient: PAT-7"),
+        "the English copy: {text}"
+    );
+    assert_eq!(v.printed_count, 2);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// History's "printed N times" in Tamil.
+fn trn_ta_printed(n: u64) -> String {
+    trn(Lang::Ta, "printed once", "printed {n} times", n, &[])
 }

@@ -86,6 +86,7 @@ pub fn new_visit(patient: &str) -> NewVisit {
         patient_id: patient.into(),
         age: Some(54),
         sex: Some(Sex::Female),
+        language: onemed::i18n::Lang::En,
     }
 }
 
