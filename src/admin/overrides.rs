@@ -1,6 +1,6 @@
 //! The admin screen's settings file, `admin.toml` in the data folder: only
 //! what an admin may change on the kiosk (PIN hash, device, camera, operator,
-//! serial ports, gate margins), layered over the site's `kiosk.toml`.
+//! serial ports, default language, gate margins), layered over the site's `kiosk.toml`.
 //!
 //! Written atomically (temp file, fsync, rename; mode 0600). A damaged file is
 //! ignored with a warning and left in place, like a damaged `kiosk.toml`.
@@ -33,6 +33,9 @@ pub struct Overrides {
     pub gate_margin: BTreeMap<String, f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<SerialSettings>,
+    /// The screens' default language (kiosk.toml's `language`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl Overrides {
@@ -71,6 +74,9 @@ impl Overrides {
         }
         if let Some(serial) = &self.serial {
             s.serial = serial.clone();
+        }
+        if let Some(l) = self.language {
+            s.language = l;
         }
     }
 }

@@ -91,6 +91,8 @@ impl Kiosk {
         self.refresh_status();
         self.capture.reword(self);
         self.visit.reword(self);
+        self.history.reword(self);
+        self.admin.reword(self);
     }
 
     /// Checks, off the screen's thread, that every language's font is

@@ -1,11 +1,13 @@
-//! The unlocked admin settings: device, camera, operator, serial ports and
-//! gate margins, saved to `admin.toml` and applied by restarting only the
-//! workers whose settings changed; export and purge.
+//! The unlocked admin settings: device, camera, operator, serial ports, the
+//! kiosk's default language and gate margins, saved to `admin.toml` and
+//! applied by restarting only the workers whose settings changed; export
+//! and purge.
 
 use super::admin_pin::{page, Admin, PinMode};
 use super::{on, type_key};
 use crate::admin::{self, AdminFile, Overrides};
 use crate::engine::Device;
+use crate::i18n::{fill, n_, tr, trf, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, AdminSetting, MarginRow, Screen, TypingField};
@@ -23,6 +25,8 @@ pub struct Draft {
     pub camera: String,
     pub operator: String,
     pub serial: SerialSettings,
+    /// The language the screens start in until a nurse picks another.
+    pub language: Lang,
     pub margins: Vec<(String, String, f32)>,
 }
 
@@ -56,6 +60,7 @@ impl Admin {
                 camera: s.camera.clone(),
                 operator: s.operator.clone(),
                 serial: s.serial.clone(),
+                language: s.language,
                 margins: k
                     .catalog
                     .tools()
@@ -80,24 +85,45 @@ impl Admin {
             .collect();
         let p = page(k);
         p.set_export_roots(ModelRc::new(VecModel::from(roots)));
-        let exports = match crate::export::Sealing::from_settings(&k.settings.borrow()) {
-            Ok(s) if s.recipients() > 0 => "Exports are encrypted to the programme's key",
-            Ok(_) => "Exports are NOT encrypted (plain_export is set)",
-            Err(_) => {
-                "No export key is set, so export is refused (export_recipients in kiosk.toml)"
-            }
-        };
-        p.set_admin_register(
-            format!(
-                "Register in {}. {exports}. Export copies every record; purge deletes only records already exported.",
-                k.settings.borrow().data_dir.display()
-            )
-            .into(),
-        );
+        self.show_register(k);
         p.set_admin_note(SharedString::new());
         k.pick_field(TypingField::None);
         self.show_draft(k, false);
         k.g().set_screen(Screen::Admin);
+    }
+
+    /// The admin screen again in the screen's language.
+    pub fn reword(&self, k: &Kiosk) {
+        if k.g().get_screen() == Screen::Admin {
+            self.show_register(k);
+            let dirty = page(k).get_admin_dirty();
+            self.show_draft(k, dirty);
+        }
+    }
+
+    /// Where the register is and what export and purge do.
+    fn show_register(&self, k: &Kiosk) {
+        let lang = k.lang();
+        let exports = match crate::export::Sealing::from_settings(&k.settings.borrow()) {
+            Ok(s) if s.recipients() > 0 => {
+                tr(lang, "Exports are encrypted to the programme's key.")
+            }
+            Ok(_) => tr(lang, "Exports are NOT encrypted (plain_export is set)."),
+            Err(_) => tr(
+                lang,
+                "No export key is set, so export is refused (export_recipients in kiosk.toml).",
+            ),
+        };
+        let register = trf(
+            lang,
+            "Register in {}.",
+            &[&k.settings.borrow().data_dir.display().to_string()],
+        );
+        let rules = tr(
+            lang,
+            "Export copies every record; purge deletes only records already exported.",
+        );
+        page(k).set_admin_register(format!("{register} {exports} {rules}").into());
     }
 
     /// The idle lock: closed, and no PIN dot left on the pad.
@@ -126,8 +152,9 @@ impl Admin {
         p.set_admin_operator(d.operator.clone().into());
         let port = |p: Option<&PathBuf>| {
             p.map(|p| p.display().to_string())
-                .unwrap_or_else(|| "none".into())
+                .unwrap_or_else(|| tr(k.lang(), "none"))
         };
+        p.set_admin_language(d.language.native_name().into());
         p.set_admin_trigger(port(d.serial.trigger.as_ref().map(|t| &t.port)).into());
         p.set_admin_scanner(port(d.serial.scanner.as_ref().map(|t| &t.port)).into());
         p.set_admin_printer(port(d.serial.printer.as_ref().map(|t| &t.port)).into());
@@ -136,7 +163,7 @@ impl Admin {
             .iter()
             .map(|(id, name, m)| MarginRow {
                 tool: id.clone().into(),
-                name: name.clone().into(),
+                name: tr(k.lang(), name).into(),
                 value: *m,
             })
             .collect();
@@ -170,9 +197,14 @@ impl Admin {
         self.edit_draft(k, |d| d.operator = op);
     }
 
-    /// Steps the camera or a serial port to the next choice found on this machine.
+    /// Steps the camera or a serial port to the next choice found on this
+    /// machine, or the default language to the next.
     fn cycle(&self, k: &Kiosk, what: AdminSetting) {
         match what {
+            AdminSetting::Language => self.edit_draft(k, |d| {
+                let next = (d.language.index() + 1) % Lang::ALL.len();
+                d.language = Lang::from_index(next as i32);
+            }),
             AdminSetting::Camera => {
                 let mut options = vec!["auto".to_string(), "none".to_string()];
                 options.extend(
@@ -220,6 +252,7 @@ impl Admin {
         o.camera = Some(draft.camera.clone());
         o.operator = Some(draft.operator.trim().to_string());
         o.serial = Some(draft.serial.clone());
+        o.language = Some(draft.language);
         o.gate_margin = draft
             .margins
             .iter()
@@ -231,7 +264,7 @@ impl Admin {
             .map(|(id, _, m)| (id.clone(), *m))
             .collect();
         if let Err(e) = file.save(&o) {
-            return self.note(k, format!("Not saved: {e}"));
+            return self.note_tr(k, n_("Not saved: {}"), &[&e.to_string()]);
         }
         let (old, new) = {
             let old = k.settings.borrow().clone();
@@ -244,24 +277,40 @@ impl Admin {
         let mut restarted = Vec::new();
         if old.device != new.device || old.gate_margin != new.gate_margin {
             k.restart_inference();
-            restarted.push("screening engine");
+            restarted.push(n_("screening engine"));
         }
         if old.camera != new.camera {
             k.restart_camera(&new.camera);
-            restarted.push("camera");
+            restarted.push(n_("camera"));
         }
         if old.serial != new.serial {
             k.restart_serial(&new);
-            restarted.push("serial devices");
+            restarted.push(n_("serial devices"));
+        }
+        // The admin chose the kiosk's language: the screens change to it now
+        // (and it is remembered), until a nurse picks another.
+        if old.language != new.language {
+            k.set_language(new.language);
         }
         self.show_draft(k, false);
-        let what = if restarted.is_empty() {
-            String::new()
-        } else {
-            format!(" Restarted: {}.", restarted.join(", "))
-        };
         log::info!("admin: settings saved to {}", file.path().display());
-        self.note(k, format!("Saved.{what}"));
+        match restarted.is_empty() {
+            true => self.note_tr(k, n_("Saved."), &[]),
+            false => {
+                let list = |lang| {
+                    restarted
+                        .iter()
+                        .map(|w| tr(lang, w))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                log::info!("admin: restarted {}", list(Lang::En));
+                self.note(
+                    k,
+                    trf(k.lang(), "Saved. Restarted: {}.", &[&list(k.lang())]),
+                );
+            }
+        }
     }
 
     fn export(&self, k: &Kiosk, dir: &Path) {
@@ -272,25 +321,26 @@ impl Admin {
                 return self.note(k, e.to_string());
             }
         };
-        self.note(
-            k,
-            match sealing.recipients() {
-                0 => format!(
-                    "Exporting to {} — NOT encrypted (plain_export is set)…",
-                    dir.display()
-                ),
-                _ => format!("Exporting to {} (encrypted)…", dir.display()),
-            },
-        );
+        let shown = dir.display().to_string();
+        match sealing.recipients() {
+            0 => self.note_tr(
+                k,
+                n_("Exporting to {} — NOT encrypted (plain_export is set)…"),
+                &[&shown],
+            ),
+            _ => self.note_tr(k, n_("Exporting to {} (encrypted)…"), &[&shown]),
+        }
         let dir = dir.to_path_buf();
         k.register(
             Watch::Unwatched,
             move |s| crate::export::export(s, &dir, None, &sealing),
             |k, done| match done {
                 Ok(summary) => k.admin.note(k, summary.to_string()),
-                Err(e) => k
-                    .admin
-                    .note(k, format!("Export failed, nothing was written: {e}")),
+                Err(e) => k.admin.note_tr(
+                    k,
+                    n_("Export failed, nothing was written: {}"),
+                    &[&e.to_string()],
+                ),
             },
         );
     }
@@ -299,10 +349,10 @@ impl Admin {
     fn purge(&self, k: &Kiosk) {
         let armed = std::mem::replace(&mut self.state.borrow_mut().purge_armed, true);
         if !armed {
-            return self.note(
+            return self.note_tr(
                 k,
-                "Tap “Purge exported records” again to delete every exported record and its picture from this kiosk."
-                    .into(),
+                n_("Tap “Purge” again to delete every exported record and its picture from this kiosk."),
+                &[],
             );
         }
         self.state.borrow_mut().purge_armed = false;
@@ -311,7 +361,9 @@ impl Admin {
             |s| s.purge_exported(),
             |k, done| match done {
                 Ok(summary) => k.admin.note(k, summary.to_string()),
-                Err(e) => k.admin.note(k, format!("Purge failed: {e}")),
+                Err(e) => k
+                    .admin
+                    .note_tr(k, n_("Purge failed: {}"), &[&e.to_string()]),
             },
         );
     }
@@ -332,6 +384,12 @@ impl Admin {
     pub fn note(&self, k: &Kiosk, text: String) {
         log::info!("admin: {text}");
         page(k).set_admin_note(text.into());
+    }
+
+    /// A note in the screen's language; the log has it in English.
+    pub fn note_tr(&self, k: &Kiosk, msgid: &str, args: &[&str]) {
+        log::info!("admin: {}", fill(msgid, args, None));
+        page(k).set_admin_note(trf(k.lang(), msgid, args).into());
     }
 }
 
@@ -383,7 +441,7 @@ fn cycle_port(serial: &mut SerialSettings, what: AdminSetting, options: &[String
             });
         }
         // Not a serial port.
-        AdminSetting::Camera => {}
+        AdminSetting::Camera | AdminSetting::Language => {}
     }
 }
 
