@@ -467,3 +467,104 @@ fn every_tr_string_has_a_translation_in_every_language() {
         missing.join("\n")
     );
 }
+
+/// The smallest text any screen may use (`Theme.small`).
+const MIN_FONT_PX: f32 = 18.0;
+
+/// A `font-size:` value's smallest size in px: each literal `Npx` and each
+/// `Theme.x` (with a `+ Npx`) it can take. `None` for a form the check does
+/// not know, so a new one is looked at rather than passed.
+fn smallest_font(value: &str, theme: &[(String, f32)]) -> Option<f32> {
+    let mut sizes = Vec::new();
+    for part in value.split(['?', ':']) {
+        let part = part.trim();
+        if part.contains("==") || part.contains("!=") || part.is_empty() {
+            continue;
+        }
+        if part == "root.font-size" {
+            // A component's own `font-size` property: its users' values are checked.
+            continue;
+        }
+        let mut terms = part.split('+').map(str::trim);
+        let base = terms.next()?;
+        let add: f32 = terms
+            .map(|t| {
+                t.strip_suffix("px")
+                    .and_then(|n| n.trim().parse::<f32>().ok())
+            })
+            .sum::<Option<f32>>()?;
+        let base = match base.strip_prefix("Theme.") {
+            Some(name) => theme.iter().find(|(n, _)| n == name)?.1,
+            None => base.strip_suffix("px")?.trim().parse().ok()?,
+        };
+        sizes.push(base + add);
+    }
+    match sizes.into_iter().reduce(f32::min) {
+        Some(px) => Some(px),
+        // Only `root.font-size`: the component's own property, whose
+        // declaration and users are checked as lines of their own.
+        None if value.trim() == "root.font-size" => Some(MIN_FONT_PX),
+        None => None,
+    }
+}
+
+#[test]
+fn font_sizes_never_go_below_18px() {
+    let files = slint_files();
+    let theme_src = &files
+        .iter()
+        .find(|(f, _)| f.ends_with("theme.slint"))
+        .expect("ui/theme.slint")
+        .1;
+    // `out property <length> small: 18px;` in the Theme global.
+    let theme: Vec<(String, f32)> = theme_src
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("out property <length> ")?;
+            let (name, value) = rest.split_once(':')?;
+            let px = value.trim().trim_end_matches(';').strip_suffix("px")?;
+            Some((name.trim().to_string(), px.trim().parse().ok()?))
+        })
+        .collect();
+    assert!(
+        theme.iter().any(|(n, v)| n == "small" && *v == MIN_FONT_PX),
+        "{theme:?}"
+    );
+    let mut found = 0;
+    let mut small = Vec::new();
+    for (file, src) in &files {
+        for (i, line) in src.lines().enumerate() {
+            let Some(at) = line.find("font-size:") else {
+                continue;
+            };
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let value = line[at + "font-size:".len()..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim();
+            found += 1;
+            match smallest_font(value, &theme) {
+                Some(px) if px >= MIN_FONT_PX => {}
+                Some(px) => small.push(format!("{file}:{}: {value} ({px} px)", i + 1)),
+                None => small.push(format!("{file}:{}: {value} (not understood)", i + 1)),
+            }
+        }
+    }
+    assert!(found > 50, "the check reads the font sizes: {found}");
+    assert!(
+        small.is_empty(),
+        "text below {MIN_FONT_PX} px:\n{}",
+        small.join("\n")
+    );
+    // The check can fail.
+    assert_eq!(smallest_font("Theme.small", &theme), Some(18.0));
+    assert_eq!(
+        smallest_font("a == b ? Theme.title : 14px", &theme),
+        Some(14.0)
+    );
+    assert_eq!(smallest_font("Theme.text + 2px", &theme), Some(24.0));
+    assert_eq!(smallest_font("self.height / 3", &theme), None);
+}

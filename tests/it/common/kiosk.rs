@@ -204,28 +204,38 @@ pub fn enabled(k: &Kiosk, label: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The screen as it is, in every language: `<dir>/<lang>/<name>.png` for
-/// en, hi, bn, ta (the kiosk is switched to each and back, as a nurse would
-/// tap the language buttons), when `ONEMED_SCREENSHOTS` names a folder.
+/// The screen as it is, in every language: the kiosk is switched to each
+/// and back, as a nurse would tap the language buttons, and every text on
+/// screen must fit its box in each (`layout::overflows`); with
+/// `ONEMED_SCREENSHOTS` naming a folder, each is saved as
+/// `<dir>/<lang>/<name>.png` for en, hi, bn, ta.
 pub fn shot(k: &Kiosk, name: &str) {
-    let Some(dir) = std::env::var_os("ONEMED_SCREENSHOTS") else {
-        return;
-    };
+    let dir = std::env::var_os("ONEMED_SCREENSHOTS");
     let was = k.lang();
+    let mut overflows = Vec::new();
     for lang in onemed::i18n::Lang::ALL {
         k.set_language(lang);
         k.pump();
+        for o in super::layout::overflows(k, lang) {
+            overflows.push(format!("{}/{name}: {o}", lang.code()));
+        }
+        let Some(dir) = &dir else {
+            continue;
+        };
         let snap = k.window().window().take_snapshot().expect("snapshot");
         let img = image::RgbaImage::from_raw(snap.width(), snap.height(), snap.as_bytes().to_vec())
             .expect("rgba");
-        let path = Path::new(&dir)
-            .join(lang.code())
-            .join(format!("{name}.png"));
-        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(&dir))).unwrap();
+        let path = Path::new(dir).join(lang.code()).join(format!("{name}.png"));
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(dir))).unwrap();
         img.save(path).unwrap();
     }
     k.set_language(was);
     k.pump();
+    assert!(
+        overflows.is_empty(),
+        "words that do not fit:\n{}",
+        overflows.join("\n")
+    );
 }
 
 /// A folder holding copies of these sample images.
@@ -302,10 +312,12 @@ pub fn set_first_pin(k: &Kiosk, pin: &str) {
 
 /// The data folder of a test kiosk (from its settings, via the admin screen's text).
 pub fn k_data(k: &Kiosk) -> PathBuf {
+    // In any language: the first absolute path, without the sentence's stop.
     let text = admin_page(k).get_admin_register().to_string();
     let path = text
-        .strip_prefix("Register in ")
-        .and_then(|t| t.split(". ").next())
+        .split_whitespace()
+        .find(|w| w.starts_with('/'))
+        .map(|w| w.trim_end_matches(['.', '।']))
         .expect("the admin screen names the data folder");
     PathBuf::from(path)
 }

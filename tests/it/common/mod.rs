@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod kiosk;
+pub mod layout;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

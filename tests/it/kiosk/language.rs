@@ -1,7 +1,7 @@
 //! The screen's language: the home screen's buttons switch the `@tr()` texts
 //! and the texts built in Rust (tool names, groups, the models line) at once,
-//! the choice outlives a restart, and the admin's default holds until a nurse
-//! picks. Screenshots of each language go to `<screenshots>/<lang>/`.
+//! the choice outlives a restart, and the admin's default (kiosk.toml, or
+//! the admin screen) holds until a nurse picks. Screenshots of each language go to `<screenshots>/<lang>/`.
 
 use crate::common::kiosk::*;
 use onemed::i18n::{tr, trf, Lang};
@@ -63,3 +63,85 @@ fn the_home_screen_speaks_each_language_and_remembers_the_choice() {
 }
 
 use onemed::settings::Settings;
+
+#[test]
+fn the_admin_sets_the_default_language_and_the_screens_follow_it() {
+    let settings = settings("none", vec![], crate::common::models_dir());
+    let k = start_settings(&settings);
+    tap(&k, "Admin");
+    wait(&k, "the offer to choose a PIN", |k| {
+        admin_page(k).get_pin_prompt() == "Choose a new admin PIN"
+    });
+    set_first_pin(&k, "135790");
+    // The setting names each language in its own script; a tap steps on.
+    assert_eq!(admin_page(&k).get_admin_language(), "English");
+    for _ in 0..3 {
+        tap(&k, &format!("{}  ▸", admin_page(&k).get_admin_language()));
+    }
+    assert_eq!(admin_page(&k).get_admin_language(), Lang::Ta.native_name());
+    // Nothing changes until it is saved.
+    assert_eq!(k.lang(), Lang::En);
+    tap(&k, "Save and apply");
+    // The screens switch to it at once, the note too.
+    wait(&k, "saved", |k| {
+        admin_page(k).get_admin_note() == tr(Lang::Ta, "Saved.")
+    });
+    assert_eq!(k.lang(), Lang::Ta);
+    assert_eq!(g(&k).get_language(), Language::Ta);
+    let file = std::fs::read_to_string(k_data(&k).join("admin.toml")).unwrap();
+    assert!(file.contains("language = \"ta\""), "{file}");
+    drop(k);
+    // A restart with no nurse's choice remembered starts in the admin's default,
+    // over kiosk.toml's.
+    // (`onemed run` layers admin.toml over kiosk.toml as here.)
+    std::fs::remove_file(settings.data_dir.join("language")).unwrap();
+    let mut again = settings.clone();
+    onemed::admin::overrides::apply_file(&mut again);
+    assert_eq!(again.language, Lang::Ta);
+    let k = start_settings(&again);
+    assert_eq!(k.lang(), Lang::Ta);
+    assert!(enabled(&k, &tr(Lang::Ta, "Cataract")));
+}
+
+#[test]
+fn the_layout_check_finds_words_that_do_not_fit() {
+    use crate::common::layout::overflows;
+    use slint::ComponentHandle;
+    let k = start_settings(&settings("none", vec![], crate::common::models_dir()));
+    for lang in Lang::ALL {
+        k.set_language(lang);
+        k.pump();
+        assert_eq!(overflows(&k, lang), Vec::<String>::new(), "{lang:?}");
+    }
+    k.set_language(Lang::En);
+    k.pump();
+    // Words far too long for the one line the status line gives an item,
+    // and a word too wide for any box.
+    let status = |text: &str| {
+        let item = onemed::kiosk::ui::StatusItem {
+            text: text.into(),
+            state: 0,
+        };
+        k.window()
+            .global::<onemed::kiosk::ui::HomeStatus>()
+            .set_items(slint::ModelRc::new(slint::VecModel::from(vec![item])));
+        k.pump();
+        overflows(&k, Lang::En)
+    };
+    let words = "CPU ".repeat(80);
+    let found = status(words.trim());
+    assert!(
+        found
+            .iter()
+            .any(|o| o.contains("CPU CPU") && o.contains("tall")),
+        "{found:?}"
+    );
+    let word = "Nurse".repeat(60);
+    let found = status(&word);
+    assert!(
+        found
+            .iter()
+            .any(|o| o.contains(&word) && o.contains("wide")),
+        "{found:?}"
+    );
+}
