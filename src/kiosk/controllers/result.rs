@@ -54,11 +54,34 @@ impl Outcome {
     }
 }
 
+/// A saved result again in the patient's language (the slip's), when it is
+/// not the screen's: what the nurse reads out or shows her.
+fn show_for_patient(k: &Kiosk, outcome: &Outcome) {
+    let p = page(k);
+    let patient = k.visit.patient_language().filter(|l| *l != k.lang());
+    match (patient, outcome) {
+        (Some(lang), Outcome::Saved { .. }) => {
+            let v = outcome.view(lang);
+            let words = match v.advice.is_empty() {
+                true => v.headline,
+                false => format!("{}\n{}", v.headline, v.advice),
+            };
+            p.set_patient_words(words.into());
+            p.set_patient_language(lang.native_name().into());
+        }
+        _ => {
+            p.set_patient_words(Default::default());
+            p.set_patient_language(Default::default());
+        }
+    }
+}
+
 impl Capture {
     /// Shows `outcome` on the result screen, and keeps it.
     fn show_outcome(&self, k: &Kiosk, outcome: Outcome) {
         let attempt = self.state.borrow().attempts.current();
         self.apply_view(k, &outcome.view(k.lang()), attempt);
+        show_for_patient(k, &outcome);
         self.state.borrow_mut().outcome = Some(outcome);
     }
 
@@ -71,6 +94,7 @@ impl Capture {
             p.set_headline(v.headline.into());
             p.set_advice(v.advice.into());
             p.set_trace(v.trace.into());
+            show_for_patient(k, &o);
         }
     }
 

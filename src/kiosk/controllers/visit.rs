@@ -301,6 +301,12 @@ impl Visit {
         (st.visit.slip.clone(), st.visit.language)
     }
 
+    /// The patient's language, while a visit is open.
+    pub fn patient_language(&self) -> Option<Lang> {
+        let st = self.state.borrow();
+        st.visit.id.map(|_| st.visit.language)
+    }
+
     /// The visit in the register, if one is open.
     pub fn id(&self) -> Option<VisitId> {
         self.state.borrow().visit.id

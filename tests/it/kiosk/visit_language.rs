@@ -107,6 +107,8 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
         in_script(&headline_hi, DEVANAGARI),
         "a Hindi result: {headline_hi}"
     );
+    // Screen and patient share Hindi: the result is said once.
+    assert_eq!(capture_page(&k).get_patient_words(), "");
     shot(&k, "40-result-before-the-switch");
 
     // The nurse switches the screen to Tamil in the middle of the visit:
@@ -118,6 +120,15 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
         "a Tamil result: {headline_ta}"
     );
     assert_eq!(capture_page(&k).get_trace().to_string(), english);
+    // The screen is no longer the patient's language: the result is shown
+    // again for her, in Hindi, the headline the Hindi screen showed.
+    let for_her = capture_page(&k).get_patient_words().to_string();
+    assert!(for_her.starts_with(&headline_hi), "{for_her}");
+    assert_eq!(
+        capture_page(&k).get_patient_language(),
+        Lang::Hi.native_name()
+    );
+    shot(&k, "40-result-after-the-switch");
 
     tap(&k, &ta("Finish visit"));
     wait(&k, "the summary", |k| {
