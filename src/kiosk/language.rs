@@ -85,12 +85,13 @@ impl Kiosk {
                 data_dir.display()
             );
         }
-        // The texts built in Rust, again in the new language.
-        self.home.refresh_tools(self);
-        self.home.refresh_models_line(self);
-        self.refresh_status();
+        // The texts built in Rust, again in the new language (the status
+        // line last: it reads the camera's words).
+        self.home.reword(self);
         self.capture.reword(self);
         self.visit.reword(self);
+        self.reword_message();
+        self.refresh_status();
     }
 
     /// Checks, off the screen's thread, that every language's font is
