@@ -310,6 +310,11 @@ impl Home {
         self.show_register(k);
     }
 
+    /// What the status line says of the register, in any language.
+    pub fn register_words(&self) -> Words {
+        self.state.borrow().register.clone()
+    }
+
     fn show_register(&self, k: &Kiosk) {
         let text = self.state.borrow().register.in_lang(k.lang());
         page(k).set_status_register(text.into());
