@@ -267,6 +267,7 @@ impl Kiosk {
         self.refresh_slip_format();
         let warnings = self.settings.borrow().warnings.clone();
         if !warnings.is_empty() {
+            // For the technician (the file, the line, the TOML error): as written.
             self.say(warnings.join("\n"));
         }
         let weak = Rc::downgrade(self);

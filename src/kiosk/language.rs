@@ -102,6 +102,7 @@ impl Kiosk {
                 return;
             }
             let names: Vec<&str> = missing.iter().map(|l| l.english_name()).collect();
+            // In English: a language whose font is missing cannot say it.
             k.say(format!(
                 "{} text cannot be shown or printed: its font is not installed. \
                  Ask the technician to install fonts-noto-core.",
