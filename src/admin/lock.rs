@@ -82,14 +82,10 @@ impl Lock {
     }
 }
 
-/// "14 more minutes": what is left of a lock, in whole minutes rounded up.
-pub fn minutes_left(remaining: Duration) -> String {
-    let m = remaining.as_secs().div_ceil(60).max(1);
-    if m == 1 {
-        "1 more minute".into()
-    } else {
-        format!("{m} more minutes")
-    }
+/// What is left of a lock, in whole minutes rounded up (at least 1; the
+/// screen words it in its language).
+pub fn minutes_left(remaining: Duration) -> u64 {
+    remaining.as_secs().div_ceil(60).max(1)
 }
 
 #[cfg(test)]
@@ -181,12 +177,9 @@ mod tests {
 
     #[test]
     fn minutes_are_rounded_up() {
-        assert_eq!(minutes_left(Duration::from_secs(1)), "1 more minute");
-        assert_eq!(minutes_left(Duration::from_secs(60)), "1 more minute");
-        assert_eq!(minutes_left(Duration::from_secs(61)), "2 more minutes");
-        assert_eq!(
-            minutes_left(Duration::from_secs(14 * 60 - 5)),
-            "14 more minutes"
-        );
+        assert_eq!(minutes_left(Duration::from_secs(1)), 1);
+        assert_eq!(minutes_left(Duration::from_secs(60)), 1);
+        assert_eq!(minutes_left(Duration::from_secs(61)), 2);
+        assert_eq!(minutes_left(Duration::from_secs(14 * 60 - 5)), 14);
     }
 }

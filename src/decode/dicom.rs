@@ -24,6 +24,7 @@
 
 use super::{DecodeError, Limits};
 use crate::frame::RgbFrame;
+use crate::i18n::n_;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
@@ -70,23 +71,29 @@ pub fn is_dicom(bytes: &[u8]) -> bool {
 /// in plain words ("a nuclear medicine scan (NM), not CT").
 pub(crate) fn not_ct_message(modality: &str) -> String {
     const TAIL: &str = "not CT — import CT slices for the COVID CT tool";
-    let words = match modality {
-        "" => {
-            return format!("this DICOM file does not say what kind of scan it is, so it is {TAIL}")
-        }
-        "MR" => "an MRI scan",
-        "NM" => "a nuclear medicine scan",
-        "PT" => "a PET scan",
-        "US" => "an ultrasound image",
-        "CR" | "DX" | "RF" => "an X-ray",
-        "XA" => "an angiography X-ray",
-        "MG" => "a mammogram",
-        "OP" | "XC" => "a photo",
-        "SC" | "OT" => "a picture saved as DICOM",
-        "SR" => "a report",
-        _ => "another kind of scan",
-    };
-    format!("this DICOM file is {words} ({modality}), {TAIL}")
+    match modality_words(modality) {
+        None => format!("this DICOM file does not say what kind of scan it is, so it is {TAIL}"),
+        Some(words) => format!("this DICOM file is {words} ({modality}), {TAIL}"),
+    }
+}
+
+/// The kind of scan a DICOM modality code is, in plain English words (a
+/// msgid the import screen translates); `None` when the file does not say.
+pub fn modality_words(modality: &str) -> Option<&'static str> {
+    Some(match modality {
+        "" => return None,
+        "MR" => n_("an MRI scan"),
+        "NM" => n_("a nuclear medicine scan"),
+        "PT" => n_("a PET scan"),
+        "US" => n_("an ultrasound image"),
+        "CR" | "DX" | "RF" => n_("an X-ray"),
+        "XA" => n_("an angiography X-ray"),
+        "MG" => n_("a mammogram"),
+        "OP" | "XC" => n_("a photo"),
+        "SC" | "OT" => n_("a picture saved as DICOM"),
+        "SR" => n_("a report"),
+        _ => n_("another kind of scan"),
+    })
 }
 
 /// Reads the header (not the pixel data) and refuses what is not a single

@@ -166,7 +166,10 @@ impl Engine {
             Device::Gpu | Device::Auto if has_gpu => ("GPU".to_string(), None),
             Device::Auto => ("CPU".to_string(), None),
             Device::Gpu => {
-                let note = "GPU asked for but OpenVINO reports none; using the CPU".to_string();
+                // Shown to the admin, in the screen's language.
+                let note =
+                    crate::i18n::n_("GPU asked for but OpenVINO reports none; using the CPU")
+                        .to_string();
                 log::warn!("{note}");
                 ("CPU".to_string(), Some(note))
             }

@@ -188,6 +188,46 @@ pub fn trn(lang: Lang, one: &str, many: &str, n: u64, args: &[&str]) -> String {
     fill(text, args, Some(n))
 }
 
+/// Words kept on a screen as how to say them, not as the string once
+/// shown, so that a language switch can say them again:
+/// `Words::new(move |l| trf(l, MSGID, &[&at]))`. The log keeps
+/// their English ([`Words::english`]).
+#[derive(Clone)]
+pub struct Words(std::rc::Rc<dyn Fn(Lang) -> String>);
+
+impl Words {
+    pub fn new(say: impl Fn(Lang) -> String + 'static) -> Words {
+        Words(std::rc::Rc::new(say))
+    }
+
+    /// The same text in every language (a name, a code, nothing).
+    pub fn plain(text: impl Into<String>) -> Words {
+        let text = text.into();
+        Words::new(move |_| text.clone())
+    }
+
+    pub fn in_lang(&self, lang: Lang) -> String {
+        (self.0)(lang)
+    }
+
+    /// In English: what the log and the register keep.
+    pub fn english(&self) -> String {
+        self.in_lang(Lang::En)
+    }
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words::plain("")
+    }
+}
+
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Words({:?})", self.english())
+    }
+}
+
 /// Fills `{}`, `{0}`…, `{n}` in `text` as `@tr()` does; a placeholder with
 /// no argument stays as it is.
 pub fn fill(text: &str, args: &[&str], n: Option<u64>) -> String {

@@ -281,3 +281,16 @@ fn every_language_font_is_installed_here() {
     // The set-up installs fonts-noto-core; without it Indic text is blank.
     assert_eq!(missing_fonts(), Vec::<Lang>::new());
 }
+
+#[test]
+fn words_are_said_again_in_each_language() {
+    let name = "HD 720".to_string();
+    let w = Words::new(move |l| trf(l, "Camera: {}", &[&name]));
+    assert_eq!(w.english(), "Camera: HD 720");
+    assert_eq!(format!("{w:?}"), "Words(\"Camera: HD 720\")");
+    let hi = w.clone().in_lang(Lang::Hi);
+    assert!(hi.contains("HD 720") && !hi.contains("{}"), "{hi}");
+    assert_ne!(hi, w.english());
+    assert_eq!(Words::plain("PAT-7").in_lang(Lang::Ta), "PAT-7");
+    assert_eq!(Words::default().english(), "");
+}

@@ -11,7 +11,7 @@ mod summary;
 mod thumbnail;
 
 pub use listing::{list_slices, natural_cmp, Listing, SliceEntry, MAX_LISTED};
-pub use precheck::{check_file, Checked};
+pub use precheck::{check_file, unreadable, Checked, Refusal};
 pub use roots::{import_roots, roots_from_mounts};
 pub use summary::{summarise, StudySummary, StudyVerdict};
 pub use thumbnail::{downscale, thumbnail};

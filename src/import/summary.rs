@@ -10,9 +10,12 @@
 //! Analysed slices that are unusable (inconclusive, rejected) count in the
 //! rule; files that could not be analysed at all (failed) or were refused
 //! before analysis do not, but the sentence says how many files could not be
-//! assessed. All the words are in [`words`].
+//! assessed. All the words are in [`words`]: the summary keeps the English
+//! sentence (exports, the register), the screen asks for its own language
+//! ([`StudySummary::sentence_in`]).
 
 use crate::analysis::{Analysis, Outcome};
+use crate::i18n::Lang;
 use crate::screening::visit::SliceCounts;
 use crate::screening::ResultKind;
 use serde::Serialize;
@@ -48,7 +51,7 @@ pub struct StudySummary {
     pub failed: usize,
     /// Files refused before analysis (not CT, wrong kind, unreadable).
     pub refused: usize,
-    /// The sentence the summary screen shows.
+    /// The sentence for the nurse, in English.
     pub sentence: String,
 }
 
@@ -66,6 +69,11 @@ impl StudySummary {
     /// Every file of the study that could not be assessed, refused ones too.
     pub fn not_assessable(&self) -> usize {
         self.unusable() + self.refused
+    }
+
+    /// The sentence in `lang`, as the summary screen shows it.
+    pub fn sentence_in(&self, lang: Lang) -> String {
+        words::sentence_in(self, lang)
     }
 
     /// The counts the study rule reads: analysed slices only.
@@ -119,54 +127,128 @@ pub fn summarise(slices: &[Result<Analysis, String>], refused: usize) -> StudySu
     s
 }
 
-/// Every word the summary uses.
+/// Every word the summary uses, in any language (English for the summary
+/// kept, as `screening::words` does).
 pub mod words {
     use super::{StudySummary, StudyVerdict};
+    use crate::i18n::{trf, trn, Lang};
 
-    fn slices(n: usize) -> String {
-        if n == 1 {
-            "1 assessable slice".into()
-        } else {
-            format!("{n} assessable slices")
-        }
+    fn slices(n: usize, lang: Lang) -> String {
+        trn(
+            lang,
+            "{n} assessable slice",
+            "{n} assessable slices",
+            n as u64,
+            &[],
+        )
     }
 
     /// "; 4 files could not be assessed", or nothing.
-    fn rest(s: &StudySummary) -> String {
+    fn rest(s: &StudySummary, lang: Lang) -> String {
         match s.not_assessable() {
             0 => String::new(),
-            1 => "; 1 file could not be assessed".into(),
-            n => format!("; {n} files could not be assessed"),
+            n => {
+                let files = trn(
+                    lang,
+                    "{n} file could not be assessed",
+                    "{n} files could not be assessed",
+                    n as u64,
+                    &[],
+                );
+                format!("; {files}")
+            }
         }
     }
 
-    /// The sentence for a summary whose counts and verdict are set.
+    /// The sentence for a summary whose counts and verdict are set, in English.
     pub fn sentence(s: &StudySummary) -> String {
+        sentence_in(s, Lang::En)
+    }
+
+    /// The same sentence in `lang`.
+    pub fn sentence_in(s: &StudySummary, lang: Lang) -> String {
         let c = s.counts();
+        let (rest, assessable) = (rest(s, lang), slices(c.assessable(), lang));
         match s.verdict {
-            StudyVerdict::Empty => format!(
+            StudyVerdict::Empty => trf(
+                lang,
                 "No slices analysed — choose the slices to import{}",
-                rest(s)
+                &[&rest],
             ),
-            StudyVerdict::Refer => format!(
+            StudyVerdict::Refer => trf(
+                lang,
                 "COVID pattern on {} of {}{} — refer to a doctor",
-                s.refer,
-                slices(c.assessable()),
-                rest(s)
+                &[&s.refer.to_string(), &assessable, &rest],
             ),
-            StudyVerdict::NoFinding => {
-                format!("No COVID pattern found on {}{}", slices(c.assessable()), rest(s))
-            }
-            StudyVerdict::CouldNotAssess if c.assessable() == 0 => format!(
+            StudyVerdict::NoFinding => trf(
+                lang,
+                "No COVID pattern found on {}{}",
+                &[&assessable, &rest],
+            ),
+            StudyVerdict::CouldNotAssess if c.assessable() == 0 => trf(
+                lang,
                 "Could not assess: no slice was clear enough{} — re-import clearer slices",
-                rest(s)
+                &[&rest],
             ),
-            StudyVerdict::CouldNotAssess => format!(
-                "Could not assess: only {} of {} analysed slices assessable{} — re-import clearer slices",
-                c.assessable(),
-                c.total(),
-                rest(s)
+            StudyVerdict::CouldNotAssess => trf(
+                lang,
+                "Could not assess: only {} of {} analysed slices assessable{} — re-import \
+                 clearer slices",
+                &[&c.assessable().to_string(), &c.total().to_string(), &rest],
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn summary(verdict: StudyVerdict, refer: usize, clear: usize, unusable: usize) -> StudySummary {
+        let mut s = StudySummary {
+            verdict,
+            total: refer + clear + unusable,
+            findings: BTreeMap::from([("covid".to_string(), refer + clear)]),
+            refer,
+            inconclusive: unusable,
+            rejected: 0,
+            failed: 0,
+            refused: 2,
+            sentence: String::new(),
+        };
+        s.sentence = words::sentence(&s);
+        s
+    }
+
+    #[test]
+    fn the_screen_says_the_study_in_its_language_and_the_summary_keeps_english() {
+        let studies = [
+            summary(StudyVerdict::Refer, 3, 5, 1),
+            summary(StudyVerdict::NoFinding, 0, 1, 0),
+            summary(StudyVerdict::CouldNotAssess, 0, 0, 4),
+            summary(StudyVerdict::CouldNotAssess, 0, 1, 4),
+            summary(StudyVerdict::Empty, 0, 0, 0),
+        ];
+        assert_eq!(
+            studies[0].sentence,
+            "COVID pattern on 3 of 8 assessable slices; 3 files could not be assessed \
+             — refer to a doctor"
+        );
+        for s in &studies {
+            assert_eq!(s.sentence_in(Lang::En), s.sentence);
+            for lang in [Lang::Hi, Lang::Bn, Lang::Ta] {
+                let said = s.sentence_in(lang);
+                assert_ne!(said, s.sentence, "{lang:?}");
+                assert!(
+                    !said.contains('{') && !said.contains("slice"),
+                    "{lang:?}: {said}"
+                );
+                assert!(
+                    said.contains(&s.not_assessable().to_string()),
+                    "{lang:?}: {said}"
+                );
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ use super::register::Watch;
 use super::state::{Pending, State};
 use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
 use crate::catalog::Catalog;
+use crate::i18n::{n_, tr, trf};
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
 use crate::workers::store::{StoreEvent, StoreWorker};
@@ -238,11 +239,14 @@ impl Kiosk {
                 self.state.borrow().job_deadline.as_secs()
             );
             crate::notify::status(&format!("hung: {} has run for {secs} s", o.what));
-            self.say(format!(
-                "Something is stuck ({} has taken {secs} s). The kiosk is restarting \
-                 itself; every saved record is safe.",
-                o.what
-            ));
+            self.say_in(move |l| {
+                trf(
+                    l,
+                    "Something is stuck ({} has taken {} s). The kiosk is restarting \
+                     itself; every saved record is safe.",
+                    &[&tr(l, o.what), &secs.to_string()],
+                )
+            });
         }
         false
     }
@@ -263,6 +267,7 @@ impl Kiosk {
         self.refresh_slip_format();
         let warnings = self.settings.borrow().warnings.clone();
         if !warnings.is_empty() {
+            // For the technician (the file, the line, the TOML error): as written.
             self.say(warnings.join("\n"));
         }
         let weak = Rc::downgrade(self);
@@ -360,12 +365,6 @@ impl Kiosk {
         self.refresh_slip_format();
     }
 
-    pub(super) fn say(&self, text: impl Into<SharedString>) {
-        let text = text.into();
-        log::warn!("{text}");
-        self.g().set_message(text);
-    }
-
     fn on_infer(&self, e: InferEvent) {
         match e {
             InferEvent::Ready(r) => self.home.engine_ready(self, r),
@@ -400,10 +399,11 @@ impl Kiosk {
             return;
         }
         if let Some(why) = self.home.refusal(id) {
-            return self.say(why);
+            return self.say_words(why);
         }
         let Some(tool) = self.catalog.tool(id).ok().cloned() else {
-            return self.say(format!("Unknown tool {id}"));
+            let id = id.to_string();
+            return self.say_in(move |l| trf(l, "Unknown tool {}", &[&id]));
         };
         // Every result belongs to a patient: ask who first.
         if self.visit.id().is_none() {
@@ -468,7 +468,7 @@ impl Kiosk {
             let mut st = self.state.borrow_mut();
             let id = st.next_req();
             st.pending.insert(id, pending);
-            st.liveness.started(id, "an analysis", Instant::now());
+            st.liveness.started(id, n_("an analysis"), Instant::now());
             id
         };
         if !self
@@ -481,7 +481,7 @@ impl Kiosk {
                 st.pending.remove(&id);
                 st.liveness.finished(id);
             }
-            self.say("The screening engine has stopped; restart the kiosk.");
+            self.say_in(|l| tr(l, "The screening engine has stopped; restart the kiosk."));
             return false;
         }
         true

@@ -85,14 +85,15 @@ impl Kiosk {
                 data_dir.display()
             );
         }
-        // The texts built in Rust, again in the new language.
-        self.home.refresh_tools(self);
-        self.home.refresh_models_line(self);
-        self.refresh_status();
+        // The texts built in Rust, again in the new language (the status
+        // line last: it reads the camera's words).
+        self.home.reword(self);
         self.capture.reword(self);
         self.visit.reword(self);
         self.history.reword(self);
         self.admin.reword(self);
+        self.reword_message();
+        self.refresh_status();
     }
 
     /// Checks, off the screen's thread, that every language's font is
@@ -103,6 +104,7 @@ impl Kiosk {
                 return;
             }
             let names: Vec<&str> = missing.iter().map(|l| l.english_name()).collect();
+            // In English: a language whose font is missing cannot say it.
             k.say(format!(
                 "{} text cannot be shown or printed: its font is not installed. \
                  Ask the technician to install fonts-noto-core.",

@@ -17,7 +17,8 @@ pub struct Liveness {
 /// A job past its deadline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overdue {
-    /// What the job was ("an analysis", "a save", ...).
+    /// What the job was ("an analysis", "a save", ...): English for the
+    /// log, a msgid (`n_`) the screen translates.
     pub what: &'static str,
     /// How long it has run.
     pub running: Duration,

@@ -16,6 +16,7 @@ pub use crate::workers::inference;
 mod input;
 pub mod language;
 mod liveness;
+mod message;
 pub mod preview;
 mod register;
 mod state;

@@ -1,12 +1,15 @@
 //! The kiosk's link to the camera worker: turns the worker's feed (newest
 //! preview frame, stills, status changes) into messages for the UI thread,
 //! with the preview already converted to a display buffer off the UI thread.
+//! The camera's state and problems travel as data; the screen words them in
+//! its language ([`status_words`], [`CameraProblem::in_lang`]).
 
 use crate::camera::{
-    list_cameras, parse_camera_spec, CameraEvent, CameraFeed, CameraSpec, CameraStatus,
-    CameraWorker, WorkerConfig,
+    list_cameras, parse_camera_spec, CameraError, CameraEvent, CameraFeed, CameraSpec,
+    CameraStatus, CameraWorker, WorkerConfig,
 };
 use crate::frame::RgbFrame;
+use crate::i18n::{n_, tr, trf, Lang};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,8 +17,7 @@ use std::time::Instant;
 /// What the camera tells the UI.
 pub enum CameraMsg {
     Status {
-        connected: bool,
-        text: String,
+        status: CameraStatus,
         /// Names for the camera picker.
         cameras: Vec<String>,
         index: usize,
@@ -28,7 +30,72 @@ pub enum CameraMsg {
     /// The full-resolution still asked for.
     Still(Arc<RgbFrame>),
     /// A problem the nurse should read.
-    Error(String),
+    Error(CameraProblem),
+}
+
+/// A camera problem for the message bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CameraProblem {
+    /// The camera setting cannot be read.
+    BadSetting { spec: String, error: CameraError },
+    /// The still asked for could not be taken.
+    CaptureFailed(CameraError),
+    /// The camera failed (said once, not at every retry).
+    Failed(CameraError),
+    /// A picture asked for with no camera.
+    NoCamera,
+    /// A camera the picker does not have.
+    NotAvailable,
+}
+
+impl CameraProblem {
+    /// The problem in `lang` (English for the log).
+    pub fn in_lang(&self, lang: Lang) -> String {
+        match self {
+            CameraProblem::BadSetting { spec, error } => trf(
+                lang,
+                "Camera setting {} is not valid: {}",
+                &[&format!("{spec:?}"), &error_words(error, lang)],
+            ),
+            CameraProblem::CaptureFailed(e) => trf(
+                lang,
+                "Could not take the picture: {}",
+                &[&error_words(e, lang)],
+            ),
+            CameraProblem::Failed(e) => error_words(e, lang),
+            CameraProblem::NoCamera => tr(lang, "No camera connected — import an image instead."),
+            CameraProblem::NotAvailable => tr(lang, "That camera is not available."),
+        }
+    }
+}
+
+/// A camera error in `lang`. Its English is the error's own text (the
+/// msgid); the detail a technical one carries stays as it is.
+pub fn error_words(e: &CameraError, lang: Lang) -> String {
+    let with = |msgid: &str, detail: &str| trf(lang, msgid, &[detail]);
+    match e {
+        CameraError::NoCamera => tr(lang, "No camera connected"),
+        CameraError::Disconnected => tr(lang, "The camera was disconnected — check its cable"),
+        CameraError::Timeout => tr(lang, "The camera stopped sending pictures"),
+        CameraError::BadFrame(d) => with(n_("The camera sent a damaged picture ({})"), d),
+        CameraError::Busy => tr(lang, "The camera is in use by another program"),
+        CameraError::NotReady => tr(
+            lang,
+            "The camera is not ready yet — wait for the picture to appear",
+        ),
+        CameraError::Open(d) => with(n_("Cannot open the camera: {}"), d),
+        CameraError::Io(d) => with(n_("Lost contact with the camera: {}"), d),
+        CameraError::Unsupported(d) => with(
+            n_("The camera offers no picture format OneMed can use: {}"),
+            d,
+        ),
+        CameraError::Replay(d) => with(n_("Cannot replay images: {}"), d),
+        CameraError::BadSpec(d) => with(
+            n_("Unknown camera setting \"{}\" (use auto, none, replay:<folder>, v4l:<number> or name:<text>)"),
+            d,
+        ),
+        CameraError::Stopped(d) => with(n_("The camera service has stopped: {}"), d),
+    }
 }
 
 type Send = Arc<dyn Fn(CameraMsg) + std::marker::Send + Sync>;
@@ -40,14 +107,27 @@ pub struct CameraLink {
     send: Send,
 }
 
-/// Words for the status line: (connected, text). The camera's name is its
-/// label (`Demo camera` for a replayed folder), never a path.
-pub fn status_words(s: &CameraStatus) -> (bool, String) {
+/// The replayed folder's name in the camera picker.
+const DEMO_CAMERA: &str = n_("Demo camera");
+
+/// A camera's name in `lang`: the demo camera's is translated, a real
+/// camera's is its own.
+pub fn camera_name(name: &str, lang: Lang) -> String {
+    tr(lang, name)
+}
+
+/// The camera's state for the status line in `lang` (`None`: not said yet).
+/// The camera's name is its label (`Demo camera` for a replayed folder),
+/// never a path; a reconnect's reason is the camera error's words.
+pub fn status_words(s: Option<&CameraStatus>, lang: Lang) -> String {
     match s {
-        CameraStatus::Connecting => (false, "Camera: connecting…".into()),
-        CameraStatus::Connected(d) => (true, format!("Camera: {d}")),
-        CameraStatus::NoCamera => (false, "No camera connected".into()),
-        CameraStatus::Reconnecting(r) => (false, format!("Camera problem: {r} — reconnecting…")),
+        None => tr(lang, "Camera: starting…"),
+        Some(CameraStatus::Connecting) => tr(lang, "Camera: connecting…"),
+        Some(CameraStatus::Connected(d)) => trf(lang, "Camera: {}", &[&camera_name(d, lang)]),
+        Some(CameraStatus::NoCamera) => tr(lang, "No camera connected"),
+        Some(CameraStatus::Reconnecting(r)) => {
+            trf(lang, "Camera problem: {} — reconnecting…", &[&tr(lang, r)])
+        }
     }
 }
 
@@ -73,16 +153,17 @@ impl CameraLink {
         let spec = match parsed {
             Ok(s) => s,
             Err(e) => {
-                send(CameraMsg::Error(format!(
-                    "Camera setting {spec:?} is not valid: {e}"
-                )));
+                send(CameraMsg::Error(CameraProblem::BadSetting {
+                    spec: spec.to_string(),
+                    error: e,
+                }));
                 CameraSpec::None
             }
         };
         if let CameraSpec::Replay(r) = &spec {
             // The folder is for the log; the nurse reads "Demo camera".
             log::info!("camera: replaying {}", r.dir.display());
-            choices.insert(0, ("Demo camera".into(), spec.clone()));
+            choices.insert(0, (DEMO_CAMERA.into(), spec.clone()));
         }
         let mut link = CameraLink {
             worker: None,
@@ -113,20 +194,16 @@ impl CameraLink {
         let notify = move |feed: &CameraFeed| {
             for ev in feed.drain_events() {
                 match ev {
-                    CameraEvent::Status(s) => {
-                        let (connected, text) = status_words(&s);
-                        send(CameraMsg::Status {
-                            connected,
-                            text,
-                            cameras: names.clone(),
-                            index,
-                        });
-                    }
+                    CameraEvent::Status(status) => send(CameraMsg::Status {
+                        status,
+                        cameras: names.clone(),
+                        index,
+                    }),
                     CameraEvent::Captured(f) => send(CameraMsg::Still(Arc::new(f))),
                     CameraEvent::CaptureFailed(e) => {
-                        send(CameraMsg::Error(format!("Could not take the picture: {e}")))
+                        send(CameraMsg::Error(CameraProblem::CaptureFailed(e)))
                     }
-                    CameraEvent::Error(e) => send(CameraMsg::Error(e.to_string())),
+                    CameraEvent::Error(e) => send(CameraMsg::Error(CameraProblem::Failed(e))),
                 }
             }
             if let Some((_, frame)) = feed.take_frame() {
@@ -151,12 +228,11 @@ impl CameraLink {
             Ok(w) => self.worker = Some(w),
             Err(e) => {
                 (self.send)(CameraMsg::Status {
-                    connected: false,
-                    text: "No camera connected".into(),
+                    status: CameraStatus::NoCamera,
                     cameras: self.names(),
                     index,
                 });
-                (self.send)(CameraMsg::Error(e.to_string()));
+                (self.send)(CameraMsg::Error(CameraProblem::Failed(e)));
             }
         }
     }
@@ -165,9 +241,7 @@ impl CameraLink {
     pub fn capture(&self) {
         match &self.worker {
             Some(w) => w.capture(),
-            None => (self.send)(CameraMsg::Error(
-                "No camera connected — import an image instead.".into(),
-            )),
+            None => (self.send)(CameraMsg::Error(CameraProblem::NoCamera)),
         }
     }
 
@@ -175,7 +249,76 @@ impl CameraLink {
     pub fn switch(&self, i: usize) {
         match (&self.worker, self.choices.get(i)) {
             (Some(w), Some((_, spec))) => w.switch_to(spec.clone()),
-            _ => (self.send)(CameraMsg::Error("That camera is not available.".into())),
+            _ => (self.send)(CameraMsg::Error(CameraProblem::NotAvailable)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_error() -> Vec<CameraError> {
+        let d = || "detail 7".to_string();
+        vec![
+            CameraError::NoCamera,
+            CameraError::Disconnected,
+            CameraError::Timeout,
+            CameraError::BadFrame(d()),
+            CameraError::Busy,
+            CameraError::NotReady,
+            CameraError::Open(d()),
+            CameraError::Io(d()),
+            CameraError::Unsupported(d()),
+            CameraError::Replay(d()),
+            CameraError::BadSpec(d()),
+            CameraError::Stopped(d()),
+        ]
+    }
+
+    #[test]
+    fn camera_errors_read_as_before_in_english_and_translated_in_hindi() {
+        for e in every_error() {
+            assert_eq!(error_words(&e, Lang::En), e.to_string());
+            let hi = error_words(&e, Lang::Hi);
+            assert_ne!(hi, e.to_string());
+            assert!(!hi.contains("{}"), "{hi}");
+            if e.to_string().contains("detail 7") {
+                assert!(hi.contains("detail 7"), "the detail is kept: {hi}");
+            }
+        }
+        let failed = CameraProblem::CaptureFailed(CameraError::Busy);
+        assert_eq!(
+            failed.in_lang(Lang::En),
+            "Could not take the picture: The camera is in use by another program"
+        );
+        assert!(!failed.in_lang(Lang::Ta).contains("in use"));
+    }
+
+    #[test]
+    fn the_status_line_says_the_camera_in_each_language() {
+        let demo = CameraStatus::Connected(DEMO_CAMERA.into());
+        assert_eq!(status_words(Some(&demo), Lang::En), "Camera: Demo camera");
+        let lost = CameraStatus::Reconnecting(CameraError::Disconnected.to_string());
+        assert_eq!(
+            status_words(Some(&lost), Lang::En),
+            "Camera problem: The camera was disconnected — check its cable — reconnecting…"
+        );
+        for s in [
+            None,
+            Some(&demo),
+            Some(&lost),
+            Some(&CameraStatus::NoCamera),
+        ] {
+            let hi = status_words(s, Lang::Hi);
+            assert_ne!(hi, status_words(s, Lang::En));
+            assert!(
+                !hi.contains("{}") && !hi.contains("Demo") && !hi.contains("cable"),
+                "{hi}"
+            );
+        }
+        // A real camera's name is its own.
+        let hd = CameraStatus::Connected("HD Camera".into());
+        assert!(status_words(Some(&hd), Lang::Hi).contains("HD Camera"));
     }
 }

@@ -4,6 +4,7 @@
 //! full, read-only) are shown on the home screen until a save works again.
 
 use super::app::Kiosk;
+use crate::i18n::{n_, trf};
 use crate::records::Store;
 use crate::workers::store::{StoreEvent, Task};
 use std::fmt::Display;
@@ -29,9 +30,9 @@ pub enum Watch {
 impl Watch {
     fn what(self) -> Option<&'static str> {
         match self {
-            Watch::Save => Some("a save"),
-            Watch::Update | Watch::SignIn => Some("a register update"),
-            Watch::Search => Some("a register search"),
+            Watch::Save => Some(n_("a save")),
+            Watch::Update | Watch::SignIn => Some(n_("a register update")),
+            Watch::Search => Some(n_("a register search")),
             Watch::Unwatched => None,
         }
     }
@@ -79,12 +80,7 @@ impl Kiosk {
     pub(super) fn on_store(&self, e: StoreEvent<Answer>) {
         match e {
             StoreEvent::Opened(Ok(encrypted)) => {
-                let text = if encrypted {
-                    "Register ready (encrypted)"
-                } else {
-                    PLAIN_REGISTER
-                };
-                self.home.register_opened(self, text, encrypted);
+                self.home.register_opened(self, encrypted);
                 if !encrypted {
                     log::warn!("{PLAIN_REGISTER}");
                 }
@@ -102,16 +98,17 @@ impl Kiosk {
 }
 
 /// Said on the home screen while the register is plain (development only).
-pub(super) const PLAIN_REGISTER: &str = "Register NOT encrypted (development setting \
-     unencrypted_register): patient data on this kiosk is readable by anyone with the disk. \
-     Do not use with real patients.";
+pub(super) const PLAIN_REGISTER: &str = n_(
+    "Register NOT encrypted (development setting unencrypted_register): patient data on \
+     this kiosk is readable by anyone with the disk. Do not use with real patients.",
+);
 
 impl Kiosk {
     /// A visit's end (its decision, or its printed slip) could not be saved.
     pub(super) fn end_not_saved(&self, done: Result<(), String>) {
         if let Err(e) = done {
             self.register_fault(&e);
-            self.say(format!("The register could not save the visit's end: {e}"));
+            self.say_in(move |l| trf(l, "The register could not save the visit's end: {}", &[&e]));
         }
     }
 }

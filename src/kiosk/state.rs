@@ -1,10 +1,12 @@
 //! The shell's own state on the UI thread: the jobs waiting for a worker
-//! (inference requests; inference and store jobs for the watchdog), and which field the
-//! on-screen keys type into. Each screen group's state is its controller's.
+//! (inference requests; inference and store jobs for the watchdog), which field the
+//! on-screen keys type into, and the message bar's words. Each screen group's state
+//! is its controller's.
 
 use super::liveness::Liveness;
 use super::register::Watch;
 use super::ui::TypingField;
+use crate::i18n::Words;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -29,6 +31,8 @@ pub struct State {
     pub hung: bool,
     /// Which field the on-screen keys type into.
     pub typing: TypingField,
+    /// The message bar's words, to say again in another language (`message`).
+    pub message: Option<Words>,
 }
 
 impl State {
@@ -41,6 +45,7 @@ impl State {
             job_deadline: std::time::Duration::from_secs(settings.job_deadline_s),
             hung: false,
             typing: TypingField::PatientId,
+            message: None,
         }
     }
 

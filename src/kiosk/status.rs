@@ -19,11 +19,13 @@ pub(super) struct Facts {
     /// Tools that cannot be used: (name, short reason).
     pub unavailable: Vec<(String, String)>,
     pub camera_connected: bool,
-    /// The camera's status in words ("Camera: Demo camera").
+    /// The camera's status in words, already in the line's language
+    /// ("Camera: Demo camera").
     pub camera: String,
     /// Configured serial devices and whether each is connected.
     pub devices: Vec<(DeviceKind, bool)>,
-    /// The inference device ("CPU (f32)").
+    /// The inference device ("CPU (f32)"), or a msgid before it is known
+    /// ("starting", "none").
     pub device: String,
 }
 
@@ -68,7 +70,7 @@ pub(super) fn lines(f: &Facts, lang: Lang) -> (Vec<(String, i32)>, Vec<String>) 
         ),
         if f.camera_connected { WORKING } else { PROBLEM },
     ));
-    details.push(tr(lang, &f.camera));
+    details.push(f.camera.clone());
     for (d, connected) in &f.devices {
         items.push((
             format!(
@@ -85,9 +87,10 @@ pub(super) fn lines(f: &Facts, lang: Lang) -> (Vec<(String, i32)>, Vec<String>) 
         };
         details.push(format!("{}: {}", tr(lang, d.label()), tr(lang, state)));
     }
-    let device = f.device.split(" (").next().unwrap_or(&f.device).trim();
-    items.push((device.to_string(), NEUTRAL));
-    details.push(trf(lang, "Inference device: {}", &[&f.device]));
+    let device = tr(lang, &f.device);
+    let short = device.split(" (").next().unwrap_or(&device).trim();
+    items.push((short.to_string(), NEUTRAL));
+    details.push(trf(lang, "Inference device: {}", &[&device]));
     (items, details)
 }
 
@@ -104,6 +107,7 @@ impl Kiosk {
     /// Rebuilds the status line from the kiosk's state and the words the
     /// other screens already show.
     pub(super) fn refresh_status(&self) {
+        let lang = self.lang();
         let capture = super::controllers::capture::page(self);
         let home = super::controllers::home::page(self);
         let facts = {
@@ -122,7 +126,7 @@ impl Kiosk {
                     })
                     .collect(),
                 camera_connected: capture.get_camera_connected(),
-                camera: capture.get_status_camera().to_string(),
+                camera: self.capture.camera_text(lang),
                 devices: [
                     DeviceKind::Trigger,
                     DeviceKind::Scanner,
@@ -135,7 +139,7 @@ impl Kiosk {
                 device: home.get_status_device().to_string(),
             }
         };
-        let (items, details) = lines(&facts, self.lang());
+        let (items, details) = lines(&facts, lang);
         let items: Vec<StatusItem> = items
             .into_iter()
             .map(|(text, state)| StatusItem {
@@ -235,5 +239,30 @@ mod tests {
             ta[0]
         );
         assert_ne!(ta[1].0, "○ Camera");
+    }
+
+    #[test]
+    fn the_line_in_hindi_keeps_its_counts_and_no_placeholder() {
+        let starting = Facts {
+            device: "starting".into(),
+            ..facts()
+        };
+        let (en, en_details) = lines(&starting, Lang::En);
+        let (hi, hi_details) = lines(&starting, Lang::Hi);
+        assert_eq!(en[4].0, "starting");
+        for (e, h) in en.iter().zip(&hi).take(4) {
+            assert!(!h.0.contains("{}"), "{h:?}");
+            // The icons stay; the words change.
+            assert_eq!(e.0.chars().next(), h.0.chars().next());
+            assert_ne!(e.0, h.0);
+        }
+        assert_ne!(hi[4].0, "starting", "the device before it is known");
+        assert!(hi_details[0].contains('5'), "{hi_details:?}");
+        for (e, h) in en_details.iter().zip(&hi_details) {
+            assert!(!h.contains("{}"), "{h}");
+            if e != "Camera: Demo camera" {
+                assert_ne!(e, h);
+            }
+        }
     }
 }

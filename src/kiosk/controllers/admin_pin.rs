@@ -10,6 +10,7 @@ use crate::admin::access::{self, NoPin, PinFile, Verdict};
 use crate::admin::lock::{minutes_left, Standing};
 use crate::admin::lockfile::LockFile;
 use crate::admin::{pin, reset, AdminFile};
+use crate::i18n::{n_, tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{AdminPage, Screen};
@@ -33,25 +34,47 @@ pub enum AdminMsg {
 }
 
 /// "Too many wrong PINs. Admin is locked for 14 more minutes."
-fn locked_text(remaining: Duration) -> String {
-    format!(
-        "Too many wrong PINs. Admin is locked for {}.",
-        minutes_left(remaining)
+fn locked_text(remaining: Duration, lang: Lang) -> String {
+    trn(
+        lang,
+        "Too many wrong PINs. Admin is locked for {n} more minute.",
+        "Too many wrong PINs. Admin is locked for {n} more minutes.",
+        minutes_left(remaining),
+        &[],
     )
 }
 
 /// What the pad says after a wrong PIN.
-fn wrong_text(standing: Standing) -> String {
+fn wrong_text(standing: Standing, lang: Lang) -> String {
     match standing {
-        Standing::Locked { remaining } => format!("Wrong PIN. {}", locked_text(remaining)),
-        Standing::Open { left: 1 } => "Wrong PIN. 1 wrong PIN left before a lock.".into(),
-        Standing::Open { left } => format!("Wrong PIN. {left} wrong PINs left before a lock."),
+        Standing::Locked { remaining } => {
+            trf(lang, "Wrong PIN. {}", &[&locked_text(remaining, lang)])
+        }
+        Standing::Open { left } => trn(
+            lang,
+            "Wrong PIN. {n} wrong PIN left before a lock.",
+            "Wrong PIN. {n} wrong PINs left before a lock.",
+            u64::from(left),
+            &[],
+        ),
     }
 }
 
 const MUST_CHANGE: &str =
-    "This PIN is too short: admin PINs now have at least 6 digits. Choose a new one first.";
-const SHAPE: &str = "The PIN is 6 to 12 digits.";
+    n_("This PIN is too short: admin PINs now have at least 6 digits. Choose a new one first.");
+const SHAPE: &str = n_("The PIN is 6 to 12 digits.");
+
+/// How to recover a locked Admin, with the command to run (`{}`).
+const RECOVER_DAMAGED: &str = n_(
+    "The admin settings (admin.toml) are damaged, and this kiosk already holds records, so a \
+     new PIN cannot be chosen here. Screening goes on with the site's settings. To recover, on \
+     the kiosk's console run:\n\n{}\n\nIt keeps any damaged file and asks for a new PIN.",
+);
+const RECOVER_MISSING: &str = n_(
+    "The admin settings (admin.toml) are missing, and this kiosk already holds records, so a \
+     new PIN cannot be chosen here. Screening goes on with the site's settings. To recover, on \
+     the kiosk's console run:\n\n{}\n\nIt keeps any damaged file and asks for a new PIN.",
+);
 
 /// How the PIN pad is being used.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -131,7 +154,7 @@ impl Admin {
         self.set_checking(k, true);
         let p = page(k);
         p.set_blocked(SharedString::new());
-        p.set_pin_prompt("Opening Admin…".into());
+        p.set_pin_prompt(tr(k.lang(), "Opening Admin…").into());
         p.set_pin_dots(SharedString::new());
         p.set_pin_error(SharedString::new());
         k.g().set_screen(Screen::AdminPin);
@@ -147,24 +170,31 @@ impl Admin {
         page(k).set_checking(busy);
     }
 
+    /// The pad's prompt and dots, and `error` (already in the screen's
+    /// language) under them.
     pub(super) fn show_pin(&self, k: &Kiosk, error: &str) {
-        let st = self.state.borrow();
+        let (st, lang) = (self.state.borrow(), k.lang());
         let p = page(k);
-        p.set_pin_prompt(
-            match st.mode {
-                PinMode::Enter => "Enter the admin PIN",
-                PinMode::NewFirst => "Choose a new admin PIN",
-                PinMode::NewConfirm(_) => "Enter the new PIN again",
-            }
-            .into(),
-        );
+        let prompt = match st.mode {
+            PinMode::Enter => tr(lang, "Enter the admin PIN"),
+            PinMode::NewFirst => tr(lang, "Choose a new admin PIN"),
+            PinMode::NewConfirm(_) => tr(lang, "Enter the new PIN again"),
+        };
+        p.set_pin_prompt(prompt.into());
         p.set_pin_dots("●".repeat(st.pin.len()).into());
         let error = if error.is_empty() && st.must_change {
-            MUST_CHANGE
+            tr(lang, MUST_CHANGE)
         } else {
-            error
+            error.to_string()
         };
         p.set_pin_error(error.into());
+    }
+
+    /// A note on the admin screen, in the screen's language; the log keeps
+    /// its English.
+    pub(super) fn note_in(&self, k: &Kiosk, words: impl Fn(Lang) -> String) {
+        log::info!("admin: {}", words(Lang::En));
+        page(k).set_admin_note(words(k.lang()).into());
     }
 
     /// The lock as last learnt, while it lasts.
@@ -185,10 +215,10 @@ impl Admin {
         if self.state.borrow().busy {
             return;
         }
-        let entering = self.state.borrow().mode == PinMode::Enter;
+        let (entering, lang) = (self.state.borrow().mode == PinMode::Enter, k.lang());
         if let (true, Some(left)) = (entering, self.locked_for()) {
             self.state.borrow_mut().pin.clear();
-            return self.show_pin(k, &locked_text(left));
+            return self.show_pin(k, &locked_text(left, lang));
         }
         let pressed = pad_key(&mut self.state.borrow_mut().pin, key);
         match pressed {
@@ -204,13 +234,13 @@ impl Admin {
             PinMode::Enter => {
                 // An old 4–5 digit PIN may still be entered, to be changed at once.
                 if !pin::enterable(&entered) {
-                    return self.show_pin(k, SHAPE);
+                    return self.show_pin(k, &tr(lang, SHAPE));
                 }
                 let Some(hash) = self.state.borrow().hash.clone() else {
                     return;
                 };
                 self.set_checking(k, true);
-                self.show_pin(k, "Checking the PIN…");
+                self.show_pin(k, &tr(lang, "Checking the PIN…"));
                 let lock = lock_file(k);
                 self.off_ui(k, "pin-check", move || {
                     AdminMsg::Checked(access::attempt(&lock, &hash, &entered, chrono::Utc::now))
@@ -218,7 +248,7 @@ impl Admin {
             }
             PinMode::NewFirst => {
                 if !pin::valid(&entered) {
-                    return self.show_pin(k, SHAPE);
+                    return self.show_pin(k, &tr(lang, SHAPE));
                 }
                 self.state.borrow_mut().mode = PinMode::NewConfirm(entered);
                 self.show_pin(k, "");
@@ -226,10 +256,13 @@ impl Admin {
             PinMode::NewConfirm(first) => {
                 if first != entered {
                     self.state.borrow_mut().mode = PinMode::NewFirst;
-                    return self.show_pin(k, "The two PINs differ. Choose the new PIN again.");
+                    return self.show_pin(
+                        k,
+                        &tr(lang, "The two PINs differ. Choose the new PIN again."),
+                    );
                 }
                 self.set_checking(k, true);
-                self.show_pin(k, "Saving…");
+                self.show_pin(k, &tr(lang, "Saving…"));
                 let file = admin_file(k);
                 self.off_ui(k, "pin-set", move || {
                     let saved = pin::hash(&entered).and_then(|h| reset::replace_pin(&file, h));
@@ -244,12 +277,14 @@ impl Admin {
     fn off_ui(&self, k: &Kiosk, name: &str, job: impl FnOnce() -> AdminMsg + Send + 'static) {
         if let Err(e) = k.background(name, job, |k, m| k.admin.on_msg(k, m)) {
             self.set_checking(k, false);
-            self.show_pin(k, &format!("Cannot check the PIN: {e}"));
+            let e = e.to_string();
+            self.show_pin(k, &trf(k.lang(), "Cannot check the PIN: {}", &[&e]));
         }
     }
 
     pub fn on_msg(&self, k: &Kiosk, m: AdminMsg) {
         self.set_checking(k, false);
+        let lang = k.lang();
         match m {
             AdminMsg::Opened { file, standing } => {
                 self.learn(standing);
@@ -257,16 +292,20 @@ impl Admin {
                     PinFile::Set(hash) => {
                         self.state.borrow_mut().hash = Some(hash);
                         match standing {
-                            Standing::Locked { remaining } => self.show_pin(k, &locked_text(remaining)),
+                            Standing::Locked { remaining } => {
+                                self.show_pin(k, &locked_text(remaining, lang))
+                            }
                             Standing::Open { .. } => self.show_pin(k, ""),
                         }
                     }
                     // Only an empty register may choose a first PIN: ask the register.
                     file => {
                         self.set_checking(k, true);
-                        k.register(Watch::Search, |s| s.is_empty(), move |k, empty| {
-                            k.admin.register_answer(k, file, empty)
-                        });
+                        k.register(
+                            Watch::Search,
+                            |s| s.is_empty(),
+                            move |k, empty| k.admin.register_answer(k, file, empty),
+                        );
                     }
                 }
             }
@@ -290,15 +329,19 @@ impl Admin {
                 }
                 Verdict::Wrong(standing) => {
                     self.learn(standing);
-                    self.show_pin(k, &wrong_text(standing));
+                    self.show_pin(k, &wrong_text(standing, lang));
                 }
                 Verdict::Locked(remaining) => {
                     self.learn(Standing::Locked { remaining });
-                    self.show_pin(k, &locked_text(remaining));
+                    self.show_pin(k, &locked_text(remaining, lang));
                 }
                 Verdict::NotCounted => self.show_pin(
                     k,
-                    "The PIN was not checked: this attempt could not be recorded on the kiosk's disk.",
+                    &tr(
+                        lang,
+                        "The PIN was not checked: this attempt could not be recorded on the \
+                         kiosk's disk.",
+                    ),
                 ),
             },
             AdminMsg::PinSet(Ok(done)) => {
@@ -309,15 +352,19 @@ impl Admin {
                     st.must_change = false;
                 }
                 self.unlock(k);
-                let kept = done
-                    .damaged_kept
-                    .map(|p| format!(" The damaged settings file was kept as {}.", p.display()))
-                    .unwrap_or_default();
-                self.note(k, format!("The new admin PIN is saved.{kept}"));
+                let kept = done.damaged_kept.map(|p| p.display().to_string());
+                self.note_in(k, |l| match &kept {
+                    None => tr(l, "The new admin PIN is saved."),
+                    Some(p) => trf(
+                        l,
+                        "The new admin PIN is saved. The damaged settings file was kept as {}.",
+                        &[p],
+                    ),
+                });
             }
             AdminMsg::PinSet(Err(e)) => {
                 self.state.borrow_mut().mode = PinMode::NewFirst;
-                self.show_pin(k, &format!("The PIN could not be saved: {e}"));
+                self.show_pin(k, &trf(lang, "The PIN could not be saved: {}", &[&e]));
             }
         }
     }
@@ -333,32 +380,30 @@ impl Admin {
             None => {}
             Some(NoPin::ChooseFirst) => {
                 self.state.borrow_mut().mode = PinMode::NewFirst;
-                self.show_pin(k, "No admin PIN is set yet: choose one (6 to 12 digits).");
+                self.show_pin(
+                    k,
+                    &tr(
+                        k.lang(),
+                        "No admin PIN is set yet: choose one (6 to 12 digits).",
+                    ),
+                );
             }
             Some(NoPin::Locked { damaged }) => {
                 let dir = k.settings.borrow().data_dir.clone();
-                let (title, what) = if damaged {
-                    ("Admin is locked: settings damaged", "are damaged")
+                let (title, recovery) = if damaged {
+                    (n_("Admin is locked: settings damaged"), RECOVER_DAMAGED)
                 } else {
-                    ("Admin is locked: settings missing", "are missing")
+                    (n_("Admin is locked: settings missing"), RECOVER_MISSING)
                 };
                 log::error!(
                     "admin: {title} ({}); the kiosk has records, so no PIN can be chosen on screen",
                     AdminFile::in_dir(&dir).path().display()
                 );
+                // The command is typed as it is, in any language.
+                let command = format!("sudo onemed admin reset-pin --data {}", dir.display());
                 let lock = page(k);
-                lock.set_blocked(title.into());
-                lock.set_recovery(
-                    format!(
-                        "The admin settings (admin.toml) {what}, and this kiosk already holds \
-                         records, so a new PIN cannot be chosen here. Screening goes on with the \
-                         site's settings. To recover, on the kiosk's console run:\n\n\
-                         sudo onemed admin reset-pin --data {}\n\n\
-                         It keeps any damaged file and asks for a new PIN.",
-                        dir.display()
-                    )
-                    .into(),
-                );
+                lock.set_blocked(tr(k.lang(), title).into());
+                lock.set_recovery(trf(k.lang(), recovery, &[&command]).into());
             }
         }
     }

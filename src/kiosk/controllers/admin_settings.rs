@@ -7,7 +7,7 @@ use super::admin_pin::{page, Admin, PinMode};
 use super::{on, type_key};
 use crate::admin::{self, AdminFile, Overrides};
 use crate::engine::Device;
-use crate::i18n::{fill, n_, tr, trf, Lang};
+use crate::i18n::{n_, tr, trf, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{self, AdminSetting, MarginRow, Screen, TypingField};
@@ -264,7 +264,7 @@ impl Admin {
             .map(|(id, _, m)| (id.clone(), *m))
             .collect();
         if let Err(e) = file.save(&o) {
-            return self.note_tr(k, n_("Not saved: {}"), &[&e.to_string()]);
+            return self.note_in(k, |l| trf(l, "Not saved: {}", &[&e.to_string()]));
         }
         let (old, new) = {
             let old = k.settings.borrow().clone();
@@ -295,7 +295,7 @@ impl Admin {
         self.show_draft(k, false);
         log::info!("admin: settings saved to {}", file.path().display());
         match restarted.is_empty() {
-            true => self.note_tr(k, n_("Saved."), &[]),
+            true => self.note_in(k, |l| tr(l, "Saved.")),
             false => {
                 let list = |lang| {
                     restarted
@@ -304,11 +304,7 @@ impl Admin {
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                log::info!("admin: restarted {}", list(Lang::En));
-                self.note(
-                    k,
-                    trf(k.lang(), "Saved. Restarted: {}.", &[&list(k.lang())]),
-                );
+                self.note_in(k, |l| trf(l, "Saved. Restarted: {}.", &[&list(l)]));
             }
         }
     }
@@ -323,12 +319,14 @@ impl Admin {
         };
         let shown = dir.display().to_string();
         match sealing.recipients() {
-            0 => self.note_tr(
-                k,
-                n_("Exporting to {} — NOT encrypted (plain_export is set)…"),
-                &[&shown],
-            ),
-            _ => self.note_tr(k, n_("Exporting to {} (encrypted)…"), &[&shown]),
+            0 => self.note_in(k, |l| {
+                trf(
+                    l,
+                    "Exporting to {} — NOT encrypted (plain_export is set)…",
+                    &[&shown],
+                )
+            }),
+            _ => self.note_in(k, |l| trf(l, "Exporting to {} (encrypted)…", &[&shown])),
         }
         let dir = dir.to_path_buf();
         k.register(
@@ -336,11 +334,13 @@ impl Admin {
             move |s| crate::export::export(s, &dir, None, &sealing),
             |k, done| match done {
                 Ok(summary) => k.admin.note(k, summary.to_string()),
-                Err(e) => k.admin.note_tr(
-                    k,
-                    n_("Export failed, nothing was written: {}"),
-                    &[&e.to_string()],
-                ),
+                Err(e) => k.admin.note_in(k, |l| {
+                    trf(
+                        l,
+                        "Export failed, nothing was written: {}",
+                        &[&e.to_string()],
+                    )
+                }),
             },
         );
     }
@@ -349,11 +349,7 @@ impl Admin {
     fn purge(&self, k: &Kiosk) {
         let armed = std::mem::replace(&mut self.state.borrow_mut().purge_armed, true);
         if !armed {
-            return self.note_tr(
-                k,
-                n_("Tap “Purge” again to delete every exported record and its picture from this kiosk."),
-                &[],
-            );
+            return self.note_in(k, |l| tr(l, "Tap “Purge” again to delete every exported record and its picture from this kiosk."));
         }
         self.state.borrow_mut().purge_armed = false;
         k.register(
@@ -363,7 +359,7 @@ impl Admin {
                 Ok(summary) => k.admin.note(k, summary.to_string()),
                 Err(e) => k
                     .admin
-                    .note_tr(k, n_("Purge failed: {}"), &[&e.to_string()]),
+                    .note_in(k, |l| trf(l, "Purge failed: {}", &[&e.to_string()])),
             },
         );
     }
@@ -384,12 +380,6 @@ impl Admin {
     pub fn note(&self, k: &Kiosk, text: String) {
         log::info!("admin: {text}");
         page(k).set_admin_note(text.into());
-    }
-
-    /// A note in the screen's language; the log has it in English.
-    pub fn note_tr(&self, k: &Kiosk, msgid: &str, args: &[&str]) {
-        log::info!("admin: {}", fill(msgid, args, None));
-        page(k).set_admin_note(trf(k.lang(), msgid, args).into());
     }
 }
 

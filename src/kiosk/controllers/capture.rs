@@ -4,12 +4,13 @@
 //! `CapturePage`.
 
 use super::on;
+use crate::camera::CameraStatus;
 use crate::catalog::Manifest;
 use crate::frame::RgbFrame;
-use crate::i18n::tr;
+use crate::i18n::{tr, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::inference::Input;
-use crate::kiosk::preview::CameraMsg;
+use crate::kiosk::preview::{self, CameraMsg};
 use crate::kiosk::state::Pending;
 use crate::kiosk::ui::{self, CapturePage, Screen};
 use crate::quality::ImageKind;
@@ -37,6 +38,9 @@ pub(super) struct CaptureState {
     pub latencies_ms: Vec<f64>,
     /// What the result screen shows (see `result`).
     pub outcome: Option<super::result::Outcome>,
+    /// What the camera last said (`None`: nothing yet), and the picker's names.
+    pub camera: Option<CameraStatus>,
+    pub cameras: Vec<String>,
 }
 
 /// The capture screens' controller.
@@ -62,6 +66,8 @@ impl Capture {
                 still_png: None,
                 latencies_ms: Vec::new(),
                 outcome: None,
+                camera: None,
+                cameras: Vec::new(),
             }),
             previews: Cell::new(0),
         }
@@ -85,7 +91,7 @@ impl Capture {
     /// The screen before the camera has said anything.
     pub fn init(&self, k: &Kiosk) {
         let p = page(k);
-        p.set_status_camera("Camera: starting…".into());
+        self.show_camera(k);
         p.set_camera_connected(false);
         p.set_max_attempts(self.state.borrow().attempts.max() as i32);
     }
@@ -130,13 +136,34 @@ impl Capture {
     }
 
     /// The screens' texts again in the screen's language: the tool's words,
-    /// the result on screen, the eye.
+    /// the result on screen, the eye, the camera's state.
     pub fn reword(&self, k: &Kiosk) {
         if let Some(tool) = self.tool() {
             show_tool(k, &tool);
         }
         self.reword_result(k);
         self.show_eye(k);
+        self.show_camera(k);
+    }
+
+    /// The camera's state in words, in `lang` (the status line's details).
+    pub fn camera_text(&self, lang: Lang) -> String {
+        preview::status_words(self.state.borrow().camera.as_ref(), lang)
+    }
+
+    /// The camera's state and the picker's names, in the screen's language.
+    fn show_camera(&self, k: &Kiosk) {
+        let lang = k.lang();
+        let p = page(k);
+        p.set_status_camera(self.camera_text(lang).into());
+        let names: Vec<SharedString> = self
+            .state
+            .borrow()
+            .cameras
+            .iter()
+            .map(|n| preview::camera_name(n, lang).into())
+            .collect();
+        p.set_cameras(ModelRc::new(VecModel::from(names)));
     }
 
     /// No tool in use (another tool, or the next patient).
@@ -160,15 +187,17 @@ impl Capture {
         let p = page(k);
         match m {
             CameraMsg::Status {
-                connected,
-                text,
+                status,
                 cameras,
                 index,
             } => {
-                p.set_camera_connected(connected);
-                p.set_status_camera(text.into());
-                let names: Vec<SharedString> = cameras.into_iter().map(Into::into).collect();
-                p.set_cameras(ModelRc::new(VecModel::from(names)));
+                p.set_camera_connected(matches!(status, CameraStatus::Connected(_)));
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.camera = Some(status);
+                    st.cameras = cameras;
+                }
+                self.show_camera(k);
                 p.set_camera_index(index as i32);
             }
             CameraMsg::Preview { buffer, fps } => {
@@ -198,7 +227,7 @@ impl Capture {
                 p.set_review_imported(false);
                 k.g().set_screen(Screen::Review);
             }
-            CameraMsg::Error(text) => k.say(text),
+            CameraMsg::Error(problem) => k.say_in(move |l| problem.in_lang(l)),
         }
     }
 
@@ -272,7 +301,7 @@ impl Capture {
             return;
         }
         let Some(still) = self.state.borrow().still.clone() else {
-            return k.say("No picture to analyse — capture one first.");
+            return k.say_in(|l| tr(l, "No picture to analyse — capture one first."));
         };
         if k.submit(
             Input::Frame(still),

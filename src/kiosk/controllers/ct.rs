@@ -8,9 +8,10 @@
 
 use super::on;
 use crate::analysis::{Analysis, Outcome};
+use crate::decode::DecodeError;
 use crate::frame::RgbFrame;
-use crate::i18n::{tr, trf};
-use crate::import;
+use crate::i18n::{tr, trf, Lang};
+use crate::import::{self, Refusal};
 use crate::kiosk::app::{Kiosk, Msg};
 use crate::kiosk::inference::Input;
 use crate::kiosk::state::Pending;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 pub struct CheckedFile {
     pub index: usize,
     pub preview: Option<SharedPixelBuffer<Rgb8Pixel>>,
-    pub verdict: Result<(), String>,
+    pub verdict: Result<(), Refusal>,
 }
 
 /// An imported picture read and decoded for the Review screen.
@@ -48,8 +49,8 @@ pub enum Candidate {
     Checking,
     /// A CT slice the tool can analyse.
     Slice,
-    /// Refused before analysis, with the reason in words.
-    Refused(String),
+    /// Refused before analysis, with the reason.
+    Refused(Refusal),
 }
 
 /// The import screen's folder, its files and what became of them.
@@ -63,6 +64,7 @@ pub(super) struct CtState {
     pub candidates: Vec<Candidate>,
     pub selected: Vec<bool>,
     pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
+    /// Each slice's analysis, or why there is none (in the screen's language).
     pub results: Vec<Option<Result<Analysis, String>>>,
     pub outstanding: usize,
     pub single: bool,
@@ -152,7 +154,10 @@ impl Ct {
     pub fn open_folder(&self, k: &Kiosk, dir: &Path) {
         let listing = match import::list_slices(dir) {
             Ok(l) => l,
-            Err(e) => return k.say(format!("Cannot open {}: {e}", folder_name(dir))),
+            Err(e) => {
+                let (name, e) = (folder_name(dir), e.to_string());
+                return k.say_in(move |l| trf(l, "Cannot open {}: {}", &[&name, &e]));
+            }
         };
         let entries = listing.entries;
         let n = entries.len();
@@ -253,7 +258,7 @@ impl Ct {
     }
 
     pub fn refresh_slices(&self, k: &Kiosk) {
-        let st = self.state.borrow();
+        let (st, lang) = (self.state.borrow(), k.lang());
         let ct = &*st;
         let cards: Vec<SliceCard> = ct
             .entries
@@ -262,8 +267,12 @@ impl Ct {
             .map(|(i, e)| {
                 let (kind, outcome, done) = match ct.results.get(i).and_then(|r| r.as_ref()) {
                     Some(Ok(a)) => {
-                        let v = flow::result_view(a);
-                        (ui::outcome_kind(v.kind), slice_words(a, &v.headline), true)
+                        let v = flow::step_view(a, flow::Step::AsIs, lang);
+                        (
+                            ui::outcome_kind(v.kind),
+                            slice_words(a, &v.headline, lang),
+                            true,
+                        )
                     }
                     Some(Err(err)) => (ui::OutcomeKind::Error, err.clone(), true),
                     None => (ui::OutcomeKind::Error, String::new(), false),
@@ -271,7 +280,7 @@ impl Ct {
                 // The tile shows what is wrong; the full sentence (with
                 // what to do) comes on a tap and is the tile's description.
                 let reason = match ct.candidates.get(i) {
-                    Some(Candidate::Refused(why)) => Some(short_reason(why)),
+                    Some(Candidate::Refused(why)) => Some(short_reason(&why.reason_in(lang))),
                     _ => None,
                 };
                 SliceCard {
@@ -320,10 +329,13 @@ impl Ct {
         }
         match candidate {
             Some(Candidate::Refused(why)) => {
-                return k.say(format!("{} cannot be analysed: {why}", entry.name));
+                let name = entry.name;
+                return k.say_in(move |l| {
+                    trf(l, "{} cannot be analysed: {}", &[&name, &why.reason_in(l)])
+                });
             }
             Some(Candidate::Checking) | None => {
-                return k.say("Still checking this file — a moment.");
+                return k.say_in(|l| tr(l, "Still checking this file — a moment."));
             }
             Some(Candidate::Slice) => {}
         }
@@ -373,19 +385,21 @@ impl Ct {
                         ext,
                         frame: Arc::new(frame),
                     }),
-                    Err(e) => Err(format!("{name} cannot be opened: {e}")),
+                    Err(e) => Err((name, e)),
                 }
             },
             |k, still| k.ct.on_import_still(k, still),
         );
         if let Err(e) = spawned {
             g.set_busy(false);
-            k.say(format!("Cannot open the picture: {e}"));
+            let e = e.to_string();
+            k.say_in(move |l| trf(l, "Cannot open the picture: {}", &[&e]));
         }
     }
 
-    /// The imported picture is ready: review it as if it were captured.
-    pub fn on_import_still(&self, k: &Kiosk, still: Result<ImportedStill, String>) {
+    /// The imported picture is ready (or the file named could not be read):
+    /// review it as if it were captured.
+    pub fn on_import_still(&self, k: &Kiosk, still: Result<ImportedStill, (String, DecodeError)>) {
         let g = k.g();
         g.set_busy(false);
         if g.get_screen() != Screen::CtImport {
@@ -393,7 +407,15 @@ impl Ct {
         }
         let s = match still {
             Ok(s) => s,
-            Err(e) => return k.say(e),
+            Err((name, e)) => {
+                return k.say_in(move |l| {
+                    trf(
+                        l,
+                        "{} cannot be opened: {}",
+                        &[&name, &import::unreadable(&e, l)],
+                    )
+                })
+            }
         };
         k.capture.imported(k, s.frame, &s.name, (s.bytes, s.ext));
     }
@@ -419,7 +441,7 @@ impl Ct {
                 .collect()
         };
         if jobs.is_empty() {
-            return k.say("Select the slices to analyse first.");
+            return k.say_in(|l| tr(l, "Select the slices to analyse first."));
         }
         let total = jobs.len();
         let mut sent = 0;
@@ -434,16 +456,21 @@ impl Ct {
     }
 }
 
-/// A slice's row on the summary: the finding, or why it could not be
-/// assessed (the reason already known, not just "retake").
-fn slice_words(a: &Analysis, headline: &str) -> String {
+/// A slice's row on the summary, in `lang`: the finding (its `headline`),
+/// or why it could not be assessed (the reason already known, not just
+/// "retake").
+fn slice_words(a: &Analysis, headline: &str, lang: Lang) -> String {
     match a.outcome {
         Outcome::Finding => headline.to_string(),
-        Outcome::Inconclusive => "Not assessed: the model was not sure on this slice".into(),
-        Outcome::Rejected => format!(
-            "Not assessed: {}",
-            a.reason.as_deref().unwrap_or("the picture is not usable")
-        ),
+        Outcome::Inconclusive => tr(lang, "Not assessed: the model was not sure on this slice"),
+        Outcome::Rejected => {
+            let why = match (&a.issue, &a.reason) {
+                (Some(issue), _) => issue.reason_in(lang),
+                (None, Some(reason)) => tr(lang, reason),
+                (None, None) => tr(lang, "the picture is not usable"),
+            };
+            trf(lang, "Not assessed: {}", &[&why])
+        }
     }
 }
 

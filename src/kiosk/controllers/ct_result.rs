@@ -3,7 +3,7 @@
 
 use super::ct::{page, Candidate, Ct};
 use crate::analysis::Analysis;
-use crate::i18n::trf;
+use crate::i18n::{tr, trf};
 use crate::import;
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
@@ -32,7 +32,8 @@ impl Ct {
             _ => None,
         };
         let Some(record) = record else {
-            return self.slice_done(k, index, Err("Not recorded: no open visit".into()));
+            let why = tr(k.lang(), "Not recorded: no open visit");
+            return self.slice_done(k, index, Err(why));
         };
         k.register(
             Watch::Save,
@@ -61,7 +62,8 @@ impl Ct {
             }
             Err(e) => {
                 k.register_fault(&e);
-                self.slice_done(k, index, Err(format!("Not recorded, so not shown: {e}")));
+                let why = trf(k.lang(), "Not recorded, so not shown: {}", &[&e]);
+                self.slice_done(k, index, Err(why));
             }
         }
     }
@@ -109,7 +111,7 @@ impl Ct {
             ct.selected = vec![true; ct.entries.len()];
         }
         self.refresh_slices(k);
-        p.set_ct_summary(summary.sentence.clone().into());
+        p.set_ct_summary(summary.sentence_in(k.lang()).into());
         let kind = match summary.verdict {
             import::StudyVerdict::Refer => ResultKind::Refer,
             import::StudyVerdict::NoFinding => ResultKind::Clear,

@@ -150,7 +150,7 @@ impl Visit {
             return k.next_patient();
         };
         self.show_summary(k);
-        page(k).set_print_status(SharedString::new());
+        self.show_print_status(k, None);
         k.g().set_screen(Screen::VisitSummary);
         log::info!("visit {visit_id} finished: {}", decision.decision.code());
         k.register(

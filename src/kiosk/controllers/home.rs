@@ -4,7 +4,7 @@
 //! the status line's own rows are `status` (`HomeStatus`).
 
 use super::on;
-use crate::i18n::{tr, trf};
+use crate::i18n::{n_, tr, trf, Words};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::inference::Readiness;
 use crate::kiosk::ui::{self, HomePage, ToolCard};
@@ -17,13 +17,17 @@ use std::rc::Rc;
 /// What the home screen knows of the engine, the devices and the register.
 pub(super) struct HomeState {
     pub ready: bool,
+    /// The engine could not start: no tool can be used.
+    pub failed: bool,
     /// Tools that cannot be used, with the reason.
     pub unavailable: BTreeMap<String, String>,
     /// Each serial device's state: connected, and the words for the screen.
     pub devices: HashMap<DeviceKind, (bool, String)>,
     pub register_ok: bool,
-    /// The status line's words for a working register (encrypted or not).
+    /// The status line's words for a working register (encrypted or not): a msgid.
     pub register_ready_text: &'static str,
+    /// What the status line says of the register now.
+    pub register: Words,
 }
 
 /// The home screen's controller.
@@ -36,10 +40,12 @@ impl Default for Home {
         Home {
             state: RefCell::new(HomeState {
                 ready: false,
+                failed: false,
                 unavailable: BTreeMap::new(),
                 devices: HashMap::new(),
                 register_ok: false,
-                register_ready_text: "Register ready",
+                register_ready_text: n_("Register ready"),
+                register: Words::default(),
             }),
         }
     }
@@ -49,7 +55,13 @@ pub(crate) fn page(k: &Kiosk) -> HomePage<'_> {
     k.window().global::<HomePage>()
 }
 
-const LOADING: &str = "Getting ready — loading the screening models…";
+const LOADING: &str = n_("Getting ready — loading the screening models…");
+/// The inference device before the engine has said, and when it failed
+/// (the status line translates them).
+const STARTING: &str = n_("starting");
+const NO_DEVICE: &str = n_("none");
+/// Why every tool is unavailable when the engine failed (a tool card's note).
+const NOT_RUNNING: &str = n_("screening engine not running");
 
 impl Home {
     /// Wires the `HomePage` global's callbacks.
@@ -62,12 +74,22 @@ impl Home {
     pub fn init(&self, k: &Kiosk) {
         let p = page(k);
         p.set_ready(false);
-        p.set_status_models(LOADING.into());
-        p.set_status_device("starting".into());
+        p.set_status_device(STARTING.into());
         // Not the kiosk ID: it defaults to the host name (it is on the slip).
         p.set_kiosk_name("OneMed Kiosk".into());
         p.set_register_ok(true);
-        p.set_status_register("Register: opening…".into());
+        self.state.borrow_mut().register = Words::new(|l| tr(l, "Register: opening…"));
+        self.refresh_models_line(k);
+        self.show_register(k);
+    }
+
+    /// The texts built here again in the screen's language: the tools, the
+    /// models line, the devices and the register.
+    pub fn reword(&self, k: &Kiosk) {
+        self.refresh_tools(k);
+        self.refresh_models_line(k);
+        self.refresh_devices(k);
+        self.show_register(k);
     }
 
     pub fn is_ready(&self) -> bool {
@@ -80,14 +102,17 @@ impl Home {
     }
 
     /// Why tool `id` cannot be used now, if it cannot.
-    pub fn refusal(&self, id: &str) -> Option<String> {
+    pub fn refusal(&self, id: &str) -> Option<Words> {
         let st = self.state.borrow();
         if !st.ready {
-            return Some("Getting ready — the screening models are still loading.".into());
+            return Some(Words::new(|l| {
+                tr(l, "Getting ready — the screening models are still loading.")
+            }));
         }
-        st.unavailable
-            .get(id)
-            .map(|reason| format!("This tool is unavailable: {reason}"))
+        let reason = ui::short_reason(st.unavailable.get(id)?);
+        Some(Words::new(move |l| {
+            trf(l, "This tool is unavailable: {}", &[&tr(l, &reason)])
+        }))
     }
 
     /// The tool cards, by group.
@@ -113,25 +138,26 @@ impl Home {
         p.set_tools(ModelRc::new(VecModel::from(cards)));
     }
 
-    /// "4 of 5 tools ready", once the engine has said.
+    /// "4 of 5 tools ready" once the engine has said; getting ready, or
+    /// not running, until then.
     pub fn refresh_models_line(&self, k: &Kiosk) {
-        let (ready, unavailable) = {
+        let (ready, failed, unavailable) = {
             let st = self.state.borrow();
-            (st.ready, st.unavailable.len())
+            (st.ready, st.failed, st.unavailable.len())
         };
-        if !ready {
-            return;
-        }
+        let lang = k.lang();
         let n = k.catalog.tools().len();
         let ok = n.saturating_sub(unavailable);
-        page(k).set_status_models(
-            trf(
-                k.lang(),
+        let line = match (ready, failed) {
+            (false, _) => tr(lang, LOADING),
+            (true, true) => tr(lang, "Screening engine not running"),
+            (true, false) => trf(
+                lang,
                 "{} of {} tools ready",
                 &[&ok.to_string(), &n.to_string()],
-            )
-            .into(),
-        );
+            ),
+        };
+        page(k).set_status_models(line.into());
     }
 
     /// The engine has loaded its models (some tools may be unavailable).
@@ -139,6 +165,7 @@ impl Home {
         {
             let mut st = self.state.borrow_mut();
             st.ready = true;
+            st.failed = false;
             st.unavailable = r.unavailable.clone();
         }
         self.refresh_models_line(k);
@@ -146,7 +173,7 @@ impl Home {
         p.set_ready(true);
         p.set_status_device(format!("{} (f32)", r.device).into());
         if let Some(note) = r.device_note {
-            k.say(note);
+            k.say_in(move |l| tr(l, &note));
         }
         for (tool, reason) in &r.unavailable {
             log::error!("{tool} unavailable: {reason}");
@@ -160,27 +187,32 @@ impl Home {
         {
             let mut st = self.state.borrow_mut();
             st.ready = true;
+            st.failed = true;
             st.unavailable = k
                 .catalog
                 .tools()
                 .iter()
-                .map(|t| (t.id.clone(), "screening engine not running".into()))
+                .map(|t| (t.id.clone(), NOT_RUNNING.into()))
                 .collect();
         }
         let p = page(k);
         p.set_ready(true);
-        p.set_status_models("Screening engine not running".into());
-        p.set_status_device("none".into());
+        self.refresh_models_line(k);
+        p.set_status_device(NO_DEVICE.into());
         self.refresh_tools(k);
-        k.say(format!("The screening engine could not start: {reason}"));
+        let reason = reason.to_string();
+        k.say_in(move |l| trf(l, "The screening engine could not start: {}", &[&reason]));
     }
 
     /// The engine is starting again (new settings).
     pub fn engine_restarting(&self, k: &Kiosk) {
-        self.state.borrow_mut().ready = false;
-        let p = page(k);
-        p.set_ready(false);
-        p.set_status_models(LOADING.into());
+        {
+            let mut st = self.state.borrow_mut();
+            st.ready = false;
+            st.failed = false;
+        }
+        page(k).set_ready(false);
+        self.refresh_models_line(k);
         self.refresh_tools(k);
     }
 
@@ -205,9 +237,10 @@ impl Home {
         self.state.borrow_mut().devices.clear();
     }
 
-    /// The status line's serial devices: "Scanner ● · Printer ○".
+    /// The status line's serial devices: "Barcode scanner ● · Receipt
+    /// printer ○ not connected".
     pub fn refresh_devices(&self, k: &Kiosk) {
-        let serial = k.serial.borrow();
+        let (serial, lang) = (k.serial.borrow(), k.lang());
         let words: Vec<String> = [
             DeviceKind::Trigger,
             DeviceKind::Scanner,
@@ -216,26 +249,24 @@ impl Home {
         .into_iter()
         .filter(|d| serial.has(*d))
         .map(|d| {
-            let connected = self.device_connected(d);
-            format!(
-                "{} {}",
-                d.label(),
-                if connected {
-                    "●"
-                } else {
-                    "○ not connected"
-                }
-            )
+            let label = tr(lang, d.label());
+            match self.device_connected(d) {
+                true => format!("{label} ●"),
+                false => format!("{label} ○ {}", tr(lang, "not connected")),
+            }
         })
         .collect();
         page(k).set_status_devices(words.join(" · ").into());
     }
 
     /// The register opened (encrypted or, in development, plain).
-    pub fn register_opened(&self, k: &Kiosk, text: &'static str, encrypted: bool) {
-        self.state.borrow_mut().register_ready_text = text;
+    pub fn register_opened(&self, k: &Kiosk, encrypted: bool) {
+        self.state.borrow_mut().register_ready_text = match encrypted {
+            true => n_("Register ready (encrypted)"),
+            false => crate::kiosk::register::PLAIN_REGISTER,
+        };
         page(k).set_register_plain(!encrypted);
-        self.register_ok(k, text);
+        self.register_ok(k);
     }
 
     pub fn register_is_ok(&self) -> bool {
@@ -244,28 +275,48 @@ impl Home {
 
     /// A save worked after a fault: the status line says the register is ready again.
     pub fn register_recovered(&self, k: &Kiosk) {
-        let (faulty, text) = {
-            let st = self.state.borrow();
-            (!st.register_ok, st.register_ready_text)
-        };
-        if faulty {
-            self.register_ok(k, text);
+        if !self.register_is_ok() {
+            self.register_ok(k);
         }
     }
 
-    fn register_ok(&self, k: &Kiosk, text: &str) {
-        self.state.borrow_mut().register_ok = true;
-        let p = page(k);
-        p.set_register_ok(true);
-        p.set_status_register(text.into());
+    fn register_ok(&self, k: &Kiosk) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.register_ok = true;
+            let text = st.register_ready_text;
+            st.register = Words::new(move |l| tr(l, text));
+        }
+        page(k).set_register_ok(true);
+        self.show_register(k);
     }
 
     /// The register cannot save: said on the home screen until it can again.
     pub fn register_fault(&self, k: &Kiosk, e: &str) {
         log::error!("register: {e}");
-        self.state.borrow_mut().register_ok = false;
-        let p = page(k);
-        p.set_register_ok(false);
-        p.set_status_register(format!("Results cannot be recorded, so none are shown: {e}").into());
+        {
+            let mut st = self.state.borrow_mut();
+            st.register_ok = false;
+            let e = e.to_string();
+            st.register = Words::new(move |l| {
+                trf(
+                    l,
+                    "Results cannot be recorded, so none are shown: {}",
+                    &[&e],
+                )
+            });
+        }
+        page(k).set_register_ok(false);
+        self.show_register(k);
+    }
+
+    /// What the status line says of the register, in any language.
+    pub fn register_words(&self) -> Words {
+        self.state.borrow().register.clone()
+    }
+
+    fn show_register(&self, k: &Kiosk) {
+        let text = self.state.borrow().register.in_lang(k.lang());
+        page(k).set_status_register(text.into());
     }
 }

@@ -7,6 +7,7 @@
 
 use super::{on, pad_key, PadKey};
 use crate::admin::pin;
+use crate::i18n::{tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{NurseAdmin, NurseRow, NurseStage, Screen};
@@ -62,15 +63,23 @@ pub fn name_char(before: Option<char>, c: char) -> char {
     }
 }
 
-/// The note beside a nurse in the list.
-fn row_note(o: &Operator, now: chrono::DateTime<Utc>) -> String {
+/// The note beside a nurse in the list, in `lang`.
+fn row_note(o: &Operator, now: chrono::DateTime<Utc>, lang: Lang) -> String {
     if !o.active {
-        return "deactivated".into();
+        return tr(lang, "deactivated");
     }
     match o.locked_until {
-        Some(t) if t > now => format!("locked until {}", t.with_timezone(&Local).format("%H:%M")),
-        _ if o.failures == 1 => "1 wrong PIN".into(),
-        _ if o.failures > 1 => format!("{} wrong PINs", o.failures),
+        Some(t) if t > now => {
+            let at = t.with_timezone(&Local).format("%H:%M").to_string();
+            trf(lang, "locked until {}", &[&at])
+        }
+        _ if o.failures > 0 => trn(
+            lang,
+            "{n} wrong PIN",
+            "{n} wrong PINs",
+            u64::from(o.failures),
+            &[],
+        ),
         _ => String::new(),
     }
 }
@@ -123,29 +132,32 @@ impl Nurses {
             |s| s.operators(true),
             |k, rows| match rows {
                 Ok(rows) => k.nurses.show_rows(k, rows),
-                Err(e) => k.nurses.note(k, format!("The nurses cannot be read: {e}")),
+                Err(e) => k
+                    .nurses
+                    .note(k, |l| trf(l, "The nurses cannot be read: {}", &[&e])),
             },
         );
     }
 
     fn show_rows(&self, k: &Kiosk, rows: Vec<Operator>) {
-        let now = Utc::now();
+        let (now, lang) = (Utc::now(), k.lang());
         let ui: Vec<NurseRow> = rows
             .iter()
             .map(|o| NurseRow {
                 id: o.id as i32,
                 name: o.name.clone().into(),
                 active: o.active,
-                note: row_note(o, now).into(),
+                note: row_note(o, now, lang).into(),
             })
             .collect();
         page(k).set_rows(ModelRc::new(VecModel::from(ui)));
         self.draft.borrow_mut().rows = rows;
     }
 
-    fn note(&self, k: &Kiosk, text: String) {
-        log::info!("nurses: {text}");
-        page(k).set_note(text.into());
+    /// A note on the screen in its language; the log keeps its English.
+    fn note(&self, k: &Kiosk, words: impl Fn(Lang) -> String) {
+        log::info!("nurses: {}", words(Lang::En));
+        page(k).set_note(words(k.lang()).into());
     }
 
     fn add(&self, k: &Kiosk) {
@@ -187,7 +199,10 @@ impl Nurses {
         let typed = self.draft.borrow().name.clone();
         let name = match records::clean_name(&typed) {
             Ok(n) => n,
-            Err(_) => return self.note(k, format!("A name is 1 to {MAX_NURSE_NAME} characters.")),
+            Err(_) => {
+                let max = MAX_NURSE_NAME.to_string();
+                return self.note(k, |l| trf(l, "A name is 1 to {} characters.", &[&max]));
+            }
         };
         let taken = self
             .draft
@@ -196,7 +211,9 @@ impl Nurses {
             .iter()
             .any(|o| o.name.to_lowercase() == name.to_lowercase());
         if taken {
-            return self.note(k, format!("There is already a nurse named {name}."));
+            return self.note(k, |l| {
+                trf(l, "There is already a nurse named {}.", &[&name])
+            });
         }
         self.choose_pin(k, Target::New(name));
     }
@@ -218,7 +235,7 @@ impl Nurses {
     }
 
     fn choose_pin(&self, k: &Kiosk, target: Target) {
-        let prompt = format!("{}: choose her PIN (6 to 12 digits)", target.name());
+        let prompt = choose_her_pin(&target, k.lang());
         {
             let mut d = self.draft.borrow_mut();
             d.name = target.name().to_string();
@@ -262,21 +279,22 @@ impl Nurses {
         };
         let n = page(k);
         n.set_pin_dots(SharedString::new());
+        let lang = k.lang();
         if !pin::valid(&entered) {
-            return self.note(k, "A PIN is 6 to 12 digits. Type it again.".into());
+            return self.note(k, |l| tr(l, "A PIN is 6 to 12 digits. Type it again."));
         }
         let Some(first) = first else {
             self.draft.borrow_mut().first = Some(entered);
-            n.set_prompt(format!("{}: the same PIN again", target.name()).into());
+            n.set_prompt(trf(lang, "{}: the same PIN again", &[target.name()]).into());
             return n.set_note(SharedString::new());
         };
         if first != entered {
             self.draft.borrow_mut().first = None;
-            n.set_prompt(format!("{}: choose her PIN (6 to 12 digits)", target.name()).into());
-            return self.note(k, "The two PINs differ. Choose the PIN again.".into());
+            n.set_prompt(choose_her_pin(&target, lang).into());
+            return self.note(k, |l| tr(l, "The two PINs differ. Choose the PIN again."));
         }
         self.draft.borrow_mut().hashing = true;
-        self.note(k, "Saving…".into());
+        self.note(k, |l| tr(l, "Saving…"));
         let spawned = k.background(
             "pin-hash",
             move || pin::hash(&entered).map_err(|e| e.to_string()),
@@ -284,7 +302,8 @@ impl Nurses {
         );
         if let Err(e) = spawned {
             self.draft.borrow_mut().hashing = false;
-            self.note(k, format!("The PIN could not be saved: {e}"));
+            let e = e.to_string();
+            self.note(k, |l| trf(l, "The PIN could not be saved: {}", &[&e]));
         }
     }
 
@@ -293,7 +312,7 @@ impl Nurses {
         self.draft.borrow_mut().hashing = false;
         let hash = match hash {
             Ok(hash) => hash,
-            Err(e) => return self.note(k, format!("The PIN could not be saved: {e}")),
+            Err(e) => return self.note(k, |l| trf(l, "The PIN could not be saved: {}", &[&e])),
         };
         let who = target.clone();
         let saved = move |k: &Kiosk, done: Result<(), String>| k.nurses.pin_saved(k, who, done);
@@ -312,22 +331,21 @@ impl Nurses {
     fn pin_saved(&self, k: &Kiosk, target: Target, done: Result<(), String>) {
         match done {
             Ok(()) => {
-                self.note(
-                    k,
-                    match &target {
-                        Target::New(n) => format!("{n} can now sign in with her PIN."),
-                        Target::Reset(_, n) => {
-                            format!("{n}'s PIN is changed and any lock cleared.")
-                        }
-                    },
-                );
+                self.note(k, |l| match &target {
+                    Target::New(n) => trf(l, "{} can now sign in with her PIN.", &[n]),
+                    Target::Reset(_, n) => {
+                        trf(l, "{}'s PIN is changed and any lock cleared.", &[n])
+                    }
+                });
                 self.draft.borrow_mut().target = None;
                 page(k).set_stage(NurseStage::List);
                 self.list(k);
                 k.signin.load_nurses(k);
             }
             Err(e) => {
-                self.note(k, format!("{}'s PIN was not saved: {e}", target.name()));
+                self.note(k, |l| {
+                    trf(l, "{}'s PIN was not saved: {}", &[target.name(), &e])
+                });
                 page(k).set_stage(NurseStage::List);
             }
         }
@@ -340,21 +358,21 @@ impl Nurses {
             move |s| s.set_operator_active(id, active),
             move |k, done| match done {
                 Ok(()) => {
-                    k.nurses.note(
-                        k,
-                        if active {
-                            format!("{name} can sign in again.")
-                        } else {
-                            format!(
-                                "{name} is deactivated: no longer offered at sign-in; \
-                             her records keep her name."
-                            )
-                        },
-                    );
+                    k.nurses.note(k, |l| match active {
+                        true => trf(l, "{} can sign in again.", &[&name]),
+                        false => trf(
+                            l,
+                            "{} is deactivated: no longer offered at sign-in; her records \
+                             keep her name.",
+                            &[&name],
+                        ),
+                    });
                     k.nurses.list(k);
                     k.signin.load_nurses(k);
                 }
-                Err(e) => k.nurses.note(k, format!("{name} was not changed: {e}")),
+                Err(e) => k
+                    .nurses
+                    .note(k, |l| trf(l, "{} was not changed: {}", &[&name, &e])),
             },
         );
     }
@@ -383,6 +401,15 @@ impl Nurses {
     }
 }
 
+/// "Asha Devi: choose her PIN (6 to 12 digits)".
+fn choose_her_pin(target: &Target, lang: Lang) -> String {
+    trf(
+        lang,
+        "{}: choose her PIN (6 to 12 digits)",
+        &[target.name()],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,12 +433,23 @@ mod tests {
             failures: 0,
             locked_until: None,
         };
-        assert_eq!(row_note(&o, now), "");
+        let en = Lang::En;
+        assert_eq!(row_note(&o, now, en), "");
         o.failures = 3;
-        assert_eq!(row_note(&o, now), "3 wrong PINs");
+        assert_eq!(row_note(&o, now, en), "3 wrong PINs");
+        let hi = row_note(&o, now, Lang::Hi);
+        assert!(
+            hi.contains('3') && !hi.contains("PINs") && !hi.contains('{'),
+            "{hi}"
+        );
+        o.failures = 1;
+        assert_eq!(row_note(&o, now, en), "1 wrong PIN");
         o.locked_until = Some(now + chrono::Duration::minutes(5));
-        assert!(row_note(&o, now).starts_with("locked until"));
+        assert!(row_note(&o, now, en).starts_with("locked until"));
+        let ta = row_note(&o, now, Lang::Ta);
+        assert!(!ta.contains("locked") && !ta.contains('{'), "{ta}");
         o.active = false;
-        assert_eq!(row_note(&o, now), "deactivated");
+        assert_eq!(row_note(&o, now, en), "deactivated");
+        assert_ne!(row_note(&o, now, Lang::Bn), "deactivated");
     }
 }

@@ -7,6 +7,7 @@
 use super::signin::{page, Session};
 use super::{pad_key, PadKey};
 use crate::admin::{lockout, pin};
+use crate::i18n::{tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::SignInStage;
@@ -15,29 +16,43 @@ use chrono::{DateTime, Utc};
 use slint::SharedString;
 use std::time::Instant;
 
-/// "Wrong PIN. 3 tries left before a lock." or the lock it earned.
+/// "Wrong PIN. 3 tries left before a lock." or the lock it earned, in `lang`.
 pub fn wrong_pin_note(
     failures: u32,
     locks_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+    lang: Lang,
 ) -> String {
     if let Some(until) = locks_until {
-        return format!("Wrong PIN. {}", locked_note(until, now));
+        return trf(lang, "Wrong PIN. {}", &[&locked_note(until, now, lang)]);
     }
-    let left = lockout::MAX_FAILURES - failures % lockout::MAX_FAILURES;
-    format!(
-        "Wrong PIN. {left} {} left before a lock.",
-        if left == 1 { "try" } else { "tries" }
+    tries_left(
+        lockout::MAX_FAILURES - failures % lockout::MAX_FAILURES,
+        lang,
+    )
+}
+
+/// "Wrong PIN. 3 tries left before a lock."
+fn tries_left(left: u32, lang: Lang) -> String {
+    trn(
+        lang,
+        "Wrong PIN. {n} try left before a lock.",
+        "Wrong PIN. {n} tries left before a lock.",
+        u64::from(left),
+        &[],
     )
 }
 
 /// "Too many wrong PINs: locked for 5 more minutes."
-pub fn locked_note(until: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub fn locked_note(until: DateTime<Utc>, now: DateTime<Utc>, lang: Lang) -> String {
     let secs = (until - now).num_seconds().max(1);
     let minutes = (secs + 59) / 60;
-    format!(
-        "Too many wrong PINs: locked for {minutes} more {}.",
-        if minutes == 1 { "minute" } else { "minutes" }
+    trn(
+        lang,
+        "Too many wrong PINs: locked for {n} more minute.",
+        "Too many wrong PINs: locked for {n} more minutes.",
+        minutes.unsigned_abs(),
+        &[],
     )
 }
 
@@ -72,7 +87,7 @@ impl Session {
         let s = page(k);
         s.set_pin_dots(SharedString::new());
         if !pin::valid(&entered) {
-            return s.set_note("A PIN is 6 to 12 digits. Type it again.".into());
+            return s.set_note(tr(k.lang(), "A PIN is 6 to 12 digits. Type it again.").into());
         }
         self.state.borrow_mut().checking = true;
         s.set_note(SharedString::new());
@@ -101,6 +116,7 @@ impl Session {
         entered: String,
         counted: Result<PinAttempt, String>,
     ) {
+        let lang = k.lang();
         match counted {
             Ok(PinAttempt::Counted {
                 pin_hash,
@@ -119,21 +135,24 @@ impl Session {
                 match lock {
                     Err(left) => self.stop(
                         k,
-                        format!(
-                            "Too many wrong PINs: locked for {} more seconds.",
-                            left.as_secs() + 1
+                        trn(
+                            lang,
+                            "Too many wrong PINs: locked for {n} more second.",
+                            "Too many wrong PINs: locked for {n} more seconds.",
+                            left.as_secs() + 1,
+                            &[],
                         ),
                     ),
                     Ok(()) => self.verify_off_ui(k, nurse, entered, pin_hash, None, None),
                 }
             }
-            Ok(PinAttempt::Locked { until }) => self.stop(k, locked_note(until, Utc::now())),
+            Ok(PinAttempt::Locked { until }) => self.stop(k, locked_note(until, Utc::now(), lang)),
             Ok(PinAttempt::NotActive) => {
-                self.stop(k, "This nurse can no longer sign in.".into());
+                self.stop(k, tr(lang, "This nurse can no longer sign in."));
                 page(k).set_stage(SignInStage::Choose);
                 self.load_nurses(k);
             }
-            Err(e) => self.stop(k, format!("The PIN cannot be checked: {e}")),
+            Err(e) => self.stop(k, trf(lang, "The PIN cannot be checked: {}", &[&e])),
         }
     }
 
@@ -153,7 +172,8 @@ impl Session {
             move |k, right| k.signin.verified(k, nurse, right, failures, locks_until),
         );
         if let Err(e) = spawned {
-            self.stop(k, format!("The PIN cannot be checked: {e}"));
+            let e = e.to_string();
+            self.stop(k, trf(k.lang(), "The PIN cannot be checked: {}", &[&e]));
         }
     }
 
@@ -184,17 +204,21 @@ impl Session {
             return self.signed_in(k, nurse);
         }
         log::warn!("sign-in: wrong PIN for {}", nurse.1);
+        let lang = k.lang();
         let note = match failures {
-            Some(n) => wrong_pin_note(n, locks_until, Utc::now()),
+            Some(n) => wrong_pin_note(n, locks_until, Utc::now(), lang),
             None => {
                 let mut se = self.state.borrow_mut();
                 let l = se.memory.entry(nurse.0).or_default();
                 match l.fail(Instant::now()) {
-                    Some(d) => format!(
-                        "Wrong PIN. Too many wrong PINs: locked for {} seconds.",
-                        d.as_secs()
+                    Some(d) => trn(
+                        lang,
+                        "Wrong PIN. Too many wrong PINs: locked for {n} second.",
+                        "Wrong PIN. Too many wrong PINs: locked for {n} seconds.",
+                        d.as_secs(),
+                        &[],
                     ),
-                    None => format!("Wrong PIN. {} tries left before a lock.", l.left()),
+                    None => tries_left(l.left(), lang),
                 }
             }
         };
@@ -209,27 +233,47 @@ mod tests {
     #[test]
     fn wrong_pins_say_the_tries_left_then_the_lock() {
         let now = Utc::now();
+        let en = Lang::En;
         assert_eq!(
-            wrong_pin_note(1, None, now),
+            wrong_pin_note(1, None, now, en),
             "Wrong PIN. 4 tries left before a lock."
         );
         assert_eq!(
-            wrong_pin_note(4, None, now),
+            wrong_pin_note(4, None, now, en),
             "Wrong PIN. 1 try left before a lock."
         );
         // After a lock has passed, a new run of five begins.
         assert_eq!(
-            wrong_pin_note(6, None, now),
+            wrong_pin_note(6, None, now, en),
             "Wrong PIN. 4 tries left before a lock."
         );
         let until = now + chrono::Duration::minutes(5);
         assert_eq!(
-            wrong_pin_note(10, Some(until), now),
+            wrong_pin_note(10, Some(until), now, en),
             "Wrong PIN. Too many wrong PINs: locked for 5 more minutes."
         );
         assert_eq!(
-            locked_note(now + chrono::Duration::seconds(20), now),
+            locked_note(now + chrono::Duration::seconds(20), now, en),
             "Too many wrong PINs: locked for 1 more minute."
         );
+    }
+
+    #[test]
+    fn the_notes_in_hindi_and_tamil_keep_their_counts() {
+        let now = Utc::now();
+        let until = now + chrono::Duration::minutes(5);
+        for lang in [Lang::Hi, Lang::Ta] {
+            for (note, count) in [
+                (wrong_pin_note(1, None, now, lang), "4"),
+                (wrong_pin_note(4, None, now, lang), "1"),
+                (wrong_pin_note(10, Some(until), now, lang), "5"),
+            ] {
+                assert!(note.contains(count), "{lang:?}: {note}");
+                assert!(
+                    !note.contains('{') && !note.contains("PIN."),
+                    "{lang:?}: {note}"
+                );
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! it (the history's reprint goes through here too).
 
 use super::visit::{page, Visit};
-use crate::i18n::Lang;
+use crate::i18n::{n_, tr, trf, Lang, Words};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::Screen;
@@ -35,10 +35,8 @@ impl Visit {
         lang: Lang,
         english: &[PrintLine],
     ) {
-        let p = page(k);
         if let Some(why) = no_printer(k) {
-            p.set_print_status(why.into());
-            return k.say(why);
+            return self.cannot_print(k, why);
         }
         let text = escpos::plain_text(english, k.slip_width());
         let job = {
@@ -51,13 +49,29 @@ impl Visit {
         // A slip in an Indic script is printed as a picture in its own font.
         let picture = (lang != Lang::En).then(|| lang.font_stack());
         if k.serial.borrow().print(job, lines, picture) {
-            p.set_print_status("Printing…".into());
+            self.show_print_status(k, Some(Words::new(|l| tr(l, "Printing…"))));
         } else {
             self.state.borrow_mut().prints.remove(&job);
-            let why = "No receipt printer is set up — set it up in Admin.";
-            p.set_print_status(why.into());
-            k.say(why);
+            self.cannot_print(k, NOT_SET_UP);
         }
+    }
+
+    /// Why the slip cannot be printed (a msgid), on the summary and in the
+    /// message bar.
+    fn cannot_print(&self, k: &Kiosk, why: &'static str) {
+        self.show_print_status(k, Some(Words::new(move |l| tr(l, why))));
+        k.say_in(move |l| tr(l, why));
+    }
+
+    /// What became of the slip, under it on the summary (`None`: nothing
+    /// yet), in the screen's language; kept to say it again in another.
+    pub(super) fn show_print_status(&self, k: &Kiosk, status: Option<Words>) {
+        let text = status
+            .as_ref()
+            .map(|w| w.in_lang(k.lang()))
+            .unwrap_or_default();
+        self.state.borrow_mut().visit.print_status = status;
+        page(k).set_print_status(text.into());
     }
 
     /// The printer has taken job `job`: the register learns what was
@@ -66,9 +80,13 @@ impl Visit {
         let done = self.state.borrow_mut().prints.remove(&job);
         let (visit, text) = done?;
         let at = chrono::Local::now().format("%H:%M").to_string();
-        page(k).set_print_status(format!("Printed at {at}.").into());
+        let shown = at.clone();
+        self.show_print_status(
+            k,
+            Some(Words::new(move |l| trf(l, "Printed at {}.", &[&shown]))),
+        );
         if k.g().get_screen() == Screen::VisitDetail {
-            k.say(format!("Slip reprinted at {at}."));
+            k.say_in(move |l| trf(l, "Slip reprinted at {}.", &[&at]));
         }
         let stored = text.clone();
         k.register(
@@ -82,17 +100,22 @@ impl Visit {
     /// The printer could not print job `job`.
     pub fn print_failed(&self, k: &Kiosk, job: u64, error: &str) {
         self.state.borrow_mut().prints.remove(&job);
-        let text = format!("Could not print the slip: {error}");
-        page(k).set_print_status(text.clone().into());
-        k.say(text);
+        let error = error.to_string();
+        let words = Words::new(move |l| trf(l, "Could not print the slip: {}", &[&error]));
+        self.show_print_status(k, Some(words.clone()));
+        k.say_words(words);
     }
 }
 
-/// Why a slip cannot be printed now, if it cannot.
+const NOT_SET_UP: &str = n_("No receipt printer is set up — set it up in Admin.");
+
+/// Why a slip cannot be printed now (a msgid), if it cannot.
 fn no_printer(k: &Kiosk) -> Option<&'static str> {
     if !k.serial.borrow().has(DeviceKind::Printer) {
-        return Some("No receipt printer is set up — set it up in Admin.");
+        return Some(NOT_SET_UP);
     }
     let connected = k.home.device_connected(DeviceKind::Printer);
-    (!connected).then_some("No receipt printer connected — plug it in, or set it up in Admin.")
+    (!connected).then_some(n_(
+        "No receipt printer connected — plug it in, or set it up in Admin.",
+    ))
 }

@@ -9,6 +9,7 @@
 
 use super::on;
 use crate::admin::Lockout;
+use crate::i18n::{n_, tr, trf, trn};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::idle::IdleTimer;
 use crate::kiosk::register::Watch;
@@ -19,10 +20,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-/// What the home screen says while the register has no nurse accounts.
-pub const NO_NURSES: &str = "No nurse accounts yet. Ask the admin to add nurses in Admin → Nurses.";
+/// What the kiosk says while the register has no nurse accounts (the home
+/// screen says it too).
+pub const NO_NURSES: &str =
+    n_("No nurse accounts yet. Ask the admin to add nurses in Admin → Nurses.");
 /// What the sign-in screen says when a nurse is asked to sign in.
-const SIGN_IN_TO_START: &str = "Sign in to start screening or open History.";
+const SIGN_IN_TO_START: &str = n_("Sign in to start screening or open History.");
 
 /// Where a nurse goes once signed in.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -97,7 +100,7 @@ impl Session {
         on!(k, s, on_open, |k| k.signin.open(
             &k,
             After::Home,
-            SIGN_IN_TO_START
+            tr(k.lang(), SIGN_IN_TO_START)
         ));
         on!(k, s, on_pick, |k, id| k
             .signin
@@ -135,20 +138,23 @@ impl Session {
         };
         match nurses {
             None => {
-                let why = if k.home.register_is_ok() {
-                    "the register is still opening".to_string()
-                } else {
-                    super::home::page(k).get_status_register().to_string()
-                };
-                k.say(format!("Screening could not be started: {why}"));
+                let (opening, register) = (k.home.register_is_ok(), k.home.register_words());
+                k.say_in(move |l| {
+                    let why = match opening {
+                        true => tr(l, "the register is still opening"),
+                        false => register.in_lang(l),
+                    };
+                    trf(l, "Screening could not be started: {}", &[&why])
+                });
             }
-            Some(0) => k.say(NO_NURSES),
-            Some(_) => self.open(k, after, SIGN_IN_TO_START),
+            Some(0) => k.say_in(|l| tr(l, NO_NURSES)),
+            Some(_) => self.open(k, after, tr(k.lang(), SIGN_IN_TO_START)),
         }
         false
     }
 
-    fn open(&self, k: &Kiosk, after: After, why: &str) {
+    /// The sign-in screen, saying `why` (in the screen's language).
+    fn open(&self, k: &Kiosk, after: After, why: String) {
         {
             let mut se = self.state.borrow_mut();
             se.after = after;
@@ -326,13 +332,13 @@ impl Session {
         k.visit.forget_typed(k);
         k.history.forget_query(k);
         page(k).set_nurse(SharedString::new());
-        self.open(
-            k,
-            After::Home,
-            &format!(
-                "Locked after {minutes} {} without a touch. Sign in to go on.",
-                if minutes == 1 { "minute" } else { "minutes" }
-            ),
+        let why = trn(
+            k.lang(),
+            "Locked after {n} minute without a touch. Sign in to go on.",
+            "Locked after {n} minutes without a touch. Sign in to go on.",
+            u64::from(minutes),
+            &[],
         );
+        self.open(k, After::Home, why);
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{id_char, on, type_key, MAX_TYPED};
 use crate::catalog::{Coverage, Manifest};
-use crate::i18n::{tr, trf, trn, Lang};
+use crate::i18n::{tr, trf, trn, Lang, Words};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::register::Watch;
 use crate::kiosk::ui::{Screen, SexChoice, TypingField, VisitPage};
@@ -39,6 +39,8 @@ pub(super) struct VisitState {
     pub slip_en: Vec<PrintLine>,
     /// The patient's language: the slip's.
     pub language: Lang,
+    /// What became of the slip (see `print`).
+    pub print_status: Option<Words>,
 }
 
 /// The "finish anyway?" question: the parts left unfinished or marked.
@@ -185,13 +187,18 @@ impl Visit {
         };
         let patient_id = match scanner::patient_id(&id) {
             Ok(p) => p,
-            Err(e) => return k.say(format!("Check the patient ID: {e}")),
+            Err(e) => {
+                let e = e.to_string();
+                return k.say_in(move |l| trf(l, "Check the patient ID: {}", &[&e]));
+            }
         };
         let age = match age.trim() {
             "" => None,
             a => match a.parse::<u32>() {
                 Ok(n) if n <= 130 => Some(n),
-                _ => return k.say("Check the age: it must be a number from 0 to 130."),
+                _ => {
+                    return k.say_in(|l| tr(l, "Check the age: it must be a number from 0 to 130."))
+                }
             },
         };
         let sex = match page(k).get_entry_sex() {
@@ -229,9 +236,13 @@ impl Visit {
                 Ok(id) => k.visit.started(k, id),
                 Err(e) => {
                     k.register_fault(&e);
-                    k.say(format!(
-                        "The visit could not be started, so nothing can be screened: {e}"
-                    ));
+                    k.say_in(move |l| {
+                        trf(
+                            l,
+                            "The visit could not be started, so nothing can be screened: {}",
+                            &[&e],
+                        )
+                    });
                 }
             },
         );
@@ -278,7 +289,8 @@ impl Visit {
     }
 
     /// The visit's texts again in the screen's language: its line, and the
-    /// summary and the finish question when they are showing.
+    /// summary (with what became of the slip) and the finish question when
+    /// they are showing.
     pub fn reword(&self, k: &Kiosk) {
         if k.g().get_screen() == Screen::VisitStart {
             let next = self.state.borrow().visit.next_tool.clone();
@@ -289,7 +301,11 @@ impl Visit {
         }
         self.refresh_line(k);
         match k.g().get_screen() {
-            Screen::VisitSummary => self.show_summary(k),
+            Screen::VisitSummary => {
+                self.show_summary(k);
+                let status = self.state.borrow().visit.print_status.clone();
+                self.show_print_status(k, status);
+            }
             Screen::FinishCheck => self.refresh_finish_check(k),
             _ => {}
         }

@@ -1,7 +1,9 @@
 //! The screen's language: the home screen's buttons switch the `@tr()` texts
-//! and the texts built in Rust (tool names, groups, the models line) at once,
-//! the choice outlives a restart, and the admin's default (kiosk.toml, or
-//! the admin screen) holds until a nurse picks. Screenshots of each language go to `<screenshots>/<lang>/`.
+//! and the texts built in Rust (tool names, groups, the models line, the
+//! message bar, the register's and the camera's state) at once, the choice
+//! outlives a restart, and the admin's default (kiosk.toml, or the admin
+//! screen) holds until a nurse picks. Screenshots of each language go to
+//! `<screenshots>/<lang>/`.
 
 use crate::common::kiosk::*;
 use onemed::i18n::{tr, trf, Lang};
@@ -60,6 +62,62 @@ fn the_home_screen_speaks_each_language_and_remembers_the_choice() {
     let k = start_settings(&again);
     assert_eq!(k.lang(), Lang::Bn);
     assert!(enabled(&k, &tr(Lang::Bn, "Cataract")));
+}
+
+#[test]
+fn the_words_built_in_rust_are_said_again_in_the_new_language() {
+    // No nurse accounts: a tool tapped is refused in the message bar.
+    let k = start_settings(&settings("none", vec![], crate::common::models_dir()));
+    let (ready, no_camera) = ("Register ready (encrypted)", "No camera connected");
+    wait(&k, "the register and the camera", |k| {
+        home_page(k).get_status_register() == ready
+            && capture_page(k).get_status_camera() == no_camera
+    });
+    tap(&k, "Skin lesion");
+    let no_nurses = "No nurse accounts yet. Ask the admin to add nurses in Admin → Nurses.";
+    assert_eq!(g(&k).get_message(), no_nurses);
+    tap(&k, Lang::Hi.native_name());
+    k.pump();
+    // What shows is said again in Hindi: the message, the register, the
+    // camera, the status line's details.
+    let hi = |m: &str| {
+        let t = tr(Lang::Hi, m);
+        assert!(t != m && !t.contains('{'), "{m:?} in Hindi: {t:?}");
+        t
+    };
+    assert_eq!(g(&k).get_message(), hi(no_nurses));
+    assert_eq!(home_page(&k).get_status_register(), hi(ready));
+    assert_eq!(capture_page(&k).get_status_camera(), hi(no_camera));
+    let status = slint::ComponentHandle::global::<onemed::kiosk::ui::HomeStatus>(k.window());
+    let details: Vec<String> = slint::Model::iter(&status.get_details())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(details.contains(&hi(no_camera)), "{details:?}");
+    // A message dismissed stays dismissed in another language.
+    tap(&k, &hi("OK"));
+    tap(&k, Lang::En.native_name());
+    k.pump();
+    assert!(g(&k).get_message().is_empty());
+    assert_eq!(home_page(&k).get_status_register(), ready);
+    // Admin's PIN pad opens in the screen's language (an empty register:
+    // the first PIN is chosen).
+    tap(&k, Lang::Ta.native_name());
+    tap(&k, &tr(Lang::Ta, "Admin"));
+    let ta = |m: &str| tr(Lang::Ta, m);
+    wait(&k, "the offer to choose a PIN, in Tamil", |k| {
+        admin_page(k).get_pin_prompt() == ta("Choose a new admin PIN")
+    });
+    assert_eq!(
+        admin_page(&k).get_pin_error(),
+        ta("No admin PIN is set yet: choose one (6 to 12 digits).")
+    );
+    type_keys(&k, "12");
+    tap(&k, &ta("OK"));
+    assert_eq!(
+        admin_page(&k).get_pin_error(),
+        ta("The PIN is 6 to 12 digits.")
+    );
+    assert_ne!(admin_page(&k).get_pin_error(), "The PIN is 6 to 12 digits.");
 }
 
 use onemed::settings::Settings;

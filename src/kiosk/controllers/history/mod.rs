@@ -118,11 +118,7 @@ impl History {
             },
             |k, visits| match visits {
                 Ok(v) => k.history.show_list(k, v),
-                Err(e) => k.say(trf(
-                    k.lang(),
-                    "The history cannot be read: {}",
-                    &[&e.to_string()],
-                )),
+                Err(e) => k.say_in(move |l| trf(l, "The history cannot be read: {}", &[&e])),
             },
         );
     }
@@ -173,11 +169,7 @@ impl History {
             },
             |k, detail| match detail {
                 Ok(d) => k.history.show_visit(k, d),
-                Err(e) => k.say(trf(
-                    k.lang(),
-                    "That visit cannot be read: {}",
-                    &[&e.to_string()],
-                )),
+                Err(e) => k.say_in(move |l| trf(l, "That visit cannot be read: {}", &[&e])),
             },
         );
     }
@@ -326,11 +318,7 @@ impl History {
         }
         match image {
             Ok(buf) => page(k).set_detail_image(ui::image(buf)),
-            Err(e) => k.say(trf(
-                k.lang(),
-                "The saved picture cannot be shown: {}",
-                &[&e.to_string()],
-            )),
+            Err(e) => k.say_in(move |l| trf(l, "The saved picture cannot be shown: {}", &[&e])),
         }
     }
 }
