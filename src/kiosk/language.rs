@@ -92,6 +92,8 @@ impl Kiosk {
         self.visit.reword(self);
         self.history.reword(self);
         self.admin.reword(self);
+        self.signin.reword(self);
+        self.ct.reword(self);
         self.reword_message();
         self.refresh_status();
     }

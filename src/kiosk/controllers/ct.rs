@@ -257,6 +257,13 @@ impl Ct {
         self.refresh_slices(k);
     }
 
+    /// The import screen's slices again in the screen's language.
+    pub fn reword(&self, k: &Kiosk) {
+        if k.g().get_screen() == Screen::CtImport {
+            self.refresh_slices(k);
+        }
+    }
+
     pub fn refresh_slices(&self, k: &Kiosk) {
         let (st, lang) = (self.state.borrow(), k.lang());
         let ct = &*st;

@@ -9,7 +9,7 @@
 
 use super::on;
 use crate::admin::Lockout;
-use crate::i18n::{n_, tr, trf, trn};
+use crate::i18n::{n_, tr, trf, trn, Lang};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::idle::IdleTimer;
 use crate::kiosk::register::Watch;
@@ -39,6 +39,31 @@ pub enum After {
     VisitStart(Option<String>),
 }
 
+/// Why the sign-in screen shows, said at its top.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) enum Why {
+    /// A nurse is needed to screen or open History.
+    #[default]
+    Start,
+    /// The idle lock, after this many minutes.
+    IdleLock(u32),
+}
+
+impl Why {
+    fn words(self, lang: Lang) -> String {
+        match self {
+            Why::Start => tr(lang, SIGN_IN_TO_START),
+            Why::IdleLock(minutes) => trn(
+                lang,
+                "Locked after {n} minute without a touch. Sign in to go on.",
+                "Locked after {n} minutes without a touch. Sign in to go on.",
+                u64::from(minutes),
+                &[],
+            ),
+        }
+    }
+}
+
 /// A session the idle lock interrupted: whose, and the screen to return to.
 #[derive(Debug, Clone, Copy)]
 struct Locked {
@@ -57,6 +82,7 @@ pub(super) struct SessionState {
     /// A PIN is being counted and checked: keys are ignored.
     pub(super) checking: bool,
     after: After,
+    why: Why,
     locked: Option<Locked>,
     idle: IdleTimer,
     idle_minutes: u32,
@@ -83,6 +109,7 @@ impl Session {
                 pin: String::new(),
                 checking: false,
                 after: After::Home,
+                why: Why::Start,
                 locked: None,
                 idle: IdleTimer::new(
                     Instant::now(),
@@ -100,7 +127,7 @@ impl Session {
         on!(k, s, on_open, |k| k.signin.open(
             &k,
             After::Home,
-            tr(k.lang(), SIGN_IN_TO_START)
+            Why::Start
         ));
         on!(k, s, on_pick, |k, id| k
             .signin
@@ -148,25 +175,34 @@ impl Session {
                 });
             }
             Some(0) => k.say_in(|l| tr(l, NO_NURSES)),
-            Some(_) => self.open(k, after, tr(k.lang(), SIGN_IN_TO_START)),
+            Some(_) => self.open(k, after, Why::Start),
         }
         false
     }
 
     /// The sign-in screen, saying `why` (in the screen's language).
-    fn open(&self, k: &Kiosk, after: After, why: String) {
+    fn open(&self, k: &Kiosk, after: After, why: Why) {
         {
             let mut se = self.state.borrow_mut();
             se.after = after;
+            se.why = why;
             se.chosen = None;
             se.pin.clear();
         }
         let s = page(k);
-        s.set_why(why.into());
+        s.set_why(why.words(k.lang()).into());
         s.set_note(SharedString::new());
         s.set_pin_dots(SharedString::new());
         s.set_stage(SignInStage::Choose);
         k.g().set_screen(Screen::SignIn);
+    }
+
+    /// The sign-in screen's line again in the screen's language.
+    pub fn reword(&self, k: &Kiosk) {
+        if k.g().get_screen() == Screen::SignIn {
+            let why = self.state.borrow().why;
+            page(k).set_why(why.words(k.lang()).into());
+        }
     }
 
     /// Asks the register for the nurses to offer.
@@ -332,13 +368,6 @@ impl Session {
         k.visit.forget_typed(k);
         k.history.forget_query(k);
         page(k).set_nurse(SharedString::new());
-        let why = trn(
-            k.lang(),
-            "Locked after {n} minute without a touch. Sign in to go on.",
-            "Locked after {n} minutes without a touch. Sign in to go on.",
-            u64::from(minutes),
-            &[],
-        );
-        self.open(k, After::Home, why);
+        self.open(k, After::Home, Why::IdleLock(minutes));
     }
 }

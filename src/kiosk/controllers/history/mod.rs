@@ -92,9 +92,12 @@ impl History {
                     let st = self.state.borrow();
                     (st.detail.clone(), st.index)
                 };
+                // Words only: the picture on screen stays.
                 if let Some(d) = detail {
-                    self.show_visit(k, d);
-                    self.open_record(k, index);
+                    visit_words(k, &d);
+                    if let Some(rec) = d.records.get(index) {
+                        record_words(k, rec);
+                    }
                 }
             }
             _ => {}
@@ -177,31 +180,7 @@ impl History {
     /// The register's answer: one visit with its records.
     fn show_visit(&self, k: &Kiosk, d: VisitDetail) {
         let p = page(k);
-        p.set_detail_title(
-            trf(
-                k.lang(),
-                "Patient {} · {}",
-                &[
-                    &d.visit.patient_id,
-                    &short_time(&d.visit.started_local, true),
-                ],
-            )
-            .into(),
-        );
-        p.set_detail_referral(decision_words(k, &d.visit).into());
-        show_printed(k, &d);
-        let rows: Vec<RecordRow> = d
-            .records
-            .iter()
-            .map(|r| RecordRow {
-                id: r.id as i32,
-                time: short_time(&r.time_local, false).into(),
-                label: record_label(k, r).into(),
-                kind: ui::outcome_kind(r.shown_kind),
-                headline: tr(k.lang(), &r.headline).into(),
-            })
-            .collect();
-        p.set_detail_records(ModelRc::new(VecModel::from(rows)));
+        visit_words(k, &d);
         let empty = d.records.is_empty();
         {
             let mut st = self.state.borrow_mut();
@@ -255,29 +234,7 @@ impl History {
         };
         let p = page(k);
         p.set_detail_index(i as i32);
-        p.set_detail_kind(ui::outcome_kind(rec.shown_kind));
-        // The register's English words, in the screen's language where the
-        // catalogue has them (a fixed sentence); otherwise as recorded.
-        p.set_detail_headline(tr(k.lang(), &rec.headline).into());
-        p.set_detail_advice(tr(k.lang(), &rec.advice).into());
-        p.set_detail_trace(
-            trf(
-                k.lang(),
-                "Record {0} · {1} · model {2} {3} sha256 {4} · {5} {6} · picture sha256 {7} · {8}",
-                &[
-                    &rec.id.to_string(),
-                    &rec.time_local,
-                    &rec.model_id,
-                    &rec.model_version,
-                    rec.model_sha256.get(..12).unwrap_or(&rec.model_sha256),
-                    &rec.device,
-                    &rec.precision,
-                    rec.image_sha256.get(..12).unwrap_or(&rec.image_sha256),
-                    &rec.operator,
-                ],
-            )
-            .into(),
-        );
+        record_words(k, &rec);
         p.set_detail_image(Default::default());
         // The register reads (and opens) the picture; it is decoded beside.
         let id = rec.id;
@@ -321,6 +278,64 @@ impl History {
             Err(e) => k.say_in(move |l| trf(l, "The saved picture cannot be shown: {}", &[&e])),
         }
     }
+}
+
+/// The open visit's words: its title, decision, slip and record rows.
+fn visit_words(k: &Kiosk, d: &VisitDetail) {
+    let p = page(k);
+    p.set_detail_title(
+        trf(
+            k.lang(),
+            "Patient {} · {}",
+            &[
+                &d.visit.patient_id,
+                &short_time(&d.visit.started_local, true),
+            ],
+        )
+        .into(),
+    );
+    p.set_detail_referral(decision_words(k, &d.visit).into());
+    show_printed(k, d);
+    let rows: Vec<RecordRow> = d
+        .records
+        .iter()
+        .map(|r| RecordRow {
+            id: r.id as i32,
+            time: short_time(&r.time_local, false).into(),
+            label: record_label(k, r).into(),
+            kind: ui::outcome_kind(r.shown_kind),
+            headline: tr(k.lang(), &r.headline).into(),
+        })
+        .collect();
+    p.set_detail_records(ModelRc::new(VecModel::from(rows)));
+}
+
+/// One record's words: its outcome, advice and trace.
+fn record_words(k: &Kiosk, rec: &StoredRecord) {
+    let p = page(k);
+    p.set_detail_kind(ui::outcome_kind(rec.shown_kind));
+    // The register's English words, in the screen's language where the
+    // catalogue has them (a fixed sentence); otherwise as recorded.
+    p.set_detail_headline(tr(k.lang(), &rec.headline).into());
+    p.set_detail_advice(tr(k.lang(), &rec.advice).into());
+    p.set_detail_trace(
+        trf(
+            k.lang(),
+            "Record {0} · {1} · model {2} {3} sha256 {4} · {5} {6} · picture sha256 {7} · {8}",
+            &[
+                &rec.id.to_string(),
+                &rec.time_local,
+                &rec.model_id,
+                &rec.model_version,
+                rec.model_sha256.get(..12).unwrap_or(&rec.model_sha256),
+                &rec.device,
+                &rec.precision,
+                rec.image_sha256.get(..12).unwrap_or(&rec.image_sha256),
+                &rec.operator,
+            ],
+        )
+        .into(),
+    );
 }
 
 /// A visit's decision in words, from its code and parts.
