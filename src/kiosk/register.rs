@@ -4,7 +4,7 @@
 //! full, read-only) are shown on the home screen until a save works again.
 
 use super::app::Kiosk;
-use crate::i18n::{n_, trf};
+use crate::i18n::{n_, tr, trf};
 use crate::records::Store;
 use crate::workers::store::{StoreEvent, Task};
 use std::fmt::Display;
@@ -108,7 +108,13 @@ impl Kiosk {
     pub(super) fn end_not_saved(&self, done: Result<(), String>) {
         if let Err(e) = done {
             self.register_fault(&e);
-            self.say_in(move |l| trf(l, "The register could not save the visit's end: {}", &[&e]));
+            self.say_in(move |l| {
+                trf(
+                    l,
+                    "The register could not save the visit's end: {}",
+                    &[&tr(l, &e)],
+                )
+            });
         }
     }
 }

@@ -11,18 +11,23 @@ const ENOSPC: i32 = 28;
 const EROFS: i32 = 30;
 const EDQUOT: i32 = 122;
 
+// The faults a nurse meets on a field kiosk are whole sentences of the
+// catalogue: the screens show them in their language (`tr` of the text).
+const NO_SPACE: &str = crate::i18n::n_(
+    "Could not save the record: the data disk is full. The result is not shown. \
+     Free space or call support.",
+);
+const READ_ONLY: &str = crate::i18n::n_(
+    "Could not save the record: the data disk is read-only. The result is not shown. \
+     Call support.",
+);
+
 /// Why the register could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordsError {
-    #[error(
-        "Could not save the record: the data disk is full. The result is not shown. \
-         Free space or call support."
-    )]
+    #[error("{}", NO_SPACE)]
     NoSpace,
-    #[error(
-        "Could not save the record: the data disk is read-only. The result is not shown. \
-         Call support."
-    )]
+    #[error("{}", READ_ONLY)]
     ReadOnly,
     #[error(
         "The register was written by a newer OneMed (schema {found}; this one knows up to \
@@ -123,5 +128,18 @@ mod tests {
         assert!(matches!(RecordsError::from(ro), RecordsError::ReadOnly));
         let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(5), None);
         assert!(matches!(RecordsError::from(busy), RecordsError::Sqlite(_)));
+    }
+
+    #[test]
+    fn a_full_or_read_only_disk_reads_in_every_language() {
+        use crate::i18n::{tr, Lang};
+        for e in [RecordsError::NoSpace, RecordsError::ReadOnly] {
+            let english = e.to_string();
+            for l in [Lang::Hi, Lang::Bn, Lang::Ta] {
+                let said = tr(l, &english);
+                assert_ne!(said, english, "{l:?}: {english}");
+                assert!(!said.contains('{'), "{said}");
+            }
+        }
     }
 }

@@ -302,7 +302,7 @@ impl Home {
                 trf(
                     l,
                     "Results cannot be recorded, so none are shown: {}",
-                    &[&e],
+                    &[&tr(l, &e)],
                 )
             });
         }

@@ -46,7 +46,9 @@ impl Outcome {
             Outcome::NotRecorded(e) => ResultView {
                 kind: ResultKind::Error,
                 headline: tr(lang, "Not recorded — result not shown"),
-                advice: e.clone(),
+                // The register's fault, in the screen's language when it is
+                // one of the catalogue's sentences (a full disk).
+                advice: tr(lang, e),
                 confidence: None,
                 trace: String::new(),
             },

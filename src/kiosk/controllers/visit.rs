@@ -240,7 +240,7 @@ impl Visit {
                         trf(
                             l,
                             "The visit could not be started, so nothing can be screened: {}",
-                            &[&e],
+                            &[&tr(l, &e)],
                         )
                     });
                 }
