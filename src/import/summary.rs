@@ -132,16 +132,7 @@ pub fn summarise(slices: &[Result<Analysis, String>], refused: usize) -> StudySu
 pub mod words {
     use super::{StudySummary, StudyVerdict};
     use crate::i18n::{trf, trn, Lang};
-
-    fn slices(n: usize, lang: Lang) -> String {
-        trn(
-            lang,
-            "{n} assessable slice",
-            "{n} assessable slices",
-            n as u64,
-            &[],
-        )
-    }
+    use crate::screening::words::assessable_slices;
 
     /// "; 4 files could not be assessed", or nothing.
     fn rest(s: &StudySummary, lang: Lang) -> String {
@@ -168,7 +159,7 @@ pub mod words {
     /// The same sentence in `lang`.
     pub fn sentence_in(s: &StudySummary, lang: Lang) -> String {
         let c = s.counts();
-        let (rest, assessable) = (rest(s, lang), slices(c.assessable(), lang));
+        let (rest, assessable) = (rest(s, lang), assessable_slices(c.assessable(), lang));
         match s.verdict {
             StudyVerdict::Empty => trf(
                 lang,

@@ -170,18 +170,21 @@ pub fn unfinished_line(catalog: &Catalog, p: &PartStatus, lang: Lang) -> String 
     }
 }
 
+/// "3 assessable slices", in `lang`.
+pub fn assessable_slices(n: usize, lang: Lang) -> String {
+    trn(
+        lang,
+        "{n} assessable slice",
+        "{n} assessable slices",
+        n as u64,
+        &[],
+    )
+}
+
 /// A CT study's headline from its slice counts and the finding's words
 /// (already in `lang`).
 pub fn study_headline(finding: &str, c: &SliceCounts, lang: Lang) -> String {
-    let slices = |n: usize| {
-        trn(
-            lang,
-            "{n} assessable slice",
-            "{n} assessable slices",
-            n as u64,
-            &[],
-        )
-    };
+    let slices = |n: usize| assessable_slices(n, lang);
     match c.kind() {
         Some(ResultKind::Refer) => trf(
             lang,
