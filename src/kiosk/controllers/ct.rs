@@ -70,6 +70,8 @@ pub(super) struct CtState {
     pub single: bool,
     /// Files of the folder refused before analysis (counted in the headline).
     pub refused: usize,
+    /// The study's summary, once every selected slice is analysed.
+    pub summary: Option<import::StudySummary>,
 }
 
 /// The CT import screens' controller.
@@ -180,6 +182,7 @@ impl Ct {
             st.entries = entries.clone();
             st.outstanding = 0;
             st.refused = 0;
+            st.summary = None;
             k.capture.tool()
         };
         page(k).set_ct_folder(folder_name(dir).into());
@@ -257,10 +260,24 @@ impl Ct {
         self.refresh_slices(k);
     }
 
-    /// The import screen's slices again in the screen's language.
+    /// The import screen's slices, or the study's summary and its slices,
+    /// again in the screen's language.
     pub fn reword(&self, k: &Kiosk) {
-        if k.g().get_screen() == Screen::CtImport {
-            self.refresh_slices(k);
+        match k.g().get_screen() {
+            Screen::CtImport => self.refresh_slices(k),
+            Screen::CtSummary => {
+                self.refresh_slices(k);
+                let sentence = self
+                    .state
+                    .borrow()
+                    .summary
+                    .as_ref()
+                    .map(|s| s.sentence_in(k.lang()));
+                if let Some(sentence) = sentence {
+                    page(k).set_ct_summary(sentence.into());
+                }
+            }
+            _ => {}
         }
     }
 

@@ -112,7 +112,9 @@ impl Ct {
         }
         self.refresh_slices(k);
         p.set_ct_summary(summary.sentence_in(k.lang()).into());
-        let kind = match summary.verdict {
+        let verdict = summary.verdict;
+        self.state.borrow_mut().summary = Some(summary);
+        let kind = match verdict {
             import::StudyVerdict::Refer => ResultKind::Refer,
             import::StudyVerdict::NoFinding => ResultKind::Clear,
             import::StudyVerdict::CouldNotAssess | import::StudyVerdict::Empty => {
