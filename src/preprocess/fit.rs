@@ -4,8 +4,12 @@
 //! box) and of `libImaging/Resample.c` for 8-bit images: Lanczos-3 whose support
 //! widens with the downscale factor, coefficients in double precision normalised
 //! to 22-bit fixed point, the horizontal pass first (rounded and clipped to 8 bits),
-//! then the vertical pass. Every step keeps Pillow's arithmetic so that the output
-//! equals Pillow's byte for byte; `tests/parity.rs` checks it on every sample image.
+//! then the vertical pass — or the vertical pass first when the height shrinks by
+//! more than twice as much as the width (Pillow 12+'s `horizontal_first` rule in
+//! `ImagingResampleInner`: tall portrait pictures). Every step keeps Pillow's
+//! arithmetic so that the output equals Pillow's byte for byte;
+//! `tests/it/parity_fit.rs` checks it on every sample image and
+//! `tests/it/differential.rs` on a generated corpus of sizes and formats.
 //!
 //! Rows can be pushed one at a time as a decoder produces them ([`Fitter`]), so the
 //! resampling of a large JPEG overlaps its decoding on another core.
@@ -77,6 +81,12 @@ pub struct Fitter {
     tbuf: Vec<u8>,
     acc: Vec<i32>,
     avx2: bool,
+    /// Pillow's order for this size: the vertical pass first. `tmp` then holds
+    /// the source rows (their span only) and `group` the vertical pass's rows
+    /// waiting for the horizontal pass.
+    vertical_first: bool,
+    /// One row of the vertical pass (vertical-first order).
+    vrow: Vec<u8>,
 }
 
 impl Fitter {
@@ -103,7 +113,16 @@ impl Fitter {
         } else {
             (0, in_w)
         };
-        let tmp_w = if need_h { out_w } else { in_w };
+        // Pillow: horizontal_first = !((in_h - out_h) > 0 && (in_h - out_h) > (in_w - out_w) * 2)
+        let (dy, dx) = (in_h as i64 - out_h as i64, in_w as i64 - out_w as i64);
+        let vertical_first = need_h && need_v && dy > 0 && dy > dx * 2;
+        let tmp_w = if vertical_first {
+            span.1 - span.0
+        } else if need_h {
+            out_w
+        } else {
+            in_w
+        };
         let rows = if need_v { y_last - y_first } else { in_h };
         let (y_first, y_last) = if need_v { (y_first, y_last) } else { (0, in_h) };
         Ok(Fitter {
@@ -123,8 +142,10 @@ impl Fitter {
             group: Vec::with_capacity((span.1 - span.0) * CHANNELS * LANES),
             group_rows: 0,
             tbuf: Vec::new(),
-            acc: vec![0; out_w * CHANNELS],
+            acc: vec![0; tmp_w.max(out_w) * CHANNELS],
             avx2: has_avx2(),
+            vertical_first,
+            vrow: vec![0; if vertical_first { tmp_w * CHANNELS } else { 0 }],
         })
     }
 
@@ -166,6 +187,15 @@ impl Fitter {
             return Ok(());
         }
         self.rows_seen += 1;
+        if self.vertical_first {
+            let stride = self.tmp_stride();
+            let t = self.rows_in;
+            self.tmp[t * stride..(t + 1) * stride]
+                .copy_from_slice(&row[(lo - x0) * CHANNELS..(hi - x0) * CHANNELS]);
+            self.rows_in += 1;
+            self.emit_vertical_first();
+            return Ok(());
+        }
         if self.horiz.is_none() {
             let stride = self.tmp_stride();
             let t = self.rows_in;
@@ -213,8 +243,69 @@ impl Fitter {
         self.emit_ready_rows();
     }
 
+    /// Vertical-first order: the vertical pass for every output row whose
+    /// source rows have arrived, then the horizontal pass, [`LANES`] rows at a time.
+    fn emit_vertical_first(&mut self) {
+        let (Some(vert), Some(horiz)) = (&self.vert, &self.horiz) else {
+            return;
+        };
+        let (lo, hi) = self.span;
+        let stride = (hi - lo) * CHANNELS;
+        let ow3 = self.out_w * CHANNELS;
+        while self.next_out < self.out_h {
+            let yy = self.next_out;
+            let first = vert.first[yy] - self.y_first;
+            let n = vert.count[yy];
+            if first + n > self.rows_in {
+                break;
+            }
+            let rows = &self.tmp[first * stride..(first + n) * stride];
+            let acc = &mut self.acc[..stride];
+            #[cfg(target_arch = "x86_64")]
+            if self.avx2 {
+                // SAFETY: AVX2 support was checked at run time.
+                unsafe { vertical_row_avx2(vert.coeffs(yy), rows, stride, acc, &mut self.vrow) };
+            } else {
+                vertical_row(vert.coeffs(yy), rows, stride, acc, &mut self.vrow);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            vertical_row(vert.coeffs(yy), rows, stride, acc, &mut self.vrow);
+            self.group.extend_from_slice(&self.vrow);
+            self.group_rows += 1;
+            self.next_out += 1;
+            if self.group_rows == LANES || self.next_out == self.out_h {
+                let n = self.group_rows;
+                let start = self.next_out - n;
+                let out = &mut self.out[start * ow3..(start + n) * ow3];
+                #[cfg(target_arch = "x86_64")]
+                if self.avx2 {
+                    // SAFETY: AVX2 support was checked at run time.
+                    unsafe {
+                        horizontal_group_avx2(
+                            horiz,
+                            lo,
+                            hi - lo,
+                            &self.group,
+                            n,
+                            &mut self.tbuf,
+                            out,
+                        )
+                    };
+                } else {
+                    horizontal_group(horiz, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                horizontal_group(horiz, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
+                self.group.clear();
+                self.group_rows = 0;
+            }
+        }
+    }
+
     fn tmp_stride(&self) -> usize {
-        if self.horiz.is_some() {
+        if self.vertical_first {
+            (self.span.1 - self.span.0) * CHANNELS
+        } else if self.horiz.is_some() {
             self.out_w * CHANNELS
         } else {
             self.in_w * CHANNELS
@@ -252,7 +343,9 @@ impl Fitter {
 
     /// The fitted image, once every needed row has been pushed.
     pub fn finish(mut self) -> Result<RgbFrame, FitError> {
-        self.flush_group();
+        if !self.vertical_first {
+            self.flush_group();
+        }
         let needed = self.y_last - self.y_first;
         if self.rows_in < needed {
             return Err(FitError::MissingRows {
@@ -325,8 +418,22 @@ mod tests {
     }
 
     #[test]
+    fn tall_portraits_take_the_vertical_pass_first_as_pillow_does() {
+        // (in_h - out_h) > 2 * (in_w - out_w): 900 - 224 > 2 * (300 - 224).
+        assert!(Fitter::new(300, 900, 224, 224).unwrap().vertical_first);
+        assert!(!Fitter::new(1080, 1920, 224, 224).unwrap().vertical_first);
+        assert!(!Fitter::new(900, 300, 224, 224).unwrap().vertical_first);
+        assert!(Fitter::new(100, 250, 224, 224).unwrap().vertical_first);
+    }
+
+    #[test]
     fn scalar_and_vector_paths_agree() {
-        let (w, h) = (517, 389);
+        for (w, h) in [(517, 389), (301, 907)] {
+            scalar_and_vector_agree(w, h);
+        }
+    }
+
+    fn scalar_and_vector_agree(w: usize, h: usize) {
         let data: Vec<u8> = (0..w * h * 3)
             .map(|i| ((i * 2654435761usize) >> 13) as u8)
             .collect();
