@@ -170,6 +170,24 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Pillow's CMYK JPEG to RGB: the samples are taken as Adobe stores them
+/// (inverted, Pillow's rawmode `CMYK;I`), then `libImaging/Convert.c`'s
+/// `cmyk2rgb`: `r = nk - c * nk / 255` with `nk = 255 - k`, in its integer
+/// arithmetic.
+fn cmyk_to_rgb(four: &[u8], rgb: &mut [u8]) {
+    let muldiv255 = |a: u32, b: u32| {
+        let t = a * b + 128;
+        ((t >> 8) + t) >> 8
+    };
+    for (p, o) in four.chunks_exact(4).zip(rgb.chunks_exact_mut(3)) {
+        let nk = u32::from(p[3]);
+        for (ch, &v) in o.iter_mut().zip(&p[..3]) {
+            let c = 255 - u32::from(v);
+            *ch = nk.saturating_sub(muldiv255(c, nk)).min(255) as u8;
+        }
+    }
+}
+
 /// Width, height and EXIF orientation (1..=8) from the header alone.
 pub fn probe(bytes: &[u8]) -> Result<(usize, usize, u8), DecodeError> {
     let mut d = Decoder::open(bytes, true);
@@ -209,15 +227,22 @@ pub fn decode_region(
     guarded(|| {
         d.read_header()?;
         let c = &mut *d.cinfo;
-        if matches!(
+        // Four components are print colours (CMYK, or YCCK which libjpeg turns
+        // into CMYK); they become RGB as Pillow turns them ([`cmyk_to_rgb`]).
+        let cmyk = matches!(
             c.jpeg_color_space,
             ffi::J_COLOR_SPACE::JCS_CMYK | ffi::J_COLOR_SPACE::JCS_YCCK
-        ) {
+        );
+        if c.num_components == 4 && !cmyk {
             return Err(DecodeError::Unsupported(
-                "CMYK JPEG (print colours); save the image as an RGB JPEG or PNG".into(),
+                "a JPEG with four colour channels that are not CMYK".into(),
             ));
         }
-        c.out_color_space = ffi::J_COLOR_SPACE::JCS_RGB;
+        c.out_color_space = if cmyk {
+            ffi::J_COLOR_SPACE::JCS_CMYK
+        } else {
+            ffi::J_COLOR_SPACE::JCS_RGB
+        };
         c.dct_method = ffi::J_DCT_METHOD::JDCT_ISLOW;
         c.do_fancy_upsampling = 1;
         // SAFETY: header read, parameters set; errors unwind into `guarded`.
@@ -242,17 +267,27 @@ pub fn decode_region(
             unsafe { ffi::jpeg_skip_scanlines(c, first as ffi::JDIMENSION) };
         }
         let mut buf = Vec::new();
+        let mut four = if cmyk { vec![0u8; cw * 4] } else { Vec::new() };
         let mut y = first;
         while y < last {
             let n = BATCH_ROWS.min(last - y);
             buf.resize(n * stride, 0);
             let mut done = 0;
             while done < n {
-                let mut ptr = buf[done * stride..].as_mut_ptr();
-                // SAFETY: `ptr` points at a whole row of `stride` bytes inside `buf`.
+                let row = &mut buf[done * stride..(done + 1) * stride];
+                let mut ptr = if cmyk {
+                    four.as_mut_ptr()
+                } else {
+                    row.as_mut_ptr()
+                };
+                // SAFETY: `ptr` points at a whole output row (`cw` pixels of 3
+                // bytes, or of 4 for CMYK) inside `buf` or `four`.
                 let got = unsafe { ffi::jpeg_read_scanlines(c, &mut ptr, 1) } as usize;
                 if got == 0 {
                     return Err(DecodeError::Truncated);
+                }
+                if cmyk {
+                    cmyk_to_rgb(&four, row);
                 }
                 done += got;
             }
