@@ -12,6 +12,7 @@
 pub mod dicom;
 mod exif;
 pub mod jpeg;
+mod pillow;
 
 use crate::frame::RgbFrame;
 pub use dicom::DicomOptions;
@@ -67,6 +68,8 @@ pub enum DecodeError {
     FileTooLarge { mb: u64, max_mb: u64 },
     #[error("cannot read the file: {0}")]
     Io(String),
+    #[error("the {format} decoder failed on this file (a feature it cannot read, or damage); save the picture again as JPEG or PNG")]
+    DecoderFailed { format: &'static str },
 }
 
 /// Largest image file read at all.
@@ -121,6 +124,19 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    /// The format's name as people know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "JPEG",
+            ImageFormat::Png => "PNG",
+            ImageFormat::Bmp => "BMP",
+            ImageFormat::Tiff => "TIFF",
+            ImageFormat::Webp => "WebP",
+            ImageFormat::Gif => "GIF",
+            ImageFormat::Dicom => "DICOM",
+        }
+    }
+
     /// The `image` crate's format (none for DICOM, which has its own decoder).
     fn as_image_crate(self) -> Result<image::ImageFormat, DecodeError> {
         match self {
@@ -201,9 +217,12 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
             (h.width, h.height, 1)
         }
         other => {
-            let reader =
-                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate()?);
-            let (w, h) = reader.into_dimensions().map_err(map_image_error)?;
+            let format = other.as_image_crate()?;
+            let (w, h) = contained(other, || {
+                image::ImageReader::with_format(Cursor::new(bytes), format)
+                    .into_dimensions()
+                    .map_err(map_image_error)
+            })?;
             (w as usize, h as usize, 1)
         }
     };
@@ -257,21 +276,41 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<(Probe, RgbFrame), Decode
         }
         ImageFormat::Dicom => Some(dicom::pixels(bytes, &limits.dicom)?),
         other => {
-            let mut reader =
-                image::ImageReader::with_format(Cursor::new(bytes), other.as_image_crate()?);
-            let mut lim = image::Limits::default();
-            lim.max_image_width = Some(probe.width as u32);
-            lim.max_image_height = Some(probe.height as u32);
-            lim.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-            reader.limits(lim);
-            let img = reader.decode().map_err(map_image_error)?;
-            let rgb = img.into_rgb8();
-            let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-            RgbFrame::new(w, h, rgb.into_raw())
+            let format = other.as_image_crate()?;
+            let img = contained(other, || {
+                let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+                let mut lim = image::Limits::default();
+                lim.max_image_width = Some(probe.width as u32);
+                lim.max_image_height = Some(probe.height as u32);
+                lim.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+                reader.limits(lim);
+                reader.decode().map_err(map_image_error)
+            })?;
+            Some(pillow::to_rgb(img)?)
         }
     }
     .ok_or_else(|| DecodeError::Corrupt("decoded size does not match the header".into()))?;
     Ok((probe, orient(frame, probe.orientation)))
+}
+
+/// Runs a third-party decoder: a panic inside it (the `tiff` crate panics on
+/// some tiled or planar files) becomes this file's error, logged, never a dead
+/// process or inference worker.
+fn contained<T>(
+    format: ImageFormat,
+    f: impl FnOnce() -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let detail = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        log::error!("decode: the {format:?} decoder panicked: {detail}");
+        Err(DecodeError::DecoderFailed {
+            format: format.name(),
+        })
+    })
 }
 
 /// Applies an EXIF orientation (a pure pixel permutation).

@@ -118,6 +118,12 @@ pub fn unreadable(e: &DecodeError, lang: Lang) -> String {
             &[&n(mb), &n(max_mb)],
         ),
         DecodeError::Io(d) => trf(lang, "Cannot read the file: {}", &[d]),
+        DecodeError::DecoderFailed { format } => trf(
+            lang,
+            "The {} decoder failed on this file (a feature it cannot read, or damage); \
+             save the picture again as JPEG or PNG",
+            &[format],
+        ),
     }
 }
 
