@@ -97,7 +97,7 @@ lint: toolchain
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 
-test: toolchain venv lint
+test: toolchain venv bench-venv lint
 	$(CARGO) test --release
 
 # The everyday loop: format, lints, the unit tests (the screening rules among
@@ -106,7 +106,7 @@ test: toolchain venv lint
 # fetched once into .venv. `make test` stays the full gate.
 CHECK_SKIP := --skip systemd:: --skip serial:: --skip export:: --skip records::faults:: \
               --skip a_full_or_read_only_disk
-check: toolchain $(VENV)/.ok
+check: toolchain $(VENV)/.ok $(BENCH_VENV)/.ok
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	$(CARGO) test --release --lib

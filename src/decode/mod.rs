@@ -5,14 +5,17 @@
 //!
 //! The size is read from the header first and refused above a pixel limit, so a
 //! decompression bomb never gets decoded. Colour handling follows Pillow's
-//! `convert("RGB")`: alpha is dropped (not composited), grey is replicated,
-//! palettes are expanded. 16-bit images are scaled to 8 bits (Pillow would
-//! clip them, which turns most 16-bit scans white).
+//! `convert("RGB")` ([`pillow`]): alpha is dropped (not composited), grey is
+//! replicated, palettes are expanded, 16-bit samples keep their high byte.
+//! What cannot be made exact is refused in words ([`bmp`], [`tiff`]), and
+//! every third-party decoder runs behind a panic boundary ([`contained`]).
 
 pub mod dicom;
 mod exif;
+mod bmp;
 pub mod jpeg;
 mod pillow;
+mod tiff;
 
 use crate::frame::RgbFrame;
 pub use dicom::DicomOptions;
@@ -217,6 +220,9 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
             (h.width, h.height, 1)
         }
         other => {
+            if other == ImageFormat::Tiff {
+                contained(other, || tiff::check(bytes))?;
+            }
             let format = other.as_image_crate()?;
             let (w, h) = contained(other, || {
                 image::ImageReader::with_format(Cursor::new(bytes), format)
@@ -275,22 +281,30 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<(Probe, RgbFrame), Decode
             RgbFrame::new(probe.width, probe.height, data)
         }
         ImageFormat::Dicom => Some(dicom::pixels(bytes, &limits.dicom)?),
-        other => {
-            let format = other.as_image_crate()?;
-            let img = contained(other, || {
-                let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
-                let mut lim = image::Limits::default();
-                lim.max_image_width = Some(probe.width as u32);
-                lim.max_image_height = Some(probe.height as u32);
-                lim.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-                reader.limits(lim);
-                reader.decode().map_err(map_image_error)
-            })?;
-            Some(pillow::to_rgb(img)?)
-        }
+        ImageFormat::Bmp => match bmp::check(bytes)? {
+            Some(packed) => Some(bmp::decode16(bytes, packed)?),
+            None => Some(via_image_crate(bytes, &probe, limits)?),
+        },
+        _ => Some(via_image_crate(bytes, &probe, limits)?),
     }
     .ok_or_else(|| DecodeError::Corrupt("decoded size does not match the header".into()))?;
     Ok((probe, orient(frame, probe.orientation)))
+}
+
+/// Decodes PNG, BMP, TIFF, WebP and GIF with the `image` crate (behind the
+/// panic boundary, within the probe's size), then to RGB as Pillow does.
+fn via_image_crate(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<RgbFrame, DecodeError> {
+    let format = probe.format.as_image_crate()?;
+    let img = contained(probe.format, || {
+        let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+        let mut lim = image::Limits::default();
+        lim.max_image_width = Some(probe.width as u32);
+        lim.max_image_height = Some(probe.height as u32);
+        lim.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+        reader.limits(lim);
+        reader.decode().map_err(map_image_error)
+    })?;
+    pillow::to_rgb(img)
 }
 
 /// Runs a third-party decoder: a panic inside it (the `tiff` crate panics on
@@ -364,6 +378,13 @@ mod tests {
         let f = RgbFrame::new(2, 1, vec![255, 0, 0, 0, 255, 0]).unwrap();
         let o = orient(f, 8);
         assert_eq!(o.pixel(0, 0), [0, 255, 0]);
+    }
+
+    #[test]
+    fn a_decoder_panic_is_this_file_s_error() {
+        let r: Result<(), _> = contained(ImageFormat::Tiff, || panic!("tiff crate bug"));
+        assert_eq!(r, Err(DecodeError::DecoderFailed { format: "TIFF" }));
+        assert!(r.unwrap_err().to_string().contains("TIFF decoder failed"));
     }
 
     #[test]

@@ -115,30 +115,19 @@ fn run(settings: Settings, jobs: Requests<Job>, on_event: impl Fn(Event)) {
                 }
             }
             Job::Analyze { id, tool, input } => {
-                let (result, decoded, file) = match input {
-                    Input::Frame(f) => (
-                        analyzer.analyze_frame(&tool, &f).map_err(|e| e.to_string()),
+                // Decoders sit behind their own panic boundary (`decode`);
+                // this one keeps the worker alive whatever else panics.
+                let job = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    analyse(&mut analyzer, &limits, &tool, input)
+                }));
+                let (result, decoded, file) = job.unwrap_or_else(|_| {
+                    log::error!("analysis {id} ({tool}) panicked; the worker carries on");
+                    (
+                        Err("the analysis stopped on an internal fault; take or import the picture again".into()),
                         None,
                         None,
-                    ),
-                    Input::File(path) => {
-                        // Decoded once: the same frame is analysed and shown,
-                        // and the original bytes go to the register.
-                        let ext = crate::records::file_ext(&path);
-                        match decode::read_file(&path)
-                            .and_then(|b| decode::decode(&b, &limits).map(|(_, f)| (b, f)))
-                        {
-                            Ok((bytes, frame)) => {
-                                let frame = Arc::new(frame);
-                                let result = analyzer
-                                    .analyze_frame(&tool, &frame)
-                                    .map_err(|e| e.to_string());
-                                (result, Some(frame), Some((bytes, ext)))
-                            }
-                            Err(e) => (Err(e.to_string()), None, None),
-                        }
-                    }
-                };
+                    )
+                });
                 if let Err(e) = &result {
                     log::warn!("analysis {id} ({tool}) failed: {e}");
                 }
@@ -148,6 +137,46 @@ fn run(settings: Settings, jobs: Requests<Job>, on_event: impl Fn(Event)) {
                     decoded,
                     file,
                 });
+            }
+        }
+    }
+}
+
+/// What one job gives: the analysis, the decoded picture (imported files) and
+/// the file's bytes and extension for the register.
+type JobOutput = (
+    Result<Analysis, String>,
+    Option<Arc<RgbFrame>>,
+    Option<(Vec<u8>, String)>,
+);
+
+fn analyse(
+    analyzer: &mut Analyzer,
+    limits: &decode::Limits,
+    tool: &str,
+    input: Input,
+) -> JobOutput {
+    match input {
+        Input::Frame(f) => (
+            analyzer.analyze_frame(tool, &f).map_err(|e| e.to_string()),
+            None,
+            None,
+        ),
+        Input::File(path) => {
+            // Decoded once: the same frame is analysed and shown, and the
+            // original bytes go to the register.
+            let ext = crate::records::file_ext(&path);
+            match decode::read_file(&path)
+                .and_then(|b| decode::decode(&b, limits).map(|(_, f)| (b, f)))
+            {
+                Ok((bytes, frame)) => {
+                    let frame = Arc::new(frame);
+                    let result = analyzer
+                        .analyze_frame(tool, &frame)
+                        .map_err(|e| e.to_string());
+                    (result, Some(frame), Some((bytes, ext)))
+                }
+                Err(e) => (Err(e.to_string()), None, None),
             }
         }
     }

@@ -14,6 +14,7 @@ mod common;
 mod camera;
 mod cli;
 mod corpus;
+mod differential;
 mod dicom;
 mod export;
 mod faults;
