@@ -19,7 +19,8 @@
 //! one-picture path ([`decode`], [`super::decode`]) is for a single slice: a
 //! multi-frame file is refused there with [`DecodeError::MultiFrame`] rather
 //! than analysing its first frame, which is rarely a lung slice; an importer
-//! lists the frames and decodes each as a slice.
+//! lists the frames and decodes each as a slice. [`series_facts`] reads what a
+//! series browser needs (study, series, position) from the header alone.
 //!
 //! Then the pixels (uncompressed, RLE, JPEG, JPEG-LS or JPEG 2000: [`codecs`]):
 //! stored value `v` (low `BitsStored` bits, sign-extended when
@@ -39,12 +40,14 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, FileMetaTable, InMemDicomObject, OpenFileOptions, Tag};
 
 mod codecs;
+mod facts;
 mod frames;
 mod lengths;
 mod streams;
 #[cfg(test)]
 mod tests;
 
+pub use facts::{series_facts, SeriesFacts};
 pub use frames::{decode_frame, hounsfield_frame, CtFile, Hounsfield};
 
 /// The most frames read from one file (a volume of 2000 slices is already

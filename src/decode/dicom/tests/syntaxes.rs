@@ -1,7 +1,7 @@
 //! The same slice in big endian and deflated, decoding to the same values;
 //! their damaged lengths and inflation bombs refused; compressed frames whose
 //! header does not match the DICOM header, damaged JPEG 2000, colour and
-//! unknown syntaxes refused in words.
+//! unknown syntaxes refused in words; the series facts.
 
 use super::*;
 use std::io::Write;
@@ -241,4 +241,53 @@ fn colour_and_unknown_syntaxes_are_refused_in_words() {
             .contains("big-endian DICOM file holds 8-bit pixels"),
         "{e}"
     );
+}
+
+#[test]
+fn series_facts_come_from_the_header() {
+    let mut f = ct("CT", "MONOCHROME2", 2, 2, &VALUES);
+    let at = f.windows(4).position(|w| w == [0x08, 0, 0x60, 0]).unwrap();
+    let study = [
+        el(0x0008, 0x0020, b"DA", b"20260115"),
+        el(0x0008, 0x1030, b"LO", b"CHEST PHANTOM"),
+        el(0x0008, 0x103E, b"LO", b"AXIAL 2.5"),
+    ]
+    .concat();
+    f.splice(at..at, study);
+    let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
+    let series = [
+        el(0x0018, 0x0050, b"DS", b"2.5"),
+        el(0x0020, 0x000D, b"UI", b"1.2.3.100"),
+        el(0x0020, 0x000E, b"UI", b"1.2.3.100.1"),
+        el(0x0020, 0x0011, b"IS", b"3"),
+        el(0x0020, 0x0013, b"IS", b"17"),
+        el(0x0020, 0x0032, b"DS", b"-175\\-175.5\\-42.5"),
+        el(0x0020, 0x0037, b"DS", b"1\\0\\0\\0\\1\\0"),
+    ]
+    .concat();
+    f.splice(at..at, series);
+    let facts = series_facts(&f).unwrap();
+    assert_eq!(
+        facts,
+        SeriesFacts {
+            study_instance_uid: "1.2.3.100".into(),
+            series_instance_uid: "1.2.3.100.1".into(),
+            sop_instance_uid: String::new(),
+            study_description: "CHEST PHANTOM".into(),
+            series_description: "AXIAL 2.5".into(),
+            study_date: "20260115".into(),
+            series_number: Some(3),
+            instance_number: Some(17),
+            image_position: Some([-175.0, -175.5, -42.5]),
+            image_orientation: Some([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
+            slice_thickness: Some(2.5),
+            modality: "CT".into(),
+            frames: 1,
+            frame_positions: vec![],
+        }
+    );
+    // Not CT: reported, not refused; nothing known: empty, not an error.
+    let mr = series_facts(&ct("MR", "MONOCHROME2", 2, 2, &VALUES)).unwrap();
+    assert_eq!((mr.modality.as_str(), mr.image_position), ("MR", None));
+    assert_eq!(series_facts(b"not dicom"), Err(DecodeError::NotAnImage));
 }
