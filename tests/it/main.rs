@@ -15,6 +15,7 @@ mod camera;
 mod cli;
 mod corpus;
 mod dicom;
+mod dicom_syntaxes;
 mod export;
 mod faults;
 mod formats;
