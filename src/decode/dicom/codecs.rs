@@ -101,22 +101,27 @@ pub(super) fn frame_bytes(
     if ts == RLE {
         return rle(&stream, f.n, f.bytes);
     }
-    if JPEG.contains(&ts) {
+    let kind = if JPEG.contains(&ts) {
         streams::check_jpeg(&stream, e)?;
+        "JPEG"
     } else if JPEG_LS.contains(&ts) {
         streams::check_jpeg_ls(&stream, e)?;
+        "JPEG-LS"
     } else {
         streams::check_j2k(&stream, e)?;
-    }
+        "JPEG 2000"
+    };
     let data = guarded(|| {
         obj.decode_pixel_data_frame(f.index)
             .map(|d| d.data().to_vec())
             .map_err(|e| {
                 if e.to_string().to_ascii_lowercase().contains("unsupported") {
-                    unsupported_syntax(ts)
-                } else {
-                    read_error(&e)
+                    return unsupported_syntax(ts);
                 }
+                // The codec's own words ("Null pointer from openjpeg-sys")
+                // go to the log; the nurse reads which data is damaged.
+                log::warn!("{kind} frame {} not decoded: {}", f.index, read_error(&e));
+                corrupt(&format!("{kind} data that cannot be decoded"))
             })
     })?;
     if data.len() != size {

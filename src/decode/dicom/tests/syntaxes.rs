@@ -203,6 +203,11 @@ fn a_damaged_jpeg_2000_codestream_is_a_clear_error() {
         let e = decode(&encapsulated("1.2.840.10008.1.2.4.91", &stream), &tiny()).unwrap_err();
         assert!(matches!(e, DecodeError::Corrupt(_)), "{e:?}");
         assert_eq!(e.to_string().lines().count(), 1, "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("damaged (JPEG 2000 data that cannot be decoded)"),
+            "{e}"
+        );
     }
 }
 
