@@ -108,10 +108,11 @@ test: toolchain venv bench-venv lint
 
 # The everyday loop: format, lints, the unit tests (the screening rules among
 # them) and the integration tests that need neither root nor extra Debian
-# packages (no tmpfs mounts, socat, age, systemd tools); the OpenVINO wheel is
+# packages (no tmpfs mounts, socat, age, systemd tools, dcmtk and pydicom for
+# the CT phantom); the OpenVINO wheel is
 # fetched once into .venv. `make test` stays the full gate.
 CHECK_SKIP := --skip systemd:: --skip serial:: --skip export:: --skip records::faults:: \
-              --skip a_full_or_read_only_disk
+              --skip a_full_or_read_only_disk --skip dicom_syntaxes::
 check: toolchain $(VENV)/.ok
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
