@@ -19,8 +19,9 @@ Files: OUT/<SERIES>/IM000001 ... (no extension, 8-character names, so a
 DICOMDIR can list them), one series per syntax, all in one study. The
 InstanceNumbers are deliberately out of spatial order for a few slices (pairs
 swapped): a browser must sort by ImagePositionPatient, not by number.
-`--multiframe` writes the series as one file OUT/<SERIES>M/IM000001 with
-NumberOfFrames = slices instead. `--dicomdir` writes OUT/DICOMDIR with
+`--multiframe` writes the series as one Enhanced CT file OUT/<SERIES>M/IM000001
+with NumberOfFrames = slices instead (each frame's position, the orientation,
+thickness and rescale in its functional groups, as scanners write them). `--dicomdir` writes OUT/DICOMDIR with
 dcmtk's `dcmmkdir` (the reference implementation of the media profiles).
 
 How each syntax is made (standard tools, never hand-written codecs):
@@ -221,12 +222,18 @@ def multiframe_explicit(out, syntax, n, size, study):
         group.PlanePositionSequence = Sequence([pos])
         per_frame.append(group)
     ds.PerFrameFunctionalGroupsSequence = Sequence(per_frame)
-    orient, measures, shared = Dataset(), Dataset(), Dataset()
+    orient, measures, transform, shared = Dataset(), Dataset(), Dataset(), Dataset()
     orient.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
     measures.SliceThickness = THICKNESS
     measures.PixelSpacing = ds.PixelSpacing
+    # Enhanced CT keeps the rescale in the functional groups, not at the top.
+    transform.RescaleIntercept = ds.RescaleIntercept
+    transform.RescaleSlope = ds.RescaleSlope
+    transform.RescaleType = ds.RescaleType
+    del ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType
     shared.PlaneOrientationSequence = Sequence([orient])
     shared.PixelMeasuresSequence = Sequence([measures])
+    shared.PixelValueTransformationSequence = Sequence([transform])
     ds.SharedFunctionalGroupsSequence = Sequence([shared])
     frames = [slice_hu(i, n, size).astype(np.int32) + 1024 for i in range(n)]
     ds.PixelData = np.stack(frames).astype("<i2").tobytes()

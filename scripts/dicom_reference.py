@@ -6,7 +6,8 @@ with value for value (run with the bench venv: `make bench-venv`).
 
 For each FILE (every frame of it), in OUT:
   <k>.hu    Hounsfield units, float64 little endian, frames x rows x columns:
-            pydicom's `apply_modality_lut(ds.pixel_array, ds)`;
+            pydicom's `apply_modality_lut(ds.pixel_array, ds)`, frame by frame,
+            with an Enhanced CT frame's rescale from its functional groups;
   <k>.lung  8-bit grey of the same shape: the linear VOI window of DICOM PS3.3
             C.11.2.1.2.1 (centre -600, width 1500, the kiosk's lung window)
             applied to those HU in numpy, halves rounded away from zero,
@@ -36,6 +37,21 @@ def lung_window(hu, c=CENTRE, w=WIDTH):
     return np.where(hu <= lo, 0, np.where(hu > hi, 255, y)).astype(np.uint8)
 
 
+def rescale(ds, frame):
+    """What holds frame `frame`'s Rescale Slope and Intercept: in an Enhanced
+    CT file the frame's own functional group, else the shared one (pydicom's
+    apply_modality_lut reads only the top level); else the data set itself."""
+    groups = []
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        groups.append(ds.PerFrameFunctionalGroupsSequence[frame])
+    if "SharedFunctionalGroupsSequence" in ds:
+        groups.append(ds.SharedFunctionalGroupsSequence[0])
+    for group in groups:
+        if "PixelValueTransformationSequence" in group:
+            return group.PixelValueTransformationSequence[0]
+    return ds
+
+
 def main():
     out, files = sys.argv[1], sys.argv[2:]
     os.makedirs(out, exist_ok=True)
@@ -43,8 +59,9 @@ def main():
     for k, path in enumerate(files):
         ds = pydicom.dcmread(path)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
-        hu = np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float64)
-        hu = hu.reshape(frames, ds.Rows, ds.Columns)
+        pixels = ds.pixel_array.reshape(frames, ds.Rows, ds.Columns)
+        hu = np.stack([apply_modality_lut(pixels[f], rescale(ds, f)) for f in range(frames)])
+        hu = hu.astype(np.float64)
         grey = lung_window(hu)
         if ds.PhotometricInterpretation == "MONOCHROME1":
             grey = 255 - grey

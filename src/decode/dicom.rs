@@ -245,7 +245,7 @@ fn int(obj: &DefaultDicomObject, tag: Tag, name: &str) -> Result<Option<i64>, De
     }
 }
 
-fn float(obj: &DefaultDicomObject, tag: Tag, name: &str, default: f64) -> Result<f64, DecodeError> {
+fn float(obj: &InMemDicomObject, tag: Tag, name: &str, default: f64) -> Result<f64, DecodeError> {
     match obj.element_opt(tag).ok().flatten() {
         None => Ok(default),
         Some(e) if e.header().len.0 == 0 => Ok(default),

@@ -123,7 +123,7 @@ pub fn series_facts(bytes: &[u8]) -> Result<SeriesFacts, DecodeError> {
 }
 
 /// The items of a sequence (empty when absent or not a sequence).
-fn items(obj: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
+pub(super) fn items(obj: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
     match obj.element_opt(tag).ok().flatten().map(|e| e.value()) {
         Some(Value::Sequence(seq)) => seq.items(),
         _ => &[],

@@ -4,13 +4,13 @@
 //! window, to grey ([`CtFile::grey`], which is built on the Hounsfield units).
 
 use super::{
-    check_options, codecs, header, image, is_dicom, parse, stored_values, window, DicomOptions,
-    Grey, Header, DEFLATED, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE,
+    check_options, codecs, facts, float, header, image, is_dicom, parse, stored_values, window,
+    DicomOptions, Grey, Header, DEFLATED, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE,
 };
 use crate::decode::{DecodeError, Limits};
 use crate::frame::RgbFrame;
 use dicom_dictionary_std::tags;
-use dicom_object::DefaultDicomObject;
+use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
 /// Frame `frame` (from 0) of a CT file, lung-windowed grey: [`CtFile::open`]
 /// then [`CtFile::grey`] with `limits.dicom`.
@@ -119,13 +119,35 @@ impl CtFile {
             rows: h.height,
             cols: h.width,
         };
+        let (slope, intercept) = self.rescale(frame)?;
         let data = codecs::frame_bytes(&self.obj, &h.transfer_syntax, f)?;
         let values = stored_values(&data, n, g.bits_allocated, g.bits_stored, g.signed)?;
         Ok(Hounsfield {
             width: h.width,
             height: h.height,
-            hu: values.map(|v| v as f64 * g.slope + g.intercept).collect(),
+            hu: values.map(|v| v as f64 * slope + intercept).collect(),
         })
+    }
+
+    /// RescaleSlope and RescaleIntercept of frame `frame`: an Enhanced CT file
+    /// keeps them in its functional groups (Pixel Value Transformation), the
+    /// frame's own or the shared ones, which come first; a classic file at the
+    /// top level (1 and 0 when absent).
+    fn rescale(&self, frame: u32) -> Result<(f64, f64), DecodeError> {
+        let root: &InMemDicomObject = &self.obj;
+        let own =
+            facts::items(root, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE).get(frame as usize);
+        let shared = facts::items(root, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first();
+        for group in [own, shared].into_iter().flatten() {
+            let items = facts::items(group, tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE);
+            if let Some(t) = items.first() {
+                return Ok((
+                    float(t, tags::RESCALE_SLOPE, "rescale slope", 1.0)?,
+                    float(t, tags::RESCALE_INTERCEPT, "rescale intercept", 0.0)?,
+                ));
+            }
+        }
+        Ok((self.grey.slope, self.grey.intercept))
     }
 
     /// Frame `frame` (from 0) through the window of `opts`, grey as RGB.

@@ -296,3 +296,50 @@ fn series_facts_come_from_the_header() {
     assert_eq!((mr.modality.as_str(), mr.image_position), ("MR", None));
     assert_eq!(series_facts(b"not dicom"), Err(DecodeError::NotAnImage));
 }
+
+/// A sequence of undefined length holding these items (each of undefined
+/// length too, as scanners write them).
+fn sq(group: u16, element: u16, items: &[Vec<u8>]) -> Vec<u8> {
+    let mut s = long_header(group, element, b"SQ", u32::MAX);
+    for item in items {
+        s.extend(item_header(0xE000, u32::MAX));
+        s.extend(item);
+        s.extend(item_header(0xE00D, 0));
+    }
+    s.extend(item_header(0xE0DD, 0));
+    s
+}
+
+#[test]
+fn enhanced_ct_rescale_comes_from_the_functional_groups() {
+    // Two 2 x 1 frames; top level: HU = 2 v - 1024. Shared functional
+    // groups: HU = v - 1000; frame 1's own: HU = 3 v + 10. The frame's own
+    // comes first, then the shared, then the top level.
+    let transform = |slope: &[u8], intercept: &[u8]| {
+        sq(
+            0x0028,
+            0x9145,
+            &[[
+                el(0x0028, 0x1052, b"DS", intercept),
+                el(0x0028, 0x1053, b"DS", slope),
+            ]
+            .concat()],
+        )
+    };
+    let mut f = ct("CT", "MONOCHROME2", 2, 1, &VALUES);
+    let at = f.windows(4).position(|w| w == [0x28, 0, 0x10, 0]).unwrap();
+    f.splice(at..at, el(0x0028, 0x0008, b"IS", b"2"));
+    let pixels = f
+        .windows(4)
+        .rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00])
+        .unwrap();
+    let groups = [
+        sq(0x5200, 0x9229, &[transform(b"1", b"-1000")]),
+        sq(0x5200, 0x9230, &[vec![], transform(b"3", b"10")]),
+    ]
+    .concat();
+    f.splice(pixels..pixels, groups);
+    let file = CtFile::open(&f, &tiny()).unwrap();
+    assert_eq!(file.hounsfield(0).unwrap().hu, [-1000.0, -788.0]);
+    assert_eq!(file.hounsfield(1).unwrap().hu, [2110.0, -5990.0]);
+}
