@@ -3,10 +3,12 @@
 # Idempotent; needs root (or sudo) the first time. Safe to run on every `make`.
 set -euo pipefail
 
-BUILD_PKGS="pkg-config libssl-dev libfontconfig1-dev libxkbcommon-dev libudev-dev libinput-dev libgbm-dev libclang-dev clang nasm python3-venv"
+# cmake: the charls crate builds its bundled CharLS (JPEG-LS) with it.
+BUILD_PKGS="pkg-config libssl-dev libfontconfig1-dev libxkbcommon-dev libudev-dev libinput-dev libgbm-dev libclang-dev clang nasm python3-venv cmake"
 # The kiosk window (winit on X11) and the software renderer's fonts.
 RUN_PKGS="libssl3 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libfontconfig1 fonts-dejavu-core fonts-noto-core"
-TEST_PKGS="age socat xvfb x11-utils imagemagick xdotool systemd libharfbuzz-bin libjpeg-turbo-progs libtiff-tools"
+# dcmtk: dcmconv, dcmcrle, dcmcjpeg, dcmcjpls, dcmmkdir for the CT phantom (scripts/ct_phantom.py).
+TEST_PKGS="age socat xvfb x11-utils imagemagick xdotool systemd libharfbuzz-bin libjpeg-turbo-progs libtiff-tools dcmtk"
 
 missing=()
 for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do

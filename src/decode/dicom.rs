@@ -1,38 +1,58 @@
-//! DICOM CT slices: a Part-10 file (128-byte preamble, `DICM`) to an 8-bit grey
+//! DICOM CT: a Part-10 file (128-byte preamble, `DICM`) holding one slice or
+//! a multi-frame volume, to Hounsfield units per frame and to an 8-bit grey
 //! frame replicated to RGB — Hounsfield units seen through a lung window.
 //!
 //! The checks, in order, each a [`DecodeError`] a nurse can read (never a panic):
 //! 1. every element length the file declares fits in the file, so a damaged
-//!    length never makes the parser allocate gigabytes (big-endian and deflated
-//!    files, which this check cannot follow, are refused);
+//!    length never makes the parser allocate gigabytes (a deflated data set
+//!    is inflated first, to a capped size: [`lengths`]);
 //! 2. Modality (0008,0060) must be `CT`: anything else is refused before the
 //!    pixel data is read, compressed or not ([`DecodeError::NotCt`]);
-//! 3. one frame only: a multi-frame file (a whole volume) is refused rather than
-//!    analysing its first frame, which is rarely a lung slice;
-//! 4. Rows x Columns against [`Limits::max_pixels`] (in [`super::probe`]);
-//! 5. greyscale only: one sample per pixel, MONOCHROME1 or MONOCHROME2, 8, 16 or
-//!    32 bits allocated.
+//! 3. 1 to [`MAX_FRAMES`] frames; Rows x Columns against [`Limits::max_pixels`]
+//!    (in [`super::probe`] and [`CtFile::open`]);
+//! 4. greyscale only: one sample per pixel, MONOCHROME1 or MONOCHROME2, 8, 16 or
+//!    32 bits allocated; a transfer syntax the kiosk decodes ([`codecs`]).
 //!
-//! Then the pixels (uncompressed, RLE or JPEG: [`codecs`]):
+//! Frames: [`probe`] says how many a file holds; [`CtFile`] reads a file once
+//! and decodes any frame ([`CtFile::hounsfield`], [`CtFile::grey`]), and
+//! [`decode_frame`] / [`hounsfield_frame`] do both steps for one frame. The
+//! one-picture path ([`decode`], [`super::decode`]) is for a single slice: a
+//! multi-frame file is refused there with [`DecodeError::MultiFrame`] rather
+//! than analysing its first frame, which is rarely a lung slice; an importer
+//! lists the frames and decodes each as a slice. [`series_facts`] reads what a
+//! series browser needs (study, series, position) from the header alone.
+//!
+//! Then the pixels (uncompressed, RLE, JPEG, JPEG-LS or JPEG 2000: [`codecs`]):
 //! stored value `v` (low `BitsStored` bits, sign-extended when
 //! PixelRepresentation is 1) → `HU = v * RescaleSlope + RescaleIntercept`
-//! (1 and 0 when absent) → [`window`], the linear VOI function of DICOM PS3.3
-//! C.11.2.1.2.1 with the centre and width of [`DicomOptions`] (lung window,
-//! -600 / 1500 HU by default) → MONOCHROME1 inverted (`255 - y`) → grey
-//! replicated to RGB. A window stored in the file is ignored: every slice is
-//! seen through the same window, as the model was trained.
+//! (1 and 0 when absent; [`CtFile::hounsfield`]) → [`window`], the linear VOI
+//! function of DICOM PS3.3 C.11.2.1.2.1 with the centre and width of
+//! [`DicomOptions`] (lung window, -600 / 1500 HU by default) → MONOCHROME1
+//! inverted (`255 - y`) → grey replicated to RGB. A window stored in the file
+//! is ignored: every slice is seen through the same window, as the model was
+//! trained.
 
 use super::{DecodeError, Limits};
 use crate::frame::RgbFrame;
 use crate::i18n::n_;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
-use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
+use dicom_object::{DefaultDicomObject, FileMetaTable, InMemDicomObject, OpenFileOptions, Tag};
 
 mod codecs;
+mod facts;
+mod frames;
 mod lengths;
+mod streams;
 #[cfg(test)]
 mod tests;
+
+pub use facts::{series_facts, SeriesFacts};
+pub use frames::{decode_frame, hounsfield_frame, CtFile, Hounsfield};
+
+/// The most frames read from one file (a volume of 2000 slices is already
+/// far more than a chest CT holds).
+pub const MAX_FRAMES: u32 = 2000;
 
 /// How CT values become grey levels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,6 +80,8 @@ pub struct Header {
     pub width: usize,
     pub height: usize,
     pub transfer_syntax: String,
+    /// Number of Frames (1 when absent), 1 to [`MAX_FRAMES`].
+    pub frames: u32,
 }
 
 /// Whether the bytes are a DICOM Part-10 file (`DICM` after the preamble).
@@ -96,50 +118,24 @@ pub fn modality_words(modality: &str) -> Option<&'static str> {
     })
 }
 
-/// Reads the header (not the pixel data) and refuses what is not a single
-/// greyscale CT slice (the pixel limit is [`super::probe`]'s).
+/// Reads the header (not the pixel data) and refuses what is not greyscale
+/// CT in a transfer syntax the kiosk decodes; a multi-frame file is accepted
+/// and its frames counted (the pixel limit is [`super::probe`]'s).
 pub fn probe(bytes: &[u8]) -> Result<Header, DecodeError> {
     let obj = parse(bytes, true)?;
     let h = header(&obj)?;
-    image(&obj)?;
+    image(&obj, &h)?;
     Ok(h)
 }
 
-/// Decodes a CT slice: all the checks of [`super::probe`], then the pixels.
+/// Decodes a single CT slice: all the checks of [`super::probe`] (which
+/// refuses a multi-frame file), then the pixels.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbFrame, DecodeError> {
     if !is_dicom(bytes) {
         return Err(DecodeError::NotAnImage);
     }
     super::probe(bytes, limits)?;
-    pixels(bytes, &limits.dicom)
-}
-
-/// The pixels of a file already probed (modality, frames and size accepted).
-pub(super) fn pixels(bytes: &[u8], opts: &DicomOptions) -> Result<RgbFrame, DecodeError> {
-    check_options(opts)?;
-    let obj = parse(bytes, false)?;
-    let h = header(&obj)?;
-    let grey = image(&obj)?;
-    let n = h
-        .width
-        .checked_mul(h.height)
-        .ok_or_else(|| DecodeError::Corrupt("the DICOM image size is out of range".into()))?;
-    let mono1 = grey.photometric == "MONOCHROME1";
-    let data = codecs::pixel_bytes(
-        &obj,
-        &h.transfer_syntax,
-        n,
-        usize::from(grey.bits_allocated / 8),
-    )?;
-    let values = stored_values(&data, n, grey.bits_allocated, grey.bits_stored, grey.signed)?;
-    let mut rgb = Vec::with_capacity(n * 3);
-    for v in values {
-        let y = window(v as f64 * grey.slope + grey.intercept, opts);
-        let y = if mono1 { 255 - y } else { y };
-        rgb.extend_from_slice(&[y, y, y]);
-    }
-    RgbFrame::new(h.width, h.height, rgb)
-        .ok_or_else(|| DecodeError::Corrupt("decoded size does not match the header".into()))
+    decode_frame(bytes, limits, 0)
 }
 
 /// The linear VOI LUT function of DICOM PS3.3 C.11.2.1.2.1 onto 0..=255, with
@@ -181,12 +177,24 @@ fn parse(bytes: &[u8], header_only: bool) -> Result<DefaultDicomObject, DecodeEr
         .get(128..)
         .filter(|b| b.starts_with(b"DICM"))
         .ok_or(DecodeError::NotAnImage)?;
-    lengths::check(body)?;
-    let mut options = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
-    if header_only {
-        options = options.read_until(tags::PIXEL_DATA);
+    match lengths::check(body)? {
+        lengths::Body::Plain(body) => {
+            let mut options = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
+            if header_only {
+                options = options.read_until(tags::PIXEL_DATA);
+            }
+            guarded(|| options.from_reader(body).map_err(|e| read_error(&e)))
+        }
+        // The inflated data set is explicit VR little endian; the meta group
+        // (which names the deflated syntax) is kept as it is.
+        lengths::Body::Inflated { meta, dataset } => guarded(|| {
+            let meta = FileMetaTable::from_reader(meta).map_err(|e| read_error(&e))?;
+            let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+            InMemDicomObject::read_dataset_with_ts(dataset.as_slice(), &ts)
+                .map(|obj| obj.with_exact_meta(meta))
+                .map_err(|e| read_error(&e))
+        }),
     }
-    guarded(|| options.from_reader(body).map_err(|e| read_error(&e)))
 }
 
 /// Runs third-party parsing code; a panic in it becomes an error, never a crash
@@ -237,7 +245,7 @@ fn int(obj: &DefaultDicomObject, tag: Tag, name: &str) -> Result<Option<i64>, De
     }
 }
 
-fn float(obj: &DefaultDicomObject, tag: Tag, name: &str, default: f64) -> Result<f64, DecodeError> {
+fn float(obj: &InMemDicomObject, tag: Tag, name: &str, default: f64) -> Result<f64, DecodeError> {
     match obj.element_opt(tag).ok().flatten() {
         None => Ok(default),
         Some(e) if e.header().len.0 == 0 => Ok(default),
@@ -271,11 +279,14 @@ fn header(obj: &DefaultDicomObject) -> Result<Header, DecodeError> {
             "the DICOM file says it holds no image".into(),
         ));
     }
-    if frames > 1 {
-        return Err(DecodeError::MultiFrame {
-            frames: u32::try_from(frames).unwrap_or(u32::MAX),
-        });
-    }
+    let frames = u32::try_from(frames)
+        .ok()
+        .filter(|f| *f <= MAX_FRAMES)
+        .ok_or_else(|| {
+            DecodeError::Unsupported(format!(
+                "this DICOM file says it holds {frames} images; the kiosk reads at most {MAX_FRAMES} from one file"
+            ))
+        })?;
     let side = |tag, name| -> Result<usize, DecodeError> {
         match int(obj, tag, name)? {
             Some(v) if v > 0 => usize::try_from(v)
@@ -290,19 +301,19 @@ fn header(obj: &DefaultDicomObject) -> Result<Header, DecodeError> {
         height: side(tags::ROWS, "Rows")?,
         modality,
         transfer_syntax: ts,
+        frames,
     })
 }
 
 fn unsupported_syntax(ts: &str) -> DecodeError {
     let what = match ts {
-        EXPLICIT_BE => "big-endian (retired) encoding",
-        DEFLATED => "deflate compression",
-        _ if ts.starts_with("1.2.840.10008.1.2.4.8") => "JPEG-LS compression",
-        _ if ts.starts_with("1.2.840.10008.1.2.4.9")
-            || ts.starts_with("1.2.840.10008.1.2.4.20") =>
-        {
-            "JPEG 2000 compression"
+        "1.2.840.10008.1.2.4.92" | "1.2.840.10008.1.2.4.93" => {
+            "multi-component JPEG 2000 compression"
         }
+        "1.2.840.10008.1.2.4.94" | "1.2.840.10008.1.2.4.95" => "JPIP streaming",
+        _ if ts.starts_with("1.2.840.10008.1.2.4.20") => "High-Throughput JPEG 2000 compression",
+        _ if ts.starts_with("1.2.840.10008.1.2.4.10") => "video (MPEG or HEVC)",
+        _ if ts.starts_with("1.2.840.10008.1.2.4.11") => "JPEG XL compression",
         _ => "a compression the kiosk cannot read",
     };
     DecodeError::Unsupported(format!(
@@ -320,7 +331,7 @@ struct Grey {
     intercept: f64,
 }
 
-fn image(obj: &DefaultDicomObject) -> Result<Grey, DecodeError> {
+fn image(obj: &DefaultDicomObject, h: &Header) -> Result<Grey, DecodeError> {
     let samples = int(obj, tags::SAMPLES_PER_PIXEL, "samples per pixel")?.unwrap_or(1);
     let photometric = text(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default();
     if samples != 1 || !(photometric == "MONOCHROME1" || photometric == "MONOCHROME2") {
@@ -338,6 +349,9 @@ fn image(obj: &DefaultDicomObject) -> Result<Grey, DecodeError> {
         .filter(|b| (1..=bits_allocated).contains(b))
         .ok_or_else(|| DecodeError::Corrupt("the DICOM bits stored is out of range".into()))?;
     let signed = int(obj, tags::PIXEL_REPRESENTATION, "pixel representation")?.unwrap_or(0) == 1;
+    if !codecs::supported(&h.transfer_syntax) {
+        return Err(unsupported_syntax(&h.transfer_syntax));
+    }
     Ok(Grey {
         photometric,
         bits_allocated,

@@ -216,7 +216,12 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
             (be(16) as usize, be(20) as usize, 1)
         }
         ImageFormat::Dicom => {
+            // One picture: a multi-frame volume is listed frame by frame
+            // ([`dicom::CtFile`]), never analysed as its first frame.
             let h = dicom::probe(bytes)?;
+            if h.frames > 1 {
+                return Err(DecodeError::MultiFrame { frames: h.frames });
+            }
             (h.width, h.height, 1)
         }
         other => {
@@ -232,6 +237,17 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
             (w as usize, h as usize, 1)
         }
     };
+    check_size(width, height, limits)?;
+    Ok(Probe {
+        format,
+        width,
+        height,
+        orientation,
+    })
+}
+
+/// The pixel limit and the smallest side of `limits`.
+pub(crate) fn check_size(width: usize, height: usize, limits: &Limits) -> Result<(), DecodeError> {
     let pixels = width as u64 * height as u64;
     if pixels > limits.max_pixels {
         return Err(DecodeError::TooLarge {
@@ -243,12 +259,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, DecodeError> {
     if width < limits.min_side || height < limits.min_side {
         return Err(DecodeError::TooSmall { width, height });
     }
-    Ok(Probe {
-        format,
-        width,
-        height,
-        orientation,
-    })
+    Ok(())
 }
 
 fn map_image_error(e: image::ImageError) -> DecodeError {
@@ -280,7 +291,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<(Probe, RgbFrame), Decode
             })?;
             RgbFrame::new(probe.width, probe.height, data)
         }
-        ImageFormat::Dicom => Some(dicom::pixels(bytes, &limits.dicom)?),
+        ImageFormat::Dicom => Some(dicom::decode_frame(bytes, limits, 0)?),
         ImageFormat::Bmp => match bmp::check(bytes)? {
             Some(packed) => Some(bmp::decode16(bytes, packed)?),
             None => Some(via_image_crate(bytes, &probe, limits)?),

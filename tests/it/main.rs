@@ -16,6 +16,7 @@ mod cli;
 mod corpus;
 mod differential;
 mod dicom;
+mod dicom_syntaxes;
 mod export;
 mod faults;
 mod formats;

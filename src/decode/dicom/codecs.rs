@@ -1,14 +1,32 @@
-//! The pixel data of a single-frame greyscale DICOM file as little-endian
-//! samples: uncompressed values as stored, RLE Lossless decoded here (the
-//! `dicom-pixeldata` RLE decoder indexes out of bounds on damaged streams),
-//! JPEG (baseline, extended, lossless) through `dicom-pixeldata` once the JPEG
-//! frame header has been checked against Rows, Columns and Bits Allocated (its
-//! adapter copies the decoded bytes without checking their size). Any other
-//! transfer syntax is refused in words.
+//! One frame of a greyscale DICOM file's pixel data as little-endian
+//! samples, whatever its transfer syntax:
+//! - uncompressed (implicit or explicit VR little endian, deflated explicit
+//!   VR little endian once inflated, explicit VR big endian with 16-bit
+//!   pixels): the frame's values as stored, in little-endian order;
+//! - RLE Lossless: decoded here (the `dicom-pixeldata` RLE decoder indexes
+//!   out of bounds on damaged streams);
+//! - JPEG (baseline, extended, lossless), JPEG-LS (lossless, near-lossless)
+//!   and JPEG 2000 (lossless, lossy): through `dicom-pixeldata`'s codecs
+//!   (jpeg-decoder, CharLS, OpenJPEG), each frame's header first checked
+//!   against the DICOM header ([`streams`](super::streams)), the decoder run
+//!   inside [`guarded`], and what it returns checked to be exactly one frame.
+//!
+//! JPEG 2000 is decoded by the `openjp2` feature, OpenJPEG translated to
+//! Rust, rather than `openjpeg-sys` (the C library, statically linked): both
+//! are OpenJPEG 2.5, but a fault in the Rust one on a damaged codestream is a
+//! bounds-checked panic, which [`guarded`] turns into an error, where the C
+//! one could corrupt memory or abort the kiosk; and it needs no C toolchain.
+//!
+//! Any other transfer syntax is refused in words.
 
-use super::{guarded, read_error, unsupported_syntax, EXPLICIT_LE, IMPLICIT_LE};
+use super::streams::{self, corrupt, Expect};
+use super::{
+    guarded, read_error, unsupported_syntax, DEFLATED, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE,
+};
 use crate::decode::DecodeError;
+use dicom_core::value::{PrimitiveValue, Value};
 use dicom_dictionary_std::tags;
+use dicom_encoding::adapters::PixelDataObject;
 use dicom_object::DefaultDicomObject;
 use dicom_pixeldata::PixelDecoder;
 
@@ -19,17 +37,41 @@ const JPEG: [&str; 4] = [
     "1.2.840.10008.1.2.4.57", // lossless
     "1.2.840.10008.1.2.4.70", // lossless, first-order prediction
 ];
+const JPEG_LS: [&str; 2] = [
+    "1.2.840.10008.1.2.4.80", // lossless
+    "1.2.840.10008.1.2.4.81", // near-lossless
+];
+const JPEG_2000: [&str; 2] = [
+    "1.2.840.10008.1.2.4.90", // lossless only
+    "1.2.840.10008.1.2.4.91", // lossless or lossy
+];
 
-fn corrupt(what: &str) -> DecodeError {
-    DecodeError::Corrupt(format!("the DICOM pixel data is damaged ({what})"))
+/// Whether the kiosk decodes this transfer syntax.
+pub(super) fn supported(ts: &str) -> bool {
+    [IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATED, RLE].contains(&ts)
+        || JPEG.contains(&ts)
+        || JPEG_LS.contains(&ts)
+        || JPEG_2000.contains(&ts)
 }
 
-/// `width * height` samples of `bytes` bytes each, little endian.
-pub(super) fn pixel_bytes(
+/// Where a frame is and what it must decode to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Frame {
+    /// Its index, from 0.
+    pub index: u32,
+    /// Samples in one frame (Rows x Columns).
+    pub n: usize,
+    /// Bytes per sample (1, 2 or 4).
+    pub bytes: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// Frame `f.index`'s `f.n` samples of `f.bytes` bytes each, little endian.
+pub(super) fn frame_bytes(
     obj: &DefaultDicomObject,
     ts: &str,
-    n: usize,
-    bytes: usize,
+    f: Frame,
 ) -> Result<Vec<u8>, DecodeError> {
     let element = obj
         .element_opt(tags::PIXEL_DATA)
@@ -38,34 +80,93 @@ pub(super) fn pixel_bytes(
         .ok_or_else(|| {
             DecodeError::Corrupt("the DICOM file holds no image (no pixel data)".into())
         })?;
-    let fragments = || -> Result<Vec<u8>, DecodeError> {
-        let f = element
-            .value()
-            .fragments()
-            .ok_or_else(|| corrupt("no fragments"))?;
-        Ok(f.concat())
+    let size = f.n * f.bytes;
+    if [IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATED].contains(&ts) {
+        return native(element.value(), ts, f);
+    }
+    if !supported(ts) {
+        return Err(unsupported_syntax(ts));
+    }
+    // The frame's encapsulated stream, as the codecs will be given it.
+    let stream = guarded(|| {
+        obj.frame_pixel_data(f.index)
+            .map(|s| s.into_owned())
+            .ok_or_else(|| corrupt("no compressed data for this image"))
+    })?;
+    let e = Expect {
+        rows: f.rows,
+        cols: f.cols,
+        bytes: f.bytes,
     };
-    match ts {
-        IMPLICIT_LE | EXPLICIT_LE => element
-            .to_bytes()
-            .map(|b| b.into_owned())
-            .map_err(|_| corrupt("not a block of samples")),
-        RLE => rle(&fragments()?, n, bytes),
-        _ if JPEG.contains(&ts) => {
-            check_jpeg(&fragments()?, obj, bytes)?;
-            guarded(|| {
-                obj.decode_pixel_data_frame(0)
-                    .map(|d| d.data().to_vec())
-                    .map_err(|e| {
-                        if e.to_string().to_ascii_lowercase().contains("unsupported") {
-                            unsupported_syntax(ts)
-                        } else {
-                            read_error(&e)
-                        }
-                    })
+    if ts == RLE {
+        return rle(&stream, f.n, f.bytes);
+    }
+    let kind = if JPEG.contains(&ts) {
+        streams::check_jpeg(&stream, e)?;
+        "JPEG"
+    } else if JPEG_LS.contains(&ts) {
+        streams::check_jpeg_ls(&stream, e)?;
+        "JPEG-LS"
+    } else {
+        streams::check_j2k(&stream, e)?;
+        "JPEG 2000"
+    };
+    let data = guarded(|| {
+        obj.decode_pixel_data_frame(f.index)
+            .map(|d| d.data().to_vec())
+            .map_err(|e| {
+                if e.to_string().to_ascii_lowercase().contains("unsupported") {
+                    return unsupported_syntax(ts);
+                }
+                // The codec's own words ("Null pointer from openjpeg-sys")
+                // go to the log; the nurse reads which data is damaged.
+                log::warn!("{kind} frame {} not decoded: {}", f.index, read_error(&e));
+                corrupt(&format!("{kind} data that cannot be decoded"))
             })
+    })?;
+    if data.len() != size {
+        return Err(corrupt("the decoded image is not the size the header says"));
+    }
+    Ok(data)
+}
+
+/// Uncompressed samples: the parser has read 16-bit values (OW) as numbers
+/// in the file's byte order and bytes (OB) as they are; either way frame
+/// `f.index` is given back little endian.
+fn native(
+    value: &Value<dicom_object::InMemDicomObject, dicom_core::value::InMemFragment>,
+    ts: &str,
+    f: Frame,
+) -> Result<Vec<u8>, DecodeError> {
+    let size = f.n * f.bytes;
+    let start = size * f.index as usize;
+    let short =
+        || DecodeError::Corrupt("the DICOM pixel data is shorter than the image size".into());
+    let Value::Primitive(p) = value else {
+        return Err(corrupt("not a block of samples"));
+    };
+    if ts == EXPLICIT_BE && (f.bytes != 2 || !matches!(p, PrimitiveValue::U16(_))) {
+        return Err(DecodeError::Unsupported(format!(
+            "this big-endian DICOM file holds {}-bit pixels; the kiosk reads 16-bit ones (export the slices little endian)",
+            8 * f.bytes
+        )));
+    }
+    match p {
+        PrimitiveValue::U16(words) => {
+            // (8-bit samples in OW words: a frame may start mid-word.)
+            let first = start / 2;
+            let words = words
+                .get(first..(start + size).div_ceil(2))
+                .ok_or_else(short)?;
+            let le: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            Ok(le[start - 2 * first..start - 2 * first + size].to_vec())
         }
-        _ => Err(unsupported_syntax(ts)),
+        PrimitiveValue::U8(bytes) => Ok(bytes.get(start..start + size).ok_or_else(short)?.to_vec()),
+        other => Ok(other
+            .to_bytes()
+            .get(start..start + size)
+            .ok_or_else(short)?
+            .to_vec()),
     }
 }
 
@@ -159,66 +260,6 @@ fn packbits(src: &[u8], n: usize) -> Result<Vec<u8>, DecodeError> {
     Ok(out)
 }
 
-/// The JPEG frame header must describe exactly the image the DICOM header
-/// does: one component, Columns x Rows, 8-bit samples in 8-bit pixels or
-/// 9..=16-bit samples in 16-bit pixels.
-fn check_jpeg(stream: &[u8], obj: &DefaultDicomObject, bytes: usize) -> Result<(), DecodeError> {
-    let Some(sof) = frame_header(stream) else {
-        return Err(corrupt("no JPEG frame header"));
-    };
-    let int = |tag| -> Option<usize> { obj.element_opt(tag).ok().flatten()?.to_int().ok() };
-    let (rows, cols) = (int(tags::ROWS), int(tags::COLUMNS));
-    if sof.components != 1 || Some(sof.height) != rows || Some(sof.width) != cols {
-        return Err(corrupt("the JPEG image does not match the DICOM header"));
-    }
-    match (sof.precision, bytes, sof.lossless) {
-        (8, 1, _) | (9..=16, 2, true) => Ok(()),
-        (9..=16, 2, false) => Err(DecodeError::Unsupported(format!(
-            "this DICOM file holds a {}-bit lossy JPEG, which the kiosk cannot read; export the slices uncompressed",
-            sof.precision
-        ))),
-        _ => Err(corrupt("JPEG sample size")),
-    }
-}
-
-struct Sof {
-    precision: u8,
-    height: usize,
-    width: usize,
-    components: u8,
-    lossless: bool,
-}
-
-/// The first start-of-frame segment of a JPEG stream.
-fn frame_header(s: &[u8]) -> Option<Sof> {
-    if !s.starts_with(&[0xFF, 0xD8]) {
-        return None;
-    }
-    let mut i = 2;
-    loop {
-        while s.get(i) == Some(&0xFF) && s.get(i + 1) == Some(&0xFF) {
-            i += 1; // fill bytes
-        }
-        let (&ff, &marker) = (s.get(i)?, s.get(i + 1)?);
-        if ff != 0xFF {
-            return None;
-        }
-        let len = usize::from(u16::from_be_bytes([*s.get(i + 2)?, *s.get(i + 3)?]));
-        let sof = (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker);
-        if sof {
-            let b = s.get(i + 4..i + 10)?;
-            return Some(Sof {
-                precision: b[0],
-                height: usize::from(u16::from_be_bytes([b[1], b[2]])),
-                width: usize::from(u16::from_be_bytes([b[3], b[4]])),
-                components: b[5],
-                lossless: [0xC3, 0xC7, 0xCB, 0xCF].contains(&marker),
-            });
-        }
-        i += 2 + len;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,20 +312,5 @@ mod tests {
         assert!(rle(&f[..10], 2, 2).is_err());
         f[4..8].copy_from_slice(&9000u32.to_le_bytes());
         assert!(rle(&f, 2, 2).is_err());
-    }
-
-    #[test]
-    fn the_jpeg_frame_header_is_found() {
-        let s = [
-            0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC3, 0, 11, 16, 0, 2, 0, 3, 1, 1, 0x11, 0,
-        ];
-        let sof = frame_header(&s).unwrap();
-        assert_eq!(
-            (sof.precision, sof.height, sof.width, sof.components),
-            (16, 2, 3, 1)
-        );
-        assert!(sof.lossless);
-        assert!(frame_header(&s[..10]).is_none());
-        assert!(frame_header(b"nope").is_none());
     }
 }

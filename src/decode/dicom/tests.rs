@@ -1,6 +1,9 @@
-//! Synthetic DICOM files: rescale, window, MONOCHROME1, refusals, limits.
+//! Synthetic DICOM files: rescale, window, MONOCHROME1, refusals, limits,
+//! frames; [`syntaxes`]: the other encodings and their damaged copies.
 
 use super::*;
+
+mod syntaxes;
 
 /// One explicit VR little-endian element.
 fn el(group: u16, element: u16, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
@@ -38,17 +41,16 @@ fn us(v: u16) -> Vec<u8> {
     v.to_le_bytes().to_vec()
 }
 
-/// A small CT file: `w` x `h` signed 16-bit values, explicit VR little endian.
-fn ct(modality: &str, photometric: &str, w: u16, h: u16, values: &[i16]) -> Vec<u8> {
+/// The preamble, `DICM` and a meta group naming transfer syntax `ts`.
+fn meta(ts: &str) -> Vec<u8> {
     let meta_body = [
         el(0x0002, 0x0001, b"OB", &[0, 1]),
         el(0x0002, 0x0002, b"UI", b"1.2.840.10008.5.1.4.1.1.2"),
         el(0x0002, 0x0003, b"UI", b"1.2.3.4"),
-        el(0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1"),
+        el(0x0002, 0x0010, b"UI", ts.as_bytes()),
         el(0x0002, 0x0012, b"UI", b"1.2.3.5"),
     ]
     .concat();
-    let pixels: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let mut f = vec![0u8; 128];
     f.extend_from_slice(b"DICM");
     f.extend(el(
@@ -58,6 +60,20 @@ fn ct(modality: &str, photometric: &str, w: u16, h: u16, values: &[i16]) -> Vec<
         &(meta_body.len() as u32).to_le_bytes(),
     ));
     f.extend(meta_body);
+    f
+}
+
+/// A small CT file: `w` x `h` signed 16-bit values, explicit VR little endian.
+fn ct(modality: &str, photometric: &str, w: u16, h: u16, values: &[i16]) -> Vec<u8> {
+    let mut f = meta(EXPLICIT_LE);
+    f.extend(ct_dataset(modality, photometric, w, h, values));
+    f
+}
+
+/// The data set of [`ct`] (explicit VR little endian), pixel data last.
+fn ct_dataset(modality: &str, photometric: &str, w: u16, h: u16, values: &[i16]) -> Vec<u8> {
+    let pixels: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut f = Vec::new();
     for e in [
         el(0x0008, 0x0060, b"CS", modality.as_bytes()),
         el(0x0028, 0x0002, b"US", &us(1)),
@@ -242,9 +258,63 @@ fn size_limits_and_frames_are_checked_from_the_header() {
         .unwrap();
     let frames = el(0x0028, 0x0008, b"IS", b"2");
     two.splice(at..at, frames);
+    // The one-picture path refuses it, from the header ...
     let e = decode(&two, &l).unwrap_err();
     assert_eq!(e, DecodeError::MultiFrame { frames: 2 });
     assert!(e.to_string().contains("2 images"), "{e}");
+    assert_eq!(super::super::probe(&two, &l).unwrap_err(), e);
+    // ... the frame path reads each frame: 2 x 1 pixels, HU = 2 v - 1024.
+    assert_eq!(probe(&two).unwrap().frames, 2);
+    let two = {
+        let mut f = ct("CT", "MONOCHROME2", 2, 1, &[0, 212, 700, -2000]);
+        let at = f.windows(4).position(|w| w == [0x28, 0, 0x10, 0]).unwrap();
+        f.splice(at..at, el(0x0028, 0x0008, b"IS", b"2"));
+        f
+    };
+    let file = CtFile::open(&two, &tiny()).unwrap();
+    assert_eq!((file.frames(), file.header().width), (2, 2));
+    let hu = |i| file.hounsfield(i).unwrap().hu;
+    assert_eq!(hu(0), [-1024.0, -600.0]);
+    assert_eq!(hu(1), [376.0, -5024.0]);
+    assert_eq!(
+        file.grey(1, &lung()).unwrap().data(),
+        [255, 255, 255, 0, 0, 0]
+    );
+    assert_eq!(hounsfield_frame(&two, &tiny(), 1).unwrap().hu, hu(1));
+    assert_eq!(
+        decode_frame(&two, &tiny(), 0).unwrap().pixel(1, 0),
+        [128; 3]
+    );
+    let e = file.hounsfield(2).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("image 3 asked of a DICOM file that holds 2"),
+        "{e}"
+    );
+    // The size limits apply to the frame path too.
+    assert!(matches!(
+        CtFile::open(&two, &l),
+        Err(DecodeError::TooSmall { .. })
+    ));
+    // Three frames claimed, two held: refused when opened, not frame by frame.
+    let mut three = two.clone();
+    let value = three.windows(6).position(|w| w == b"IS\x02\x002 ").unwrap();
+    three[value + 4] = b'3';
+    let e = CtFile::open(&three, &tiny()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("shorter than the image size (2 of 3 images)"),
+        "{e}"
+    );
+    // More frames than the kiosk reads from one file.
+    let mut many = ct("CT", "MONOCHROME2", 2, 1, &[0; 2]);
+    let at = many
+        .windows(4)
+        .position(|w| w == [0x28, 0, 0x10, 0])
+        .unwrap();
+    many.splice(at..at, el(0x0028, 0x0008, b"IS", b"2001"));
+    let e = probe(&many).unwrap_err();
+    assert!(e.to_string().contains("at most 2000"), "{e}");
 }
 
 #[test]
