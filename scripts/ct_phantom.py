@@ -15,14 +15,16 @@ a spine and ribs of bone (~700 HU), and two lungs (~-850 HU) in the middle
 little seeded noise so that compression has something to do. Stored as
 int16 with RescaleIntercept -1024, slope 1.
 
-Files: OUT/<SERIES>/IM000001 ... (no extension, 8-character names, so a
-DICOMDIR can list them), one series per syntax, all in one study. The
-InstanceNumbers are deliberately out of spatial order for a few slices (pairs
-swapped): a browser must sort by ImagePositionPatient, not by number.
-`--multiframe` writes the series as one Enhanced CT file OUT/<SERIES>M/IM000001
-with NumberOfFrames = slices instead (each frame's position, the orientation,
-thickness and rescale in its functional groups, as scanners write them). `--dicomdir` writes OUT/DICOMDIR with
-dcmtk's `dcmmkdir` (the reference implementation of the media profiles).
+Files: OUT/<SERIES>/IM000001 ... (no extension, names of at most 8
+characters, so that a DICOMDIR can list them), one series per syntax, all in
+one study. The InstanceNumbers are deliberately out of spatial order for a few
+slices (pairs swapped): a browser must sort by ImagePositionPatient, not by
+number. `--multiframe` writes the series as one Enhanced CT file
+OUT/<SERIES>M/IM000001 with NumberOfFrames = slices instead (each frame's
+position, the orientation, thickness and rescale in its functional groups, as
+scanners write them). `--dicomdir` writes OUT/DICOMDIR listing every file
+below OUT, with dcmtk's `dcmmkdir` (the reference implementation of the media
+profiles; pydicom's FileSet would rename the files into its own layout).
 
 How each syntax is made (standard tools, never hand-written codecs):
   explicit        pydicom (Explicit VR Little Endian, written directly)
@@ -63,14 +65,14 @@ from pydicom.uid import (
 
 # syntax -> (series folder, SeriesDescription, how it is made)
 SYNTAXES = {
-    "explicit": ("EXPLICIT", "explicit VR little endian", None),
-    "implicit": ("IMPLICIT", "implicit VR little endian", ["dcmconv", "+ti"]),
+    "explicit": ("EXPLIC", "explicit VR little endian", None),
+    "implicit": ("IMPLIC", "implicit VR little endian", ["dcmconv", "+ti"]),
     "bigendian": ("BIGEND", "explicit VR big endian", ["dcmconv", "+tb"]),
     "deflate": ("DEFLATE", "deflated explicit VR little endian", ["dcmconv", "+td"]),
     "rle": ("RLE", "RLE lossless", ["dcmcrle"]),
     "jpeg-lossless": ("JPEGLL", "JPEG lossless SV1", ["dcmcjpeg", "+e1"]),
     "jpeg2000": ("J2KLL", "JPEG 2000 lossless", "j2k-lossless"),
-    "jpeg2000-lossy": ("J2KLOSSY", "JPEG 2000 lossy", "j2k-lossy"),
+    "jpeg2000-lossy": ("J2KLOSY", "JPEG 2000 lossy", "j2k-lossy"),
     "jpegls": ("JLSLL", "JPEG-LS lossless", ["dcmcjpls", "+el"]),
     "jpegls-near": ("JLSNEAR", "JPEG-LS near-lossless", "jls-near"),
 }
@@ -290,14 +292,21 @@ def dicomdir(out):
     files = []
     for root, _, names in os.walk(out):
         files += [os.path.relpath(os.path.join(root, f), out) for f in names if f != "DICOMDIR"]
-    # General purpose interchange; +I invents what a
-    # profile needs and is missing; -Nxc accepts compressed syntaxes.
-    subprocess.run(
+    # General purpose interchange; --invent fills what the profile needs and
+    # is missing; -Nxc accepts compressed syntaxes.
+    done = subprocess.run(
         ["dcmmkdir", "-Pgp", "--invent", "-Nxc", "--output-file", "DICOMDIR", *sorted(files)],
-        check=True,
         cwd=out,
         capture_output=True,
+        text=True,
     )
+    # dcmmkdir leaves out a file it cannot list and may still succeed.
+    listed = 0
+    if done.returncode == 0:
+        records = pydicom.dcmread(path).DirectoryRecordSequence
+        listed = sum(r.DirectoryRecordType == "IMAGE" for r in records)
+    if listed != len(files):
+        sys.exit(f"ct_phantom: dcmmkdir listed {listed} of {len(files)} files:\n{done.stderr}")
     return path
 
 

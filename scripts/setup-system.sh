@@ -3,8 +3,8 @@
 # Idempotent; needs root (or sudo) the first time. Safe to run on every `make`.
 set -euo pipefail
 
-# cmake: the charls crate builds its bundled CharLS (JPEG-LS) with it.
-BUILD_PKGS="pkg-config libssl-dev libfontconfig1-dev libxkbcommon-dev libudev-dev libinput-dev libgbm-dev libclang-dev clang nasm python3-venv cmake"
+# cmake and g++: the charls crate builds its bundled CharLS (JPEG-LS, C++) with them.
+BUILD_PKGS="pkg-config libssl-dev libfontconfig1-dev libxkbcommon-dev libudev-dev libinput-dev libgbm-dev libclang-dev clang nasm python3-venv cmake g++"
 # The kiosk window (winit on X11) and the software renderer's fonts.
 RUN_PKGS="libssl3 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libfontconfig1 fonts-dejavu-core fonts-noto-core"
 # dcmtk: dcmconv, dcmcrle, dcmcjpeg, dcmcjpls, dcmmkdir for the CT phantom (scripts/ct_phantom.py).

@@ -159,7 +159,8 @@ fn native(
                 .get(first..(start + size).div_ceil(2))
                 .ok_or_else(short)?;
             let le: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-            Ok(le[start - 2 * first..start - 2 * first + size].to_vec())
+            let at = start - 2 * first;
+            Ok(le.get(at..at + size).ok_or_else(short)?.to_vec())
         }
         PrimitiveValue::U8(bytes) => Ok(bytes.get(start..start + size).ok_or_else(short)?.to_vec()),
         other => Ok(other
