@@ -118,6 +118,17 @@ pub fn modality_words(modality: &str) -> Option<&'static str> {
     })
 }
 
+/// Reads any DICOM Part-10 file that is not an image, such as a DICOMDIR
+/// (media index), with the same safeguards as a slice: every declared length
+/// checked before parsing, a parser panic turned into an error. Nothing is
+/// refused for its content; the caller reads the elements it needs.
+pub fn read_object(bytes: &[u8]) -> Result<DefaultDicomObject, DecodeError> {
+    if !is_dicom(bytes) {
+        return Err(DecodeError::NotAnImage);
+    }
+    parse(bytes, false)
+}
+
 /// Reads the header (not the pixel data) and refuses what is not greyscale
 /// CT in a transfer syntax the kiosk decodes; a multi-frame file is accepted
 /// and its frames counted (the pixel limit is [`super::probe`]'s).
