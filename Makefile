@@ -84,7 +84,7 @@ run: build $(DEV_CREDENTIALS)/register-key
 	SLINT_BACKEND=$${SLINT_BACKEND:-winit-software} $(BIN) kiosk --camera auto --fallback-camera "replay:$(REPLAY)?fps=30&hold=4"
 
 # Every screen rendered at 1280x800 by the real (software) renderer, into out/screenshots.
-screenshots: toolchain venv
+screenshots: toolchain venv bench-venv
 	rm -rf out/screenshots
 	ONEMED_SCREENSHOTS=$(abspath out/screenshots) $(CARGO) test --release --test it -- kiosk:: visit::
 	@ls out/screenshots

@@ -386,7 +386,10 @@ impl Kiosk {
                         self.capture.decoded(self, decoded, file);
                         self.capture.record_still(self, result, tapped);
                     }
-                    Some(Pending::Slice(i)) => self.ct.record_slice(self, i, result, file),
+                    Some(Pending::Slice(i)) => {
+                        self.ct.thumb_if_missing(i, decoded.as_deref());
+                        self.ct.record_slice(self, i, result, file)
+                    }
                     None => log::warn!("result {id} arrived for nothing pending"),
                 }
             }

@@ -21,6 +21,11 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// The range `max_attempts` may take (as on the admin screen).
 pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u32> = 1..=10;
 
+/// Default number of slices of a CT series analysed (through the lungs, evenly spaced).
+pub const DEFAULT_CT_SERIES_SLICES: u32 = 8;
+/// The range `ct_series_slices` may take.
+pub const CT_SERIES_SLICES_RANGE: std::ops::RangeInclusive<u32> = 1..=64;
+
 /// Default idle minutes before the kiosk locks to the sign-in screen.
 pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 5;
 /// The range `idle_lock_minutes` may take.
@@ -117,6 +122,8 @@ pub struct Settings {
     pub import_paths: Vec<PathBuf>,
     /// Unusable pictures before "Could not assess — refer".
     pub max_attempts: u32,
+    /// Most slices of a CT series analysed: those through the lungs, evenly spaced.
+    pub ct_series_slices: u32,
     /// Seconds an analysis or a save may run before its worker counts as
     /// hung: the watchdog then stops, and systemd restarts the kiosk.
     pub job_deadline_s: u64,
@@ -164,6 +171,7 @@ impl Default for Settings {
             camera: "auto".into(),
             import_paths: Vec::new(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            ct_series_slices: DEFAULT_CT_SERIES_SLICES,
             job_deadline_s: 60,
             data_dir: default_data_dir(),
             kiosk_id: default_kiosk_id(),

@@ -1,7 +1,10 @@
 //! Reading `kiosk.toml` value by value (see the settings module header):
 //! each bad value is reported with its line and falls back to its default.
 
-use super::{Settings, SettingsError, IDLE_LOCK_RANGE, MAX_ATTEMPTS_RANGE, SYSTEM_CONFIG};
+use super::{
+    Settings, SettingsError, CT_SERIES_SLICES_RANGE, IDLE_LOCK_RANGE, MAX_ATTEMPTS_RANGE,
+    SYSTEM_CONFIG,
+};
 use crate::catalog::manifest::{MAX_GATE_MARGIN, MIN_GATE_MARGIN};
 use std::path::{Path, PathBuf};
 
@@ -44,6 +47,9 @@ impl Settings {
                 "camera" => get(value).map(|v| s.camera = v),
                 "import_paths" => get(value).map(|v| s.import_paths = v),
                 "max_attempts" => get_in(value, MAX_ATTEMPTS_RANGE).map(|v| s.max_attempts = v),
+                "ct_series_slices" => {
+                    get_in(value, CT_SERIES_SLICES_RANGE).map(|v| s.ct_series_slices = v)
+                }
                 "job_deadline_s" => get_in(value, 1..=3600).map(|v| s.job_deadline_s = v),
                 "kiosk_id" => get_text(value).map(|v| s.kiosk_id = v),
                 "language" => {

@@ -19,6 +19,9 @@ pub enum Input {
     Frame(Arc<RgbFrame>),
     /// An imported file (JPEG, PNG, DICOM…).
     File(PathBuf),
+    /// One frame (from 0) of a multi-frame DICOM file: a CT series' slice.
+    /// The register keeps the frame the model saw, as a lossless PNG.
+    DicomFrame { path: PathBuf, frame: u32 },
 }
 
 /// A request to the worker.
@@ -175,6 +178,23 @@ fn analyse(
                         .analyze_frame(tool, &frame)
                         .map_err(|e| e.to_string());
                     (result, Some(frame), Some((bytes, ext)))
+                }
+                Err(e) => (Err(e.to_string()), None, None),
+            }
+        }
+        Input::DicomFrame { path, frame } => {
+            let decoded = decode::read_file(&path)
+                .and_then(|b| decode::dicom::decode_frame(&b, limits, frame));
+            match decoded {
+                Ok(picture) => {
+                    let picture = Arc::new(picture);
+                    let result = analyzer
+                        .analyze_frame(tool, &picture)
+                        .map_err(|e| e.to_string());
+                    match crate::records::encode_png(&picture) {
+                        Ok(png) => (result, Some(picture), Some((png, "png".into()))),
+                        Err(e) => (Err(e.to_string()), None, None),
+                    }
                 }
                 Err(e) => (Err(e.to_string()), None, None),
             }

@@ -11,6 +11,7 @@ mod language;
 mod visit_language;
 mod shaping;
 mod signin;
+mod ct_series;
 
 use crate::common::kiosk::*;
 use i_slint_backend_testing::{

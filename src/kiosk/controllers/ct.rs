@@ -72,6 +72,10 @@ pub(super) struct CtState {
     pub refused: usize,
     /// The study's summary, once every selected slice is analysed.
     pub summary: Option<import::StudySummary>,
+    /// The CT series found in the folder (listed instead of loose files).
+    pub series: Vec<import::Series>,
+    /// Which slices of a series were analysed (for the summary).
+    pub series_use: Option<super::ct_series::SeriesUse>,
 }
 
 /// The CT import screens' controller.
@@ -97,6 +101,9 @@ impl Ct {
         on!(k, p, on_analyse_slices, |k| k.ct.analyse_slices(&k));
         on!(k, p, on_select_all_slices, |k| k.ct.select_all_slices(&k));
         on!(k, p, on_reimport, |k| k.ct.open_import(&k, false));
+        on!(k, p, on_analyse_series, |k, i| k
+            .ct
+            .analyse_series(&k, i.max(0) as usize));
     }
 
     /// Nothing imported (another tool, the next patient).
@@ -139,6 +146,8 @@ impl Ct {
                 p.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
                 p.set_ct_candidate_count(0);
                 p.set_ct_selected_count(0);
+                self.state.borrow_mut().series.clear();
+                self.refresh_series(k);
             }
         }
     }
@@ -187,6 +196,9 @@ impl Ct {
         };
         page(k).set_ct_folder(folder_name(dir).into());
         self.refresh_slices(k);
+        if !self.single() {
+            self.scan_series(k, dir);
+        }
         let Some(tool) = tool else {
             return;
         };
@@ -264,9 +276,13 @@ impl Ct {
     /// again in the screen's language.
     pub fn reword(&self, k: &Kiosk) {
         match k.g().get_screen() {
-            Screen::CtImport => self.refresh_slices(k),
+            Screen::CtImport => {
+                self.refresh_slices(k);
+                self.refresh_series(k);
+            }
             Screen::CtSummary => {
                 self.refresh_slices(k);
+                self.refresh_series(k);
                 let sentence = self
                     .state
                     .borrow()

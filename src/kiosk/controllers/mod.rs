@@ -8,6 +8,7 @@ pub mod admin_settings;
 pub mod capture;
 pub mod ct;
 pub mod ct_result;
+pub mod ct_series;
 pub mod finish;
 pub mod history;
 pub mod home;
