@@ -112,7 +112,7 @@ test: toolchain venv bench-venv lint
 # the CT phantom); the OpenVINO wheel is
 # fetched once into .venv. `make test` stays the full gate.
 CHECK_SKIP := --skip systemd:: --skip serial:: --skip export:: --skip records::faults:: \
-              --skip a_full_or_read_only_disk --skip dicom_syntaxes::
+              --skip a_full_or_read_only_disk --skip dicom_syntaxes:: --skip ct_series::
 check: toolchain $(VENV)/.ok $(BENCH_VENV)/.ok
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings

@@ -14,6 +14,7 @@ mod common;
 mod camera;
 mod cli;
 mod corpus;
+mod ct_series;
 mod differential;
 mod dicom;
 mod dicom_syntaxes;
