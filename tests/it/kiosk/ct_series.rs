@@ -11,8 +11,8 @@ use std::process::Command;
 const SLICES: usize = 100;
 
 /// The phantom: a lossless JPEG 2000 and an explicit little-endian series,
-/// with a DICOMDIR over both.
-fn phantom() -> tempfile::TempDir {
+/// with a DICOMDIR over both (or one multi-frame JPEG 2000 file).
+fn phantom(multiframe: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let py = repo.join(".bench-venv/bin/python");
@@ -20,7 +20,12 @@ fn phantom() -> tempfile::TempDir {
         py.exists(),
         "run `make bench-venv` (pydicom and its codecs)"
     );
-    for (syntax, dicomdir) in [("explicit", false), ("jpeg2000", true)] {
+    let syntaxes: &[(&str, bool)] = if multiframe {
+        &[("jpeg2000", true)]
+    } else {
+        &[("explicit", false), ("jpeg2000", true)]
+    };
+    for &(syntax, dicomdir) in syntaxes {
         let mut c = Command::new(&py);
         c.arg(repo.join("scripts/ct_phantom.py"))
             .arg("--out")
@@ -29,6 +34,9 @@ fn phantom() -> tempfile::TempDir {
             .args(["--size", "256"]);
         if dicomdir {
             c.arg("--dicomdir");
+        }
+        if multiframe {
+            c.arg("--multiframe");
         }
         let o = c.output().expect("ct_phantom.py runs");
         assert!(
@@ -50,7 +58,7 @@ fn series_cards(k: &Kiosk) -> Vec<onemed::kiosk::ui::SeriesCard> {
 
 #[test]
 fn a_jpeg2000_ct_series_from_a_dicomdir_goes_to_a_study_result() {
-    let study = phantom();
+    let study = phantom(false);
     let s = settings(
         "none",
         vec![study.path().to_path_buf()],
@@ -131,5 +139,64 @@ fn a_jpeg2000_ct_series_from_a_dicomdir_goes_to_a_study_result() {
     for (r, n) in records.iter().zip(&numbers) {
         assert_eq!(r.source, format!("import:Slice {n} of {SLICES}"));
         assert_eq!(r.tool, "covid-ct");
+    }
+}
+
+/// The slices' numbers ("Slice 21 of 100" → 21) on the study result.
+fn slice_numbers(k: &Kiosk) -> Vec<usize> {
+    ct_cards(k)
+        .iter()
+        .filter_map(|c| {
+            c.name
+                .trim_start_matches("Slice ")
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[test]
+fn a_multi_frame_series_is_analysed_frame_by_frame_and_each_frame_kept() {
+    let study = phantom(true);
+    let s = settings(
+        "none",
+        vec![study.path().to_path_buf()],
+        common::models_dir(),
+    );
+    let k = start_signed_in(&s);
+    begin_visit(&k, "COVID CT", "PAT-0078");
+    wait(&k, "the series listed", |k| series_cards(k).len() == 1);
+    assert!(series_cards(&k)[0].title.contains("multi-frame"));
+    tap(&k, "Analyse this series");
+    wait(&k, "the study result", |k| {
+        g(k).get_screen() == Screen::CtSummary
+    });
+    let numbers = slice_numbers(&k);
+    assert_eq!(numbers.len(), Settings::default().ct_series_slices as usize);
+    assert!(
+        numbers
+            .iter()
+            .all(|n| (SLICES / 5..SLICES * 4 / 5).contains(&(n - 1))),
+        "{numbers:?}"
+    );
+    // The register keeps each frame the model saw (a PNG), not the whole
+    // volume once per slice.
+    let store = common::open_store(&s.data_dir);
+    let records = store.records_since(None).unwrap();
+    assert_eq!(records.len(), numbers.len());
+    for r in &records {
+        assert!(r.image_file.ends_with(".png"), "{}", r.image_file);
+        assert!(r.image_bytes < 1_000_000, "{} bytes", r.image_bytes);
+        let png = store.read_image(r).unwrap();
+        let (_, frame) = onemed::decode::decode(&png, &onemed::decode::Limits::default()).unwrap();
+        assert_eq!((frame.width(), frame.height()), (256, 256));
+        let fitted = onemed::preprocess::fit(&frame, 224, 224).unwrap();
+        assert_eq!(
+            onemed::preprocess::input_sha256(&fitted),
+            r.input_sha256,
+            "the kept frame is exactly what the model saw"
+        );
     }
 }
