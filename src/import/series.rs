@@ -88,19 +88,33 @@ impl Series {
     /// description is left out (and a series description equal to the
     /// study's said once); with neither, "CT series 3" (or "CT series").
     pub fn label(&self) -> String {
+        self.label_in(crate::i18n::Lang::En)
+    }
+
+    /// [`Series::label`] with its few words in `lang`. A series description
+    /// that repeats the study's ("CHEST" · "CHEST AXIAL") is shown alone.
+    pub fn label_in(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::trf;
         let study = self.study_description.trim();
         let series = self.series_description.trim();
+        let same = series.eq_ignore_ascii_case(study);
+        let repeats = !study.is_empty()
+            && series.len() > study.len()
+            && series
+                .get(..study.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(study));
         let mut parts: Vec<&str> = Vec::new();
-        if !study.is_empty() {
+        if !study.is_empty() && !repeats {
             parts.push(study);
         }
-        if !series.is_empty() && !series.eq_ignore_ascii_case(study) {
+        if !series.is_empty() && !same {
             parts.push(series);
         }
-        match (parts.is_empty(), self.series_number) {
-            (true, Some(n)) => format!("CT series {n}"),
-            (true, None) => "CT series".to_string(),
-            (false, Some(n)) => format!("{} (series {n})", parts.join(" · ")),
+        let n = self.series_number.map(|n| n.to_string());
+        match (parts.is_empty(), n) {
+            (true, Some(n)) => trf(lang, "CT series {}", &[&n]),
+            (true, None) => crate::i18n::tr(lang, "CT series"),
+            (false, Some(n)) => trf(lang, "{} (series {})", &[&parts.join(" · "), &n]),
             (false, None) => parts.join(" · "),
         }
     }
@@ -851,6 +865,14 @@ mod tests {
         assert_eq!(label("CHEST", "chest", Some(1)), "CHEST (series 1)");
         assert_eq!(label(" ", "", Some(4)), "CT series 4");
         assert_eq!(label("", "", None), "CT series");
+        // A series description that repeats the study's is shown alone.
+        assert_eq!(
+            label("CHEST PHANTOM", "CHEST PHANTOM JPEG 2000", Some(7)),
+            "CHEST PHANTOM JPEG 2000 (series 7)"
+        );
+        // The few words of a label are said in the screen's language.
+        let hi = series("", "", Some(4)).label_in(crate::i18n::Lang::Hi);
+        assert!(hi.contains('4') && !hi.contains("series"), "{hi}");
     }
 
     #[test]

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// Which slices of a series were analysed, for the summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesUse {
-    pub label: String,
+    /// The series (its slices left out), to name it in any language.
+    pub series: Series,
     pub total: usize,
     /// Slices whose lung area put them through the lungs.
     pub through_lungs: usize,
@@ -36,7 +37,7 @@ impl SeriesUse {
             lang,
             "Series {}: {} of its {} slices go through the lungs; slices {} were analysed.",
             &[
-                &self.label,
+                &self.series.label_in(lang),
                 &self.through_lungs.to_string(),
                 &self.total.to_string(),
                 &numbers.join(", "),
@@ -54,7 +55,7 @@ fn card(s: &Series, lang: Lang) -> SeriesCard {
         None => count,
     };
     SeriesCard {
-        title: s.label().into(),
+        title: s.label_in(lang).into(),
         detail: detail.into(),
     }
 }
@@ -161,13 +162,12 @@ impl Ct {
         let total = series.slices.len();
         if choice.used.is_empty() {
             g.set_busy(false);
-            let label = series.label();
             return k.say_in(move |l| {
                 trf(
                     l,
                     "No slice of {} shows the lungs, so it cannot be screened for COVID; \
                      choose the chest series, or refer to a doctor.",
-                    &[&label],
+                    &[&series.label_in(l)],
                 )
             });
         }
@@ -207,7 +207,10 @@ impl Ct {
             st.refused = 0;
             st.summary = None;
             st.series_use = Some(SeriesUse {
-                label: series.label(),
+                series: Series {
+                    slices: Vec::new(),
+                    ..series.clone()
+                },
                 total,
                 through_lungs: choice.through_lungs,
                 used: choice.used.iter().map(|i| i + 1).collect(),
