@@ -3,7 +3,7 @@
 
 Writes, into OUT, pictures in every format and variant the kiosk accepts —
 many sizes and aspect ratios, JPEG (baseline, progressive, arithmetic,
-restart markers, every chroma subsampling, greyscale, CMYK, EXIF
+restart markers, every chroma subsampling, greyscale, CMYK, YCCK, EXIF
 orientations), PNG (1-16 bit, grey, grey+alpha, palette with and without
 tRNS, RGB, RGBA, interlaced), BMP (1-32 bit, RLE, bitfields, top-down), TIFF
 (strips, tiles, planar, 1/8/16 bit, LZW, deflate, PackBits, JPEG-in-TIFF,
@@ -139,6 +139,12 @@ def jpegs():
     out = os.path.join(OUT, "cjpeg-grey-progressive.jpg")
     run("cjpeg", "-progressive", "-outfile", out, pgm)
     files.append({"file": "cjpeg-grey-progressive.jpg", "kind": "jpeg cjpeg grey progressive"})
+    # YCCK (Adobe transform 2): ImageMagick's way of writing CMYK JPEGs.
+    png = os.path.join(OUT, "src-cmyk.png")
+    im.save(png)
+    run("/usr/bin/convert", png, "-colorspace", "CMYK", os.path.join(OUT, "jpeg-ycck.jpg"))
+    files.append({"file": "jpeg-ycck.jpg", "kind": "jpeg YCCK (Adobe transform 2, ImageMagick)"})
+    os.remove(png)
     os.remove(ppm)
     os.remove(pgm)
     # EXIF orientations 1-8 on a landscape and a portrait picture.
