@@ -3,13 +3,12 @@
 //! the analysis would check it (only CT slices can be selected, the others
 //! are greyed with their reason); the selected slices analysed, each saved to
 //! the register before it counts; the study summary. A single imported
-//! picture goes to the Review screen like a camera still. Its Slint global
-//! is `CtPage`; saving each slice is `ct_result`.
+//! picture goes to the Review screen like a camera still (`ct_still`). Its
+//! Slint global is `CtPage`; saving each slice is `ct_result`, CT series
+//! `ct_series`.
 
 use super::on;
 use crate::analysis::{Analysis, Outcome};
-use crate::decode::DecodeError;
-use crate::frame::RgbFrame;
 use crate::i18n::{tr, trf, Lang};
 use crate::import::{self, Refusal};
 use crate::kiosk::app::{Kiosk, Msg};
@@ -21,7 +20,6 @@ use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// One checked file, sent from the checking thread.
 pub struct CheckedFile {
@@ -30,13 +28,6 @@ pub struct CheckedFile {
     pub verdict: Result<(), Refusal>,
 }
 
-/// An imported picture read and decoded for the Review screen.
-pub struct ImportedStill {
-    pub name: String,
-    pub bytes: Vec<u8>,
-    pub ext: String,
-    pub frame: Arc<RgbFrame>,
-}
 
 /// How many checked files are sent to the UI at a time.
 const CHECK_BATCH: usize = 6;
@@ -403,61 +394,6 @@ impl Ct {
             }
         }
         self.refresh_slices(k);
-    }
-
-    /// One imported picture: read and decoded off the UI thread, then shown
-    /// on the Review screen; nothing is analysed until the nurse taps Analyse.
-    fn import_for_review(&self, k: &Kiosk, path: PathBuf, name: String) {
-        let limits = k.settings.borrow().limits();
-        let ext = crate::records::file_ext(&path);
-        let g = k.g();
-        g.set_busy_text(tr(k.lang(), "Opening…").into());
-        g.set_busy(true);
-        let spawned = k.background(
-            "import-still",
-            move || {
-                let read = crate::decode::read_file(&path)
-                    .and_then(|b| crate::decode::decode(&b, &limits).map(|(_, f)| (b, f)));
-                match read {
-                    Ok((bytes, frame)) => Ok(ImportedStill {
-                        name,
-                        bytes,
-                        ext,
-                        frame: Arc::new(frame),
-                    }),
-                    Err(e) => Err((name, e)),
-                }
-            },
-            |k, still| k.ct.on_import_still(k, still),
-        );
-        if let Err(e) = spawned {
-            g.set_busy(false);
-            let e = e.to_string();
-            k.say_in(move |l| trf(l, "Cannot open the picture: {}", &[&e]));
-        }
-    }
-
-    /// The imported picture is ready (or the file named could not be read):
-    /// review it as if it were captured.
-    pub fn on_import_still(&self, k: &Kiosk, still: Result<ImportedStill, (String, DecodeError)>) {
-        let g = k.g();
-        g.set_busy(false);
-        if g.get_screen() != Screen::CtImport {
-            return;
-        }
-        let s = match still {
-            Ok(s) => s,
-            Err((name, e)) => {
-                return k.say_in(move |l| {
-                    trf(
-                        l,
-                        "{} cannot be opened: {}",
-                        &[&name, &import::unreadable(&e, l)],
-                    )
-                })
-            }
-        };
-        k.capture.imported(k, s.frame, &s.name, (s.bytes, s.ext));
     }
 
     pub fn analyse_slices(&self, k: &Kiosk) {

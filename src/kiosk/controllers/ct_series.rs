@@ -16,6 +16,11 @@ use crate::kiosk::ui::SeriesCard;
 use slint::{ModelRc, VecModel};
 use std::path::{Path, PathBuf};
 
+/// Fewer slices than this are loose files, not a series to list: a folder
+/// with one CT slice among PNG slices is imported file by file. A series a
+/// `DICOMDIR` names is listed whatever its size.
+const MIN_SERIES_SLICES: usize = 10;
+
 /// Which slices of a series were analysed, for the summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesUse {
@@ -71,6 +76,7 @@ impl Ct {
         let p = page(k);
         p.set_ct_series(ModelRc::new(VecModel::from(Vec::<SeriesCard>::new())));
         p.set_ct_series_searching(true);
+        p.set_ct_show_files(false);
         let folder = dir.to_path_buf();
         let spawned = k.background(
             "ct-series",
@@ -100,7 +106,12 @@ impl Ct {
             found.unreadable,
             if found.truncated { ", search cut" } else { "" }
         );
-        self.state.borrow_mut().series = found.series;
+        let listed = found
+            .series
+            .into_iter()
+            .filter(|s| found.from_dicomdir || s.slices.len() >= MIN_SERIES_SLICES)
+            .collect();
+        self.state.borrow_mut().series = listed;
         page(k).set_ct_series_searching(false);
         self.refresh_series(k);
     }

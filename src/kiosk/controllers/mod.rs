@@ -9,6 +9,7 @@ pub mod capture;
 pub mod ct;
 pub mod ct_result;
 pub mod ct_series;
+pub mod ct_still;
 pub mod finish;
 pub mod history;
 pub mod home;

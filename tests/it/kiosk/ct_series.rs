@@ -88,6 +88,12 @@ fn a_jpeg2000_ct_series_from_a_dicomdir_goes_to_a_study_result() {
         "the loose-file buttons are hidden"
     );
     shot(&k, "08b-ct-series");
+    // The files are one tap away, and the series one tap back.
+    tap(&k, "Show the files");
+    assert!(on_screen(&k, "Select all CT slices"));
+    assert!(!on_screen(&k, "Analyse this series"));
+    tap(&k, "Show the CT series");
+    assert!(!on_screen(&k, "Select all CT slices"));
     // The JPEG 2000 row's button, as a touch would press it.
     let buttons: Vec<ElementHandle> =
         ElementHandle::find_by_accessible_label(k.window(), "Analyse this series")
