@@ -38,11 +38,6 @@ mod tests;
 mod walk;
 
 pub use lungs::{choose_slices, lung_fraction, lung_slices, measure_and_choose, Choice};
-// The thresholds stay reachable here as before the split; nothing outside
-// `lungs` names them yet.
-#[allow(unused_imports)]
-pub use lungs::{LUNG_HU, LUNG_SHARE_OF_MAX, MIN_LUNG_FRACTION, TISSUE_HU};
-
 use super::natural_cmp;
 use crate::decode::dicom::{self, SeriesFacts};
 use crate::decode::read_file;
