@@ -37,11 +37,11 @@ mod lungs;
 mod tests;
 mod walk;
 
-pub use lungs::{choose_slices, lung_fraction, lung_slices, measure_and_choose, Choice};
 use super::natural_cmp;
 use crate::decode::dicom::{self, SeriesFacts};
 use crate::decode::read_file;
 use dicomdir::{dicomdir_files, dicomdirs};
+pub use lungs::{choose_slices, lung_fraction, lung_slices, measure_and_choose, Choice};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -28,7 +28,6 @@ pub struct CheckedFile {
     pub verdict: Result<(), Refusal>,
 }
 
-
 /// How many checked files are sent to the UI at a time.
 const CHECK_BATCH: usize = 6;
 
