@@ -54,6 +54,9 @@ pub(super) struct CtState {
     pub candidates: Vec<Candidate>,
     pub selected: Vec<bool>,
     pub thumbs: Vec<Option<SharedPixelBuffer<Rgb8Pixel>>>,
+    /// A series slice's place ("slice 21 of 100"), said in the screen's
+    /// language; the entry's own name (its record's) stays English.
+    pub places: Vec<Option<(usize, usize)>>,
     /// Each slice's analysis, or why there is none (in the screen's language).
     pub results: Vec<Option<Result<Analysis, String>>>,
     pub outstanding: usize,
@@ -177,6 +180,7 @@ impl Ct {
                 })
                 .collect();
             st.thumbs = vec![None; n];
+            st.places = vec![None; n];
             st.results = vec![None; n];
             st.entries = entries.clone();
             st.outstanding = 0;
@@ -314,7 +318,13 @@ impl Ct {
                     _ => None,
                 };
                 SliceCard {
-                    name: e.name.clone().into(),
+                    name: match ct.places.get(i) {
+                        Some(Some((n, of))) => {
+                            trf(lang, "Slice {} of {}", &[&n.to_string(), &of.to_string()])
+                        }
+                        _ => e.name.clone(),
+                    }
+                    .into(),
                     thumb: ct
                         .thumbs
                         .get(i)

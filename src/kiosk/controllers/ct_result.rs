@@ -106,6 +106,8 @@ impl Ct {
             ct.entries.retain(|_| *it.next().unwrap_or(&false));
             let mut it = keep.iter();
             ct.thumbs.retain(|_| *it.next().unwrap_or(&false));
+            let mut it = keep.iter();
+            ct.places.retain(|_| *it.next().unwrap_or(&false));
             ct.results.retain(|r| r.is_some());
             ct.candidates = vec![Candidate::Slice; ct.entries.len()];
             ct.selected = vec![true; ct.entries.len()];

@@ -183,16 +183,14 @@ impl Ct {
             });
         }
         let multiframe = series.is_multiframe();
-        let jobs: Vec<(String, Input)> = choice
+        let jobs: Vec<(usize, String, Input)> = choice
             .used
             .iter()
             .filter_map(|&i| series.slices.get(i).map(|s| (i, s)))
             .map(|(i, s)| {
-                let name = trf(
-                    k.lang(),
-                    "Slice {} of {}",
-                    &[&(i + 1).to_string(), &total.to_string()],
-                );
+                // The record's name, in English as the register keeps it;
+                // the screen says it in its language (`places`).
+                let name = format!("Slice {} of {total}", i + 1);
                 let input = if multiframe {
                     Input::DicomFrame {
                         path: s.path.clone(),
@@ -201,7 +199,7 @@ impl Ct {
                 } else {
                     Input::File(s.path.clone())
                 };
-                (name, input)
+                (i + 1, name, input)
             })
             .collect();
         {
@@ -209,8 +207,9 @@ impl Ct {
             let n = jobs.len();
             st.entries = jobs
                 .iter()
-                .map(|(name, input)| slice_entry(name, input))
+                .map(|(_, name, input)| slice_entry(name, input))
                 .collect();
+            st.places = jobs.iter().map(|(n, _, _)| Some((*n, total))).collect();
             st.candidates = vec![Candidate::Slice; n];
             st.selected = vec![true; n];
             st.thumbs = vec![None; n];
@@ -230,7 +229,7 @@ impl Ct {
         self.refresh_series(k);
         let n = jobs.len();
         let mut sent = 0;
-        for (i, (_, input)) in jobs.into_iter().enumerate() {
+        for (i, (_, _, input)) in jobs.into_iter().enumerate() {
             if k.submit(input, Pending::Slice(i)) {
                 sent += 1;
             }

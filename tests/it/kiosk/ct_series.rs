@@ -138,6 +138,17 @@ fn a_jpeg2000_ct_series_from_a_dicomdir_goes_to_a_study_result() {
     let summary = ct_page(&k).get_ct_summary().to_string();
     assert!(summary.contains("slice"), "{summary}");
     shot(&k, "09b-ct-series-result");
+    // The slices are named in the screen's language; the register keeps English.
+    k.set_language(onemed::i18n::Lang::Hi);
+    k.pump();
+    let hindi = ct_cards(&k);
+    assert!(
+        hindi.iter().all(|c| !c.name.starts_with("Slice ")),
+        "{:?}",
+        hindi.iter().map(|c| c.name.to_string()).collect::<Vec<_>>()
+    );
+    k.set_language(onemed::i18n::Lang::En);
+    k.pump();
     // Each analysed slice is in the register, named by its place in the series.
     let store = common::open_store(&s.data_dir);
     let records = store.records_since(None).unwrap();
