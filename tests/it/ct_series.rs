@@ -13,28 +13,15 @@
 use onemed::decode::Limits;
 use onemed::import::{find_series, measure_and_choose, Found, Series};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
+
+use crate::common::{ct_phantom, datasets_dir};
 
 const SLICES: usize = 100;
 const SIZE: usize = 128;
 /// ct_phantom.py's slice step (THICKNESS) and first z.
 const STEP_MM: f64 = 2.5;
 const FIRST_Z: f64 = -150.0;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(cmd: &mut Command) {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// The slices ct_phantom.py gives lungs: `0.2 n <= i < 0.8 n` (its
 /// `has_lungs`, in the same floating point).
@@ -53,37 +40,16 @@ struct Phantom {
 fn phantom() -> &'static Phantom {
     static P: OnceLock<Phantom> = OnceLock::new();
     P.get_or_init(|| {
-        let py = repo().join(".bench-venv/bin/python");
-        let ok = Command::new(&py)
-            .args(["-c", "import pydicom, pylibjpeg, openjpeg"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            ok,
-            "{} cannot import pydicom and its codecs: run `make bench-venv`",
-            py.display()
-        );
-        assert!(
-            Command::new("dcmmkdir").arg("--version").output().is_ok(),
-            "dcmtk is missing: run `make deps` (Debian dcmtk)"
-        );
         let dir = tempfile::tempdir().unwrap();
         let (stick, multiframe) = (dir.path().join("stick"), dir.path().join("mf"));
-        let script = repo().join("scripts/ct_phantom.py");
         let (n, size) = (SLICES.to_string(), SIZE.to_string());
         let common = ["--slices", &n, "--size", &size];
-        run(Command::new(&py)
-            .arg(&script)
-            .arg("--out")
-            .arg(&stick)
-            .args(common)
-            .args(["--syntax", "jpeg2000", "--syntax", "explicit", "--dicomdir"]));
-        run(Command::new(&py)
-            .arg(&script)
-            .arg("--out")
-            .arg(&multiframe)
-            .args(common)
-            .args(["--syntax", "explicit", "--multiframe"]));
+        let two = ["--syntax", "jpeg2000", "--syntax", "explicit", "--dicomdir"];
+        ct_phantom(&stick, &[&common[..], &two].concat());
+        ct_phantom(
+            &multiframe,
+            &[&common[..], &["--syntax", "explicit", "--multiframe"]].concat(),
+        );
         Phantom {
             _dir: dir,
             stick,
@@ -223,7 +189,7 @@ fn a_walk_without_dicomdir_finds_the_same_and_counts_the_rest() {
     let extra = walked.join("EXTRA");
     std::fs::create_dir(&extra).unwrap();
     std::fs::copy(
-        common_datasets().join("dicom/MR_small.dcm"),
+        datasets_dir().join("dicom/MR_small.dcm"),
         extra.join("MRSMALL"),
     )
     .unwrap();
@@ -299,8 +265,4 @@ fn a_multiframe_file_is_one_series_of_frames() {
         "{positions:?}"
     );
     check_choice(s);
-}
-
-fn common_datasets() -> PathBuf {
-    crate::common::datasets_dir()
 }

@@ -18,40 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::common::{bench_python, ct_phantom, files_under, repo, run_ok};
+
 const SLICES: usize = 12;
 const SIZE: usize = 128;
 const LOSSY: [&str; 2] = ["1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.81"];
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let py = repo().join(".bench-venv/bin/python");
-    let ok = Command::new(&py)
-        .args([
-            "-c",
-            "import pydicom, pylibjpeg, openjpeg, jpeg_ls, libjpeg",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "{} cannot import pydicom and its codecs: run `make bench-venv`",
-        py.display()
-    );
-    py
-}
-
-fn run(cmd: &mut Command) {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// One file of the phantom and pydicom's reading of it.
 struct Reference {
@@ -73,40 +44,30 @@ struct Phantom {
 fn phantom() -> &'static Phantom {
     static P: OnceLock<Phantom> = OnceLock::new();
     P.get_or_init(|| {
-        let py = python();
-        assert!(
-            Command::new("dcmconv").arg("--version").output().is_ok(),
-            "dcmtk is missing: run `make deps` (Debian dcmtk)"
-        );
+        let py = bench_python("pydicom, pylibjpeg, openjpeg, jpeg_ls, libjpeg");
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("phantom");
         let t = std::time::Instant::now();
-        let script = repo().join("scripts/ct_phantom.py");
         let n = SLICES.to_string();
         let size = SIZE.to_string();
         let common = ["--syntax", "all", "--slices", &n, "--size", &size];
-        run(Command::new(&py)
-            .arg(&script)
-            .arg("--out")
-            .arg(&out)
-            .args(common));
-        run(Command::new(&py)
-            .arg(&script)
-            .arg("--out")
-            .arg(&out)
-            .args(common)
-            .args(["--multiframe", "--dicomdir"]));
+        ct_phantom(&out, &common);
+        ct_phantom(
+            &out,
+            &[&common[..], &["--multiframe", "--dicomdir"]].concat(),
+        );
         let generate_secs = t.elapsed().as_secs_f64();
-        let mut paths: Vec<PathBuf> = walk(&out)
+        let paths: Vec<PathBuf> = files_under(&out)
             .into_iter()
             .filter(|p| !p.ends_with("DICOMDIR"))
             .collect();
-        paths.sort();
         let refs = dir.path().join("reference");
-        run(Command::new(&py)
-            .arg(repo().join("scripts/dicom_reference.py"))
-            .arg(&refs)
-            .args(&paths));
+        run_ok(
+            Command::new(&py)
+                .arg(repo().join("scripts/dicom_reference.py"))
+                .arg(&refs)
+                .args(&paths),
+        );
         let manifest: Vec<serde_json::Value> =
             serde_json::from_slice(&std::fs::read(refs.join("manifest.json")).unwrap()).unwrap();
         let files = manifest
@@ -133,19 +94,6 @@ fn phantom() -> &'static Phantom {
             generate_secs,
         }
     })
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn read(p: &Path) -> Vec<u8> {

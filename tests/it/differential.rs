@@ -10,26 +10,16 @@
 
 use onemed::decode::{DecodeError, Limits};
 use onemed::preprocess::{input_sha256, prepare};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// The Python of the original pipeline (`make bench-venv`).
-fn bench_python() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".bench-venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run `make bench-venv` (the original pipeline's Pillow)",
-        p.display()
-    );
-    p
-}
 
 /// Generates the corpus into a temporary folder; returns it with its manifest.
 fn corpus() -> (tempfile::TempDir, serde_json::Value) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let out = dir.path().join("corpus");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/image_corpus.py");
-    let run = Command::new(bench_python())
+    let script = crate::common::repo().join("scripts/image_corpus.py");
+    // The original pipeline's Pillow and numpy.
+    let run = Command::new(crate::common::bench_python("PIL, numpy"))
         .arg(&script)
         .arg(&out)
         .output()

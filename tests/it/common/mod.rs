@@ -304,3 +304,53 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The checkout (where `scripts/` and `.bench-venv` are).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a command that must succeed; its output is in the failure.
+pub fn run_ok(cmd: &mut Command) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The bench venv's Python (`make bench-venv`), checked to import `modules`
+/// (e.g. `"PIL"`, `"pydicom, pylibjpeg, openjpeg"`): a missing venv fails the
+/// test saying how to make it, never skips it.
+pub fn bench_python(modules: &str) -> PathBuf {
+    let py = repo().join(".bench-venv/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{} cannot import {modules}: run `make bench-venv`",
+        py.display()
+    );
+    py
+}
+
+/// Writes the CT phantom (`scripts/ct_phantom.py`, with `args`) into `out`;
+/// it needs the bench venv's pydicom and dcmtk (`make deps`).
+pub fn ct_phantom(out: &Path, args: &[&str]) {
+    let py = bench_python("pydicom, pylibjpeg, openjpeg");
+    assert!(
+        Command::new("dcmconv").arg("--version").output().is_ok(),
+        "dcmtk is missing: run `make deps` (Debian dcmtk)"
+    );
+    run_ok(
+        Command::new(py)
+            .arg(repo().join("scripts/ct_phantom.py"))
+            .arg("--out")
+            .arg(out)
+            .args(args),
+    );
+}

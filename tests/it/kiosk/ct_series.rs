@@ -6,7 +6,6 @@
 //! result says which it used.
 
 use super::*;
-use std::process::Command;
 
 const SLICES: usize = 100;
 
@@ -14,36 +13,23 @@ const SLICES: usize = 100;
 /// with a DICOMDIR over both (or one multi-frame JPEG 2000 file).
 fn phantom(multiframe: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let py = repo.join(".bench-venv/bin/python");
-    assert!(
-        py.exists(),
-        "run `make bench-venv` (pydicom and its codecs)"
-    );
+    let n = SLICES.to_string();
+    let size = ["--slices", &n, "--size", "256"];
     let syntaxes: &[(&str, bool)] = if multiframe {
         &[("jpeg2000", true)]
     } else {
         &[("explicit", false), ("jpeg2000", true)]
     };
     for &(syntax, dicomdir) in syntaxes {
-        let mut c = Command::new(&py);
-        c.arg(repo.join("scripts/ct_phantom.py"))
-            .arg("--out")
-            .arg(dir.path())
-            .args(["--syntax", syntax, "--slices", &SLICES.to_string()])
-            .args(["--size", "256"]);
+        let mut args = vec!["--syntax", syntax];
+        args.extend(size);
         if dicomdir {
-            c.arg("--dicomdir");
+            args.push("--dicomdir");
         }
         if multiframe {
-            c.arg("--multiframe");
+            args.push("--multiframe");
         }
-        let o = c.output().expect("ct_phantom.py runs");
-        assert!(
-            o.status.success(),
-            "ct_phantom.py (needs dcmtk: `make deps`): {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        common::ct_phantom(dir.path(), &args);
     }
     assert!(dir.path().join("DICOMDIR").exists());
     dir
