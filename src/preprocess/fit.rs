@@ -226,17 +226,16 @@ impl Fitter {
         let t = self.rows_in;
         let out = &mut self.tmp[t * stride..(t + n) * stride];
         let (lo, hi) = self.span;
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: AVX2 support was checked at run time.
-            unsafe {
-                horizontal_group_avx2(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out)
-            };
-        } else {
-            horizontal_group(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        horizontal_group(taps, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
+        horizontal(
+            self.avx2,
+            taps,
+            lo,
+            hi - lo,
+            &self.group,
+            n,
+            &mut self.tbuf,
+            out,
+        );
         self.group.clear();
         self.group_rows = 0;
         self.rows_in += n;
@@ -261,15 +260,14 @@ impl Fitter {
             }
             let rows = &self.tmp[first * stride..(first + n) * stride];
             let acc = &mut self.acc[..stride];
-            #[cfg(target_arch = "x86_64")]
-            if self.avx2 {
-                // SAFETY: AVX2 support was checked at run time.
-                unsafe { vertical_row_avx2(vert.coeffs(yy), rows, stride, acc, &mut self.vrow) };
-            } else {
-                vertical_row(vert.coeffs(yy), rows, stride, acc, &mut self.vrow);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            vertical_row(vert.coeffs(yy), rows, stride, acc, &mut self.vrow);
+            vertical(
+                self.avx2,
+                vert.coeffs(yy),
+                rows,
+                stride,
+                acc,
+                &mut self.vrow,
+            );
             self.group.extend_from_slice(&self.vrow);
             self.group_rows += 1;
             self.next_out += 1;
@@ -277,25 +275,16 @@ impl Fitter {
                 let n = self.group_rows;
                 let start = self.next_out - n;
                 let out = &mut self.out[start * ow3..(start + n) * ow3];
-                #[cfg(target_arch = "x86_64")]
-                if self.avx2 {
-                    // SAFETY: AVX2 support was checked at run time.
-                    unsafe {
-                        horizontal_group_avx2(
-                            horiz,
-                            lo,
-                            hi - lo,
-                            &self.group,
-                            n,
-                            &mut self.tbuf,
-                            out,
-                        )
-                    };
-                } else {
-                    horizontal_group(horiz, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                horizontal_group(horiz, lo, hi - lo, &self.group, n, &mut self.tbuf, out);
+                horizontal(
+                    self.avx2,
+                    horiz,
+                    lo,
+                    hi - lo,
+                    &self.group,
+                    n,
+                    &mut self.tbuf,
+                    out,
+                );
                 self.group.clear();
                 self.group_rows = 0;
             }
@@ -327,16 +316,7 @@ impl Fitter {
             }
             let rows = &self.tmp[lo * stride..(lo + n) * stride];
             let out = &mut self.out[yy * stride..(yy + 1) * stride];
-            let k = vert.coeffs(yy);
-            #[cfg(target_arch = "x86_64")]
-            if self.avx2 {
-                // SAFETY: AVX2 support was checked at run time.
-                unsafe { vertical_row_avx2(k, rows, stride, &mut self.acc, out) };
-            } else {
-                vertical_row(k, rows, stride, &mut self.acc, out);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            vertical_row(k, rows, stride, &mut self.acc, out);
+            vertical(self.avx2, vert.coeffs(yy), rows, stride, &mut self.acc, out);
             self.next_out += 1;
         }
     }

@@ -271,3 +271,44 @@ pub(super) fn has_avx2() -> bool {
         false
     }
 }
+
+/// [`horizontal_group`], with AVX2 when `avx2` says the CPU has it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn horizontal(
+    avx2: bool,
+    taps: &Taps,
+    lo: usize,
+    span_px: usize,
+    group: &[u8],
+    n: usize,
+    tbuf: &mut Vec<u8>,
+    out: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: the caller checked AVX2 support at run time (`has_avx2`).
+        return unsafe { horizontal_group_avx2(taps, lo, span_px, group, n, tbuf, out) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
+    horizontal_group(taps, lo, span_px, group, n, tbuf, out)
+}
+
+/// [`vertical_row`], with AVX2 when `avx2` says the CPU has it.
+pub(super) fn vertical(
+    avx2: bool,
+    k: &[i32],
+    rows: &[u8],
+    stride: usize,
+    acc: &mut [i32],
+    out: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: the caller checked AVX2 support at run time (`has_avx2`).
+        return unsafe { vertical_row_avx2(k, rows, stride, acc, out) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
+    vertical_row(k, rows, stride, acc, out)
+}
