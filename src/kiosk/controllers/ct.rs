@@ -428,14 +428,25 @@ impl Ct {
         if jobs.is_empty() {
             return k.say_in(|l| tr(l, "Select the slices to analyse first."));
         }
+        let jobs = jobs
+            .into_iter()
+            .map(|(i, path)| (i, Input::File(path)))
+            .collect();
+        self.submit_slices(k, jobs);
+    }
+
+    /// Sends each slice (its entry's index and what to analyse) to the
+    /// inference worker; the screen is busy until the last is back.
+    pub(super) fn submit_slices(&self, k: &Kiosk, jobs: Vec<(usize, Input)>) {
         let total = jobs.len();
         let mut sent = 0;
-        for (i, path) in jobs {
-            if k.submit(Input::File(path), Pending::Slice(i)) {
+        for (i, input) in jobs {
+            if k.submit(input, Pending::Slice(i)) {
                 sent += 1;
             }
         }
         self.state.borrow_mut().outstanding = sent;
+        let g = k.g();
         g.set_busy_text(trf(k.lang(), "Analysing {} of {}…", &["0", &total.to_string()]).into());
         g.set_busy(sent > 0);
     }

@@ -11,10 +11,9 @@ use crate::i18n::{tr, trf, trn, Lang};
 use crate::import::{self, Series};
 use crate::kiosk::app::Kiosk;
 use crate::kiosk::inference::Input;
-use crate::kiosk::state::Pending;
 use crate::kiosk::ui::SeriesCard;
 use slint::{ModelRc, VecModel};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Fewer slices than this are loose files, not a series to list: a folder
 /// with one CT slice among PNG slices is imported file by file. A series a
@@ -183,14 +182,11 @@ impl Ct {
             });
         }
         let multiframe = series.is_multiframe();
-        let jobs: Vec<(usize, String, Input)> = choice
+        let jobs: Vec<(usize, &Path, Input)> = choice
             .used
             .iter()
             .filter_map(|&i| series.slices.get(i).map(|s| (i, s)))
             .map(|(i, s)| {
-                // The record's name, in English as the register keeps it;
-                // the screen says it in its language (`places`).
-                let name = format!("Slice {} of {total}", i + 1);
                 let input = if multiframe {
                     Input::DicomFrame {
                         path: s.path.clone(),
@@ -199,7 +195,7 @@ impl Ct {
                 } else {
                     Input::File(s.path.clone())
                 };
-                (i + 1, name, input)
+                (i + 1, s.path.as_path(), input)
             })
             .collect();
         {
@@ -207,7 +203,7 @@ impl Ct {
             let n = jobs.len();
             st.entries = jobs
                 .iter()
-                .map(|(_, name, input)| slice_entry(name, input))
+                .map(|&(n, path, _)| slice_entry(n, total, path))
                 .collect();
             st.places = jobs.iter().map(|(n, _, _)| Some((*n, total))).collect();
             st.candidates = vec![Candidate::Slice; n];
@@ -227,28 +223,22 @@ impl Ct {
             });
         }
         self.refresh_series(k);
-        let n = jobs.len();
-        let mut sent = 0;
-        for (i, (_, _, input)) in jobs.into_iter().enumerate() {
-            if k.submit(input, Pending::Slice(i)) {
-                sent += 1;
-            }
-        }
-        self.state.borrow_mut().outstanding = sent;
-        g.set_busy_text(trf(k.lang(), "Analysing {} of {}…", &["0", &n.to_string()]).into());
-        g.set_busy(sent > 0);
+        let jobs = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, _, input))| (i, input))
+            .collect();
+        self.submit_slices(k, jobs);
     }
 }
 
-/// The entry a chosen slice stands as (for its record's name).
-fn slice_entry(name: &str, input: &Input) -> import::SliceEntry {
-    let path: PathBuf = match input {
-        Input::File(p) | Input::DicomFrame { path: p, .. } => p.clone(),
-        Input::Frame(_) => PathBuf::new(),
-    };
+/// The entry slice `n` of `total` stands as. Its name is its record's, in
+/// English as the register keeps it; the screen says it in its language
+/// (`places`).
+fn slice_entry(n: usize, total: usize, path: &Path) -> import::SliceEntry {
     import::SliceEntry {
-        path,
-        name: name.to_string(),
+        path: path.to_path_buf(),
+        name: format!("Slice {n} of {total}"),
         is_dir: false,
         format: Some(crate::decode::ImageFormat::Dicom),
         bytes: 0,
