@@ -11,7 +11,7 @@
 #[path = "it/common/mod.rs"]
 mod common;
 
-use onemed::decode::{self, Limits};
+use onemed::decode::{self, dicom, Limits};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -80,7 +80,18 @@ fn fuzz_findings_are_refused_without_a_large_allocation() {
         let (prepared, peak) =
             peak_of(|| onemed::preprocess::prepare(&bytes, &limits, 224).map(|_| ()));
         let (decoded, peak_decode) = peak_of(|| decode::decode(&bytes, &limits).map(|_| ()));
-        let peak = peak.max(peak_decode);
+        // The CT-series paths the fuzz target walks too: the header facts,
+        // and each frame of a file opened as a CT (first, second, last).
+        let (_, peak_series) = peak_of(|| {
+            let _ = dicom::series_facts(&bytes);
+            if let Ok(file) = dicom::CtFile::open(&bytes, &limits) {
+                let last = file.frames() - 1;
+                for f in [0, 1.min(last), last] {
+                    let _ = file.hounsfield(f);
+                }
+            }
+        });
+        let peak = peak.max(peak_decode).max(peak_series);
         eprintln!(
             "{name}: {} bytes, peak {} kB, {}",
             bytes.len(),

@@ -19,8 +19,9 @@
 //! Where the parser would lose its place, the file is refused: a tag of the
 //! item group (FFFE) other than item, item end and sequence end, and a value
 //! of a fixed-width VR (US, UL, FD, AT, ...) that is not a whole number of
-//! values (the parser reads the whole ones and skips no more). Fuzzing found
-//! both: 700-5000 byte files that cost 0.5-1.4 GB.
+//! values (the parser reads the whole ones and skips no more), and a
+//! delimiter (item end, sequence end) with a length, which has none. Fuzzing
+//! found all three: 700-5000 byte files that cost 0.5-4.3 GB.
 
 use super::{DecodeError, DEFLATED, EXPLICIT_BE, IMPLICIT_LE};
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
@@ -214,7 +215,15 @@ fn walk(body: &[u8], mut pos: usize, explicit: bool, o: Order) -> Result<(), Dec
                         pos += len as usize; // a fragment of compressed pixels
                     }
                 }
-                0xE000 | 0xE00D => {}
+                0xE000 => {}
+                // Delimiters have no value (PS3.5 7.5): a length here is one
+                // the parser may read as a value's, where this walk would not
+                // (found by fuzzing: a sequence delimiter outside any
+                // sequence, claiming 4 GB, in a 792-byte file).
+                0xE00D | 0xE0DD if len != 0 => return Err(DecodeError::Corrupt(format!(
+                    "the DICOM file is damaged (delimiter FFFE,{element:04X} claims {len} bytes)"
+                ))),
+                0xE00D => {}
                 0xE0DD => fragments = false,
                 // No other tag exists in group FFFE: the parser would lose
                 // its place and read a length from inside a value.

@@ -372,6 +372,26 @@ fn an_item_tag_that_does_not_exist_is_refused_before_parsing() {
 }
 
 #[test]
+fn a_delimiter_with_a_length_is_refused_before_parsing() {
+    // A sequence delimiter outside any sequence, claiming 4 GB: the parser
+    // reads it as an element and reserves its length (found by fuzzing).
+    for element in [0xE0DDu16, 0xE00D] {
+        let mut f = ct("CT", "MONOCHROME2", 2, 2, &[0; 4]);
+        let at = f.windows(4).position(|w| w == [0x28, 0, 0x02, 0]).unwrap();
+        f.splice(at..at, item_header(element, 0xFFFF_FF00));
+        let e = lengths::check(&f[128..]).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("FFFE,{element:04X}")),
+            "{e}"
+        );
+        assert!(matches!(
+            decode(&f, &Limits::default()),
+            Err(DecodeError::Corrupt(_))
+        ));
+    }
+}
+
+#[test]
 fn a_length_inside_an_undefined_length_ob_is_checked_too() {
     // The parser reads an OB of undefined length (not pixel data) as a
     // sequence of items; a length inside an item must fit the file as well.
