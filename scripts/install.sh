@@ -42,6 +42,12 @@ compgen -G "$libs/libopenvino_c.so*" >/dev/null || die "$libs holds no libopenvi
 # The binary and the documentation.
 # The screens and the slip shape Hindi, Bengali and Tamil with real fonts
 # (Noto Sans Devanagari, Bengali, Tamil): Debian's fonts-noto-core.
+# polkit (Debian's polkitd) lets the kiosk user make a stick writable for an export.
+if [ -z "$DESTDIR" ] && ! dpkg -s polkitd >/dev/null 2>&1; then
+  say "installing polkitd (the kiosk may make a USB stick writable for an export)"
+  apt-get install -y -qq --no-install-recommends polkitd >/dev/null \
+    || die "polkitd could not be installed: exports to USB sticks need it"
+fi
 if [ -z "$DESTDIR" ] && ! dpkg -s fonts-noto-core >/dev/null 2>&1; then
   say "installing fonts-noto-core (Indic fonts for the screens and the slip)"
   apt-get install -y -qq --no-install-recommends fonts-noto-core >/dev/null \
@@ -62,6 +68,18 @@ sed -e "s|/usr/local/bin/onemed|$PREFIX/bin/onemed|g" \
 chmod 0644 "$unit.tmp"
 mv "$unit.tmp" "$unit"
 install -D -m 0644 "$here/systemd/onemed.sysusers" "$DESTDIR/etc/sysusers.d/onemed.conf"
+
+# USB sticks (no desktop automounter on a kiosk): udev mounts each stick
+# read-only under /media/onemed; the kiosk user may make one writable for an
+# export, through a unit that polkit lets it start and stop, and nothing else.
+install -D -m 0644 "$here/systemd/90-onemed-usb-sticks.rules" "$DESTDIR/etc/udev/rules.d/90-onemed-usb-sticks.rules"
+sed -e "s|/usr/local/share/doc/onemed|$PREFIX/share/doc/onemed|g" \
+    -e "s|/usr/local/lib/onemed|$PREFIX/lib/onemed|g" \
+    "$here/systemd/onemed-stick-rw@.service" > "$DESTDIR$UNITDIR/onemed-stick-rw@.service.tmp"
+chmod 0644 "$DESTDIR$UNITDIR/onemed-stick-rw@.service.tmp"
+mv "$DESTDIR$UNITDIR/onemed-stick-rw@.service.tmp" "$DESTDIR$UNITDIR/onemed-stick-rw@.service"
+install -D -m 0644 "$here/systemd/50-onemed-sticks.rules" "$DESTDIR/etc/polkit-1/rules.d/50-onemed-sticks.rules"
+install -D -m 0755 "$here/systemd/stick-write" "$DESTDIR$PREFIX/lib/onemed/stick-write"
 install -D -m 0644 "$here/systemd/onemed-modules.conf" "$DESTDIR/etc/modules-load.d/onemed.conf"
 
 # Site settings: only when there are none (a site's own file is never touched).
@@ -70,7 +88,8 @@ install -d -m 0755 "$DESTDIR/etc/onemed"
 if [ -e "$conf" ]; then
   say "keeping the existing $conf (the example is in $PREFIX/share/doc/onemed/kiosk.toml.example)"
 else
-  install -m 0644 "$here/systemd/kiosk.toml" "$conf"
+  sed -e "s|/usr/local/lib/onemed|$PREFIX/lib/onemed|g" "$here/systemd/kiosk.toml" > "$conf"
+  chmod 0644 "$conf"
 fi
 
 # The OpenVINO runtime and the models, replaced as a whole so that no stale
@@ -127,6 +146,7 @@ fi
 if [ -d /run/systemd/system ]; then
   systemd-sysusers /etc/sysusers.d/onemed.conf
   systemctl daemon-reload
+  udevadm control --reload 2>/dev/null || true
   say "start the kiosk at every boot with: systemctl enable --now onemed-kiosk.service"
 else
   say "systemd is not running here: run 'systemd-sysusers' and 'systemctl daemon-reload' on the kiosk"

@@ -8,7 +8,7 @@ BUILD_PKGS="pkg-config libssl-dev libfontconfig1-dev libxkbcommon-dev libudev-de
 # The kiosk window (winit on X11) and the software renderer's fonts.
 RUN_PKGS="libssl3 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libfontconfig1 fonts-dejavu-core fonts-noto-core"
 # dcmtk: dcmconv, dcmcrle, dcmcjpeg, dcmcjpls, dcmmkdir for the CT phantom (scripts/ct_phantom.py).
-TEST_PKGS="age socat xvfb x11-utils imagemagick xdotool systemd libharfbuzz-bin libjpeg-turbo-progs libtiff-tools dcmtk"
+TEST_PKGS="age socat dosfstools fusefat xvfb x11-utils imagemagick xdotool systemd libharfbuzz-bin libjpeg-turbo-progs libtiff-tools dcmtk"
 
 missing=()
 for p in $BUILD_PKGS $RUN_PKGS $TEST_PKGS; do

@@ -74,6 +74,12 @@ pub enum ExportError {
     BadRecipient(String),
     #[error("Could not export: encryption failed ({0}). Nothing was written. Call support.")]
     Encrypt(String),
+    #[error("Could not export: the export would be larger than {}, the most one file can be on this USB stick (FAT32). Nothing was written. Use a stick formatted exFAT, or export fewer days (onemed export --since).", records::human_bytes(*limit))]
+    TooLargeForStick { limit: u64 },
+    #[error("Could not export: the USB stick {} was taken out before the export was finished. No record was marked exported. Put it back and export again.", .0.display())]
+    StickGone(PathBuf),
+    #[error("Could not export: {0}. Nothing was written. Take the stick out, put it back and try again.")]
+    Stick(#[from] crate::sticks::StickError),
     #[error(transparent)]
     Records(#[from] RecordsError),
     #[error("Could not export: {path}: {source}. Nothing was written.")]
@@ -124,6 +130,8 @@ pub fn export(
     if !dir.is_dir() {
         return Err(ExportError::NotADirectory(dir.to_path_buf()));
     }
+    let mount = mount_holding(dir);
+    remove_unfinished(dir);
     let records = store.records_since(since)?;
     let mut by_visit: BTreeMap<VisitId, Vec<StoredRecord>> = BTreeMap::new();
     for r in records {
@@ -146,7 +154,7 @@ pub fn export(
         std::process::id(),
         now.timestamp_nanos_opt().unwrap_or_default()
     ));
-    let written = sink::Sink::create(sealing, &tmp, &base)
+    let written = sink::Sink::create(sealing, &tmp, &base, crate::sticks::fat_limit(dir))
         .and_then(|mut out| {
             let bytes = write_all(store, &mut out, &visits, &kiosk, now, since)?;
             out.finish()?;
@@ -157,9 +165,25 @@ pub fn export(
         Ok(w) => w,
         Err(e) => {
             remove_any(&tmp);
-            return Err(e);
+            // Taken out half-way: say that, not the I/O error it caused.
+            return Err(match &mount {
+                Some(m) if !still_mounted(m) => {
+                    log::error!("export: {e}, and {} was unmounted", m.0.display());
+                    ExportError::StickGone(m.0.clone())
+                }
+                _ => e,
+            });
         }
     };
+    // A stick pulled out while the export was written (its mount gone from
+    // the table: the files went nowhere a nurse can take away) does not
+    // count, however well the writes went.
+    if let Some(m) = &mount {
+        if !still_mounted(m) {
+            log::error!("export: {} was unmounted during the export", m.0.display());
+            return Err(ExportError::StickGone(m.0.clone()));
+        }
+    }
     let ids: Vec<_> = visits
         .iter()
         .flat_map(|v| v.records.iter().map(|r| r.id))
@@ -180,6 +204,48 @@ pub fn export(
     };
     log::info!("{summary}");
     Ok(summary)
+}
+
+/// The mount point holding `dir` and the device mounted there, from the
+/// mount table (`None` without one).
+fn mount_holding(dir: &Path) -> Option<(PathBuf, String)> {
+    let dir = dir.canonicalize().ok()?;
+    let table = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    mounts(&table)
+        .filter(|(at, _)| dir.starts_with(at))
+        .max_by_key(|(at, _)| at.components().count())
+}
+
+/// Whether `m` (a mount point and its device) is still in the mount table.
+fn still_mounted(m: &(PathBuf, String)) -> bool {
+    std::fs::read_to_string("/proc/self/mounts")
+        .map(|t| mounts(&t).any(|x| x == *m))
+        .unwrap_or(true)
+}
+
+/// (mount point, device) of each line of a mount table.
+fn mounts(table: &str) -> impl Iterator<Item = (PathBuf, String)> + '_ {
+    table.lines().filter_map(|l| {
+        let mut f = l.split_whitespace();
+        let dev = f.next()?.to_string();
+        let at = f.next()?.replace("\\040", " ");
+        Some((PathBuf::from(at), dev))
+    })
+}
+
+/// Removes what an export cut short left (a stick pulled out half-way
+/// keeps its temp file): a stick never holds half an export for long.
+fn remove_unfinished(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".onemed-export-") && name.ends_with(".tmp") {
+            log::warn!("export: removing {name}, left by an export cut short");
+            remove_any(&e.path());
+        }
+    }
 }
 
 /// Removes an unfinished or unwanted export, file or folder.

@@ -35,6 +35,7 @@ pub mod admin;
 pub mod serial;
 pub mod camera;
 pub mod import;
+pub mod sticks;
 pub mod notify;
 
 // ── Threads that own a resource (the register, the engine).

@@ -73,6 +73,10 @@ pub enum Sink {
         base: String,
         tmp: PathBuf,
         mtime: u64,
+        /// Tar bytes so far, and the most the stick's file system holds in
+        /// one file (FAT32), when it has a limit.
+        written: u64,
+        limit: Option<u64>,
     },
     /// Files under the temp folder; `dirs` are fsynced at the end.
     Folder { root: PathBuf, dirs: Vec<PathBuf> },
@@ -80,8 +84,14 @@ pub enum Sink {
 
 impl Sink {
     /// Starts an export at the temp path `tmp`; `base` is the folder name
-    /// inside the tar (the name the plain folder gets).
-    pub fn create(sealing: &Sealing, tmp: &Path, base: &str) -> Result<Sink, ExportError> {
+    /// inside the tar (the name the plain folder gets). `limit`: the largest
+    /// file the destination holds ([`crate::sticks::fat_limit`]).
+    pub fn create(
+        sealing: &Sealing,
+        tmp: &Path,
+        base: &str,
+        limit: Option<u64>,
+    ) -> Result<Sink, ExportError> {
         match sealing {
             Sealing::Age(recipients) => {
                 let file = create(tmp)?;
@@ -103,6 +113,8 @@ impl Sink {
                     base: base.to_string(),
                     tmp: tmp.to_path_buf(),
                     mtime,
+                    written: 0,
+                    limit,
                 })
             }
             Sealing::Plain => {
@@ -123,7 +135,18 @@ impl Sink {
                 base,
                 tmp,
                 mtime,
+                written,
+                limit,
             } => {
+                // A header block and the data padded to 512 bytes; the end of
+                // the tar (two blocks) and age's framing (16 bytes per 64 KiB
+                // chunk, a header of a few hundred) are the margin.
+                *written += 512 + (bytes.len() as u64).div_ceil(512) * 512;
+                if let Some(limit) = *limit {
+                    if *written + *written / 4000 + (1 << 20) > limit {
+                        return Err(ExportError::TooLargeForStick { limit });
+                    }
+                }
                 let mut h = tar::Header::new_gnu();
                 h.set_size(bytes.len() as u64);
                 h.set_mode(0o600);
@@ -223,7 +246,7 @@ mod tests {
         let id = age::x25519::Identity::generate();
         let sealing = Sealing::new(&[id.to_public().to_string()], false).unwrap();
         let tmp = d.path().join("x.tmp");
-        let mut sink = Sink::create(&sealing, &tmp, "onemed-k-1").unwrap();
+        let mut sink = Sink::create(&sealing, &tmp, "onemed-k-1", None).unwrap();
         sink.file("visits.csv", b"patient_id\nPATIENT-77\n")
             .unwrap();
         sink.finish().unwrap();
@@ -246,5 +269,21 @@ mod tests {
         assert!(dec
             .decrypt(std::iter::once(&other as &dyn age::Identity))
             .is_err());
+    }
+
+    #[test]
+    fn an_export_past_the_sticks_file_limit_is_refused_before_it_is_written() {
+        let d = tempfile::tempdir().unwrap();
+        let id = age::x25519::Identity::generate();
+        let sealing = Sealing::new(&[id.to_public().to_string()], false).unwrap();
+        let tmp = d.path().join("x.tmp");
+        // A 3 MB "stick": 1.5 MB fits, a second 1.5 MB does not.
+        let mut sink = Sink::create(&sealing, &tmp, "onemed-k-1", Some(3 << 20)).unwrap();
+        let image = vec![7u8; 3 << 19];
+        sink.file("a.jpg", &image).unwrap();
+        assert!(matches!(
+            sink.file("b.jpg", &image),
+            Err(ExportError::TooLargeForStick { limit }) if limit == 3 << 20
+        ));
     }
 }

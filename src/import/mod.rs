@@ -1,5 +1,5 @@
-//! CT slice import, independent of any screen: which USB sticks and folders to
-//! offer ([`import_roots`]), what a folder holds that can be imported
+//! CT slice import, independent of any screen (the sticks and folders to
+//! offer are [`crate::sticks`]'s): what a folder holds that can be imported
 //! ([`list_slices`]: PNG, JPEG and DICOM recognised by content, natural order),
 //! a small preview of each ([`thumbnail`]), the CT series a stick or CD copy
 //! holds and which of their slices go through the lungs ([`find_series`],
@@ -8,14 +8,12 @@
 
 mod listing;
 mod precheck;
-mod roots;
 mod series;
 mod summary;
 mod thumbnail;
 
 pub use listing::{list_slices, natural_cmp, Listing, SliceEntry, MAX_LISTED};
 pub use precheck::{check_file, unreadable, Checked, Refusal};
-pub use roots::{import_roots, roots_from_mounts};
 pub use series::{
     choose_slices, find_series, lung_fraction, lung_slices, measure_and_choose, order_slices,
     project, Choice, Found, Series, SliceRef, MAX_SERIES_FILES,

@@ -45,6 +45,8 @@ pub enum Msg {
     },
     Store(StoreEvent<super::register::Answer>),
     Serial(SerialEvent),
+    /// A USB stick was mounted or went away (the mount table changed).
+    Sticks,
     /// Work done off the UI thread by [`Kiosk::background`], to apply on it.
     Apply(Box<dyn FnOnce(&Kiosk) + Send>),
 }
@@ -84,6 +86,8 @@ pub struct Kiosk {
     pub(super) camera: RefCell<CameraLink>,
     pub(super) store: StoreWorker<super::register::Answer>,
     pub(super) serial: RefCell<SerialDevices>,
+    /// Says when a USB stick comes or goes (kept for its thread).
+    _sticks: Option<crate::sticks::MountWatch>,
     /// Who is signed in, and the idle lock (`controllers::signin`, `pin_check`).
     pub(super) signin: Session,
     /// Admin → Nurses (`controllers::nurses`).
@@ -126,6 +130,12 @@ impl Kiosk {
             )),
         };
         let store = StoreWorker::start(register, forward(&tx, &waker, Msg::Store));
+        let sticks = {
+            let post = forward(&tx, &waker, |()| Msg::Sticks);
+            crate::sticks::MountWatch::start(settings.usb_mounts.clone(), move |_| post(()))
+                .inspect_err(|e| log::warn!("{e}: USB sticks show when a screen opens"))
+                .ok()
+        };
         let kiosk = Rc::new(Kiosk {
             window,
             catalog,
@@ -139,6 +149,7 @@ impl Kiosk {
             camera: RefCell::new(camera),
             store,
             serial: RefCell::new(serial),
+            _sticks: sticks,
             signin: Session::new(settings.idle_lock_minutes),
             nurses: Nurses::default(),
             history: History::default(),
@@ -316,11 +327,26 @@ impl Kiosk {
                 Msg::Checked { folder, checked } => self.ct.on_checked(self, &folder, checked),
                 Msg::Store(e) => self.on_store(e),
                 Msg::Serial(e) => self.on_serial(e),
+                Msg::Sticks => self.on_sticks(),
                 Msg::Apply(apply) => apply(self),
             }
             if status {
                 self.refresh_status();
             }
+        }
+    }
+
+    /// The USB sticks and configured folders to offer, sticks first.
+    pub(super) fn import_roots(&self) -> Vec<PathBuf> {
+        crate::sticks::import_roots(&self.settings.borrow().usb_mounts, &self.import_paths)
+    }
+
+    /// A stick came or went: the open import or export screen follows.
+    fn on_sticks(&self) {
+        match self.g().get_screen() {
+            Screen::CtImport => self.ct.sticks_changed(self),
+            Screen::Admin => self.admin.sticks_changed(self),
+            _ => {}
         }
     }
 

@@ -118,8 +118,16 @@ pub struct Settings {
     pub gate_margin: BTreeMap<String, f32>,
     /// The camera: `auto`, `none`, `replay:<dir>[?fps=N]`, `v4l:<index>`.
     pub camera: String,
-    /// Folders offered for import besides USB sticks under /media, /run/media.
+    /// Folders offered for import besides USB sticks.
     pub import_paths: Vec<PathBuf>,
+    /// Where USB sticks are mounted: every mount point below one of these is
+    /// a stick, offered for import and export (`/media`, `/run/media`).
+    pub usb_mounts: Vec<PathBuf>,
+    /// Run as `<command...> rw <mount point>` before an export writes to a
+    /// stick and `<command...> ro <mount point>` after it, so that sticks
+    /// stay read-only otherwise (`make install` sets it; empty: the stick is
+    /// written as it is mounted).
+    pub usb_write_command: Vec<String>,
     /// Unusable pictures before "Could not assess — refer".
     pub max_attempts: u32,
     /// Most slices of a CT series analysed: those through the lungs, evenly spaced.
@@ -170,6 +178,8 @@ impl Default for Settings {
             gate_margin: BTreeMap::new(),
             camera: "auto".into(),
             import_paths: Vec::new(),
+            usb_mounts: vec!["/media".into(), "/run/media".into()],
+            usb_write_command: Vec::new(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             ct_series_slices: DEFAULT_CT_SERIES_SLICES,
             job_deadline_s: 60,

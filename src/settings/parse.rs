@@ -46,6 +46,26 @@ impl Settings {
                 "max_image_pixels" => get_in(value, 1..=u64::MAX).map(|v| s.max_image_pixels = v),
                 "camera" => get(value).map(|v| s.camera = v),
                 "import_paths" => get(value).map(|v| s.import_paths = v),
+                "usb_mounts" => match get::<Vec<PathBuf>>(value) {
+                    Ok(v) if v.iter().all(|p| p.is_absolute()) => {
+                        s.usb_mounts = v;
+                        Ok(())
+                    }
+                    Ok(_) => Err("must list absolute paths".into()),
+                    Err(e) => Err(e),
+                },
+                "usb_write_command" => match get::<Vec<String>>(value) {
+                    Ok(v) if v.first().is_some_and(|c| Path::new(c).is_absolute()) => {
+                        s.usb_write_command = v;
+                        Ok(())
+                    }
+                    Ok(v) if v.is_empty() => {
+                        s.usb_write_command = v;
+                        Ok(())
+                    }
+                    Ok(_) => Err("must start with the command's absolute path".into()),
+                    Err(e) => Err(e),
+                },
                 "max_attempts" => get_in(value, MAX_ATTEMPTS_RANGE).map(|v| s.max_attempts = v),
                 "ct_series_slices" => {
                     get_in(value, CT_SERIES_SLICES_RANGE).map(|v| s.ct_series_slices = v)

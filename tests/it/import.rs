@@ -6,9 +6,7 @@
 use crate::common;
 use onemed::analysis::{Analysis, Outcome, Timings};
 use onemed::decode::{DecodeError, ImageFormat};
-use onemed::import::{
-    import_roots, list_slices, summarise, thumbnail, ImportError, StudyVerdict, MAX_LISTED,
-};
+use onemed::import::{list_slices, summarise, thumbnail, ImportError, StudyVerdict, MAX_LISTED};
 use onemed::quality::Metrics;
 use std::path::{Path, PathBuf};
 
@@ -188,7 +186,8 @@ fn configured_folders_that_exist_are_offered_once() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path().to_path_buf();
     let gone = here.join("gone");
-    let roots = import_roots(&[here.clone(), gone, here.clone()]);
+    let bases = ["/media".into(), "/run/media".into()];
+    let roots = onemed::sticks::import_roots(&bases, &[here.clone(), gone, here.clone()]);
     assert_eq!(roots.iter().filter(|r| **r == here).count(), 1);
     assert!(roots.iter().all(|r| r.is_dir()));
     // Mounted sticks (if any on this machine) come first.

@@ -402,10 +402,32 @@ fn install_lays_out_a_tree_that_runs_and_keeps_site_settings() {
         files_under(&common::models_dir())
     );
 
+    // USB sticks: the udev rule that mounts them read-only, the unit that
+    // makes one writable, the polkit rule that lets the kiosk start it, and
+    // the command the installed settings name for it.
+    let rules =
+        fs::read_to_string(root.join("etc/udev/rules.d/90-onemed-usb-sticks.rules")).unwrap();
+    assert!(
+        rules.contains("systemd-mount") && rules.contains("--options=ro,"),
+        "{rules}"
+    );
+    assert!(root
+        .join("etc/systemd/system/onemed-stick-rw@.service")
+        .is_file());
+    assert!(root
+        .join("etc/polkit-1/rules.d/50-onemed-sticks.rules")
+        .is_file());
+    let write = root.join("usr/local/lib/onemed/stick-write");
+    assert!(fs::metadata(&write).unwrap().permissions().mode() & 0o111 != 0);
+
     // As installed, the settings name the fixed places the runtime finder knows.
     let s = onemed::settings::Settings::read(&conf).unwrap();
     let opt = Path::new(onemed::engine::runtime::INSTALLED_RUNTIME);
     assert_eq!(s.openvino_runtime.as_deref(), Some(opt));
+    assert_eq!(
+        s.usb_write_command,
+        vec!["/usr/local/lib/onemed/stick-write"]
+    );
     assert_eq!(
         s.models_dir.as_deref(),
         Some(Path::new("/opt/onemed/models"))
@@ -553,4 +575,48 @@ fn example_settings_parse_with_every_key_uncommented() {
     assert_eq!(s.gate_margin.get("skin-lesion"), Some(&0.6));
     assert!(s.serial.trigger.is_some() && s.serial.scanner.is_some());
     assert_eq!(s.serial.printer.map(|p| p.width), Some(32));
+}
+
+/// The polkit rule, run by node with polkit's API stood in: the kiosk user
+/// may start and stop a stick's unit, and nothing else; nobody else gains
+/// anything from it.
+#[test]
+fn polkit_lets_the_kiosk_user_make_a_stick_writable_and_nothing_else() {
+    let rule = repo().join("systemd/50-onemed-sticks.rules");
+    let script = format!(
+        r#"
+const polkit = {{ Result: {{ YES: "yes", NOT_HANDLED: "not handled" }}, rules: [],
+  addRule(f) {{ this.rules.push(f); }} }};
+new Function("polkit", require("fs").readFileSync({rule:?}, "utf8"))(polkit);
+const ask = (user, id, unit, verb) => polkit.rules[0](
+  {{ id, lookup: (k) => ({{ unit, verb }})[k] }}, {{ user }});
+const m = "org.freedesktop.systemd1.manage-units";
+console.log(JSON.stringify([
+  ask("onemed", m, "onemed-stick-rw@media-onemed-sdb1.service", "start"),
+  ask("onemed", m, "onemed-stick-rw@media-onemed-My\\x20Stick.service", "stop"),
+  ask("onemed", m, "onemed-stick-rw@media-onemed-sdb1.service", "restart"),
+  ask("onemed", m, "onemed-stick-rw@etc.service", "start"),
+  ask("onemed", m, "onemed-kiosk.service", "stop"),
+  ask("onemed", m, "ssh.service", "start"),
+  ask("nurse", m, "onemed-stick-rw@media-onemed-sdb1.service", "start"),
+  ask("onemed", "org.freedesktop.login1.reboot", "", ""),
+]));
+"#
+    );
+    let o = run(Command::new("node").arg("-e").arg(&script));
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let want = r#"["yes","yes","not handled","not handled","not handled","not handled","not handled","not handled"]"#;
+    assert_eq!(out.trim(), want);
+}
+
+#[test]
+fn the_stick_unit_passes_systemd_analyze_verify() {
+    let d = tempfile::tempdir().unwrap();
+    let unit = d.path().join("onemed-stick-rw@media-onemed-sdb1.service");
+    fs::copy(repo().join("systemd/onemed-stick-rw@.service"), &unit).unwrap();
+    let o = run(Command::new("systemd-analyze").arg("verify").arg(&unit));
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(!out.contains("Unknown"), "{out}");
 }

@@ -106,6 +106,8 @@ pub(super) struct AdminState {
     /// The operator's name as typed on the keys.
     pub operator: String,
     pub purge_armed: bool,
+    /// The sticks and folders offered for export, in the order shown.
+    pub export_roots: Vec<std::path::PathBuf>,
 }
 
 /// The admin screens' controller.

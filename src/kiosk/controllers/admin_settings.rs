@@ -44,9 +44,18 @@ impl Admin {
             d
         ));
         on!(k, p, on_admin_save, |k| k.admin.save(&k));
-        on!(k, p, on_admin_export, |k, root| k
-            .admin
-            .export(&k, Path::new(root.as_str())));
+        on!(k, p, on_admin_export, |k, i| {
+            let root = k
+                .admin
+                .state
+                .borrow()
+                .export_roots
+                .get(i.max(0) as usize)
+                .cloned();
+            if let Some(root) = root {
+                k.admin.export(&k, &root);
+            }
+        });
         on!(k, p, on_admin_purge, |k| k.admin.purge(&k));
         on!(k, p, on_admin_change_pin, |k| k.admin.change_pin(&k));
     }
@@ -79,17 +88,28 @@ impl Admin {
             st.operator = draft.operator.clone();
             st.draft = Some(draft);
         }
-        let roots: Vec<SharedString> = crate::import::import_roots(&k.import_paths)
-            .iter()
-            .map(|p| p.display().to_string().into())
-            .collect();
+        self.sticks_changed(k);
         let p = page(k);
-        p.set_export_roots(ModelRc::new(VecModel::from(roots)));
         self.show_register(k);
         p.set_admin_note(SharedString::new());
         k.pick_field(TypingField::None);
         self.show_draft(k, false);
         k.g().set_screen(Screen::Admin);
+    }
+
+    /// The sticks and folders an export can go to, as they are now.
+    pub fn sticks_changed(&self, k: &Kiosk) {
+        let roots = k.import_roots();
+        // The path too: the admin should know where the export goes.
+        let names: Vec<SharedString> = roots
+            .iter()
+            .map(|p| match crate::sticks::stick_label(p) {
+                Some(l) => format!("{l} ({})", p.display()).into(),
+                None => p.display().to_string().into(),
+            })
+            .collect();
+        self.state.borrow_mut().export_roots = roots;
+        page(k).set_export_roots(ModelRc::new(VecModel::from(names)));
     }
 
     /// The admin screen again in the screen's language.
@@ -329,10 +349,25 @@ impl Admin {
             _ => self.note_in(k, |l| trf(l, "Exporting to {} (encrypted)…", &[&shown])),
         }
         let dir = dir.to_path_buf();
+        let (command, bases) = {
+            let s = k.settings.borrow();
+            (s.usb_write_command.clone(), s.usb_mounts.clone())
+        };
+        let stick = crate::sticks::mount_of(&bases, &dir).is_some();
         k.register(
             Watch::Unwatched,
-            move |s| crate::export::export(s, &dir, None, &sealing),
-            |k, done| match done {
+            move |s| {
+                // Writable for this export only; read-only again (and so
+                // flushed) before the note says it can be taken out.
+                let writable = crate::sticks::Writable::open(&command, &bases, &dir)?;
+                let done = crate::export::export(s, &dir, None, &sealing);
+                drop(writable);
+                done
+            },
+            move |k, done| match done {
+                Ok(summary) if stick => k.admin.note_in(k, move |l| {
+                    format!("{summary} {}", tr(l, "The USB stick can be taken out now."))
+                }),
                 Ok(summary) => k.admin.note(k, summary.to_string()),
                 Err(e) => k.admin.note_in(k, |l| {
                     trf(

@@ -120,29 +120,73 @@ impl Ct {
     }
 
     pub fn open_import(&self, k: &Kiosk, single: bool) {
-        let roots = import::import_roots(&k.import_paths);
+        let roots = k.import_roots();
         {
             let mut st = self.state.borrow_mut();
             st.single = single;
             st.roots = roots.clone();
+            st.folder = PathBuf::new();
         }
-        let g = k.g();
         let p = page(k);
         p.set_ct_single(single);
-        let names: Vec<SharedString> = roots.iter().map(|p| folder_name(p).into()).collect();
-        p.set_ct_roots(ModelRc::new(VecModel::from(names)));
-        g.set_screen(Screen::CtImport);
+        p.set_ct_roots(root_names(&roots));
+        k.g().set_screen(Screen::CtImport);
         match roots.first() {
             Some(r) => self.open_folder(k, r),
-            None => {
-                p.set_ct_folder(SharedString::new());
-                p.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
-                p.set_ct_candidate_count(0);
-                p.set_ct_selected_count(0);
-                self.state.borrow_mut().series.clear();
-                self.refresh_series(k);
+            None => self.show_no_folder(k),
+        }
+    }
+
+    /// The sticks changed while the import screen shows: the list follows
+    /// them; a stick taken out takes its files off the screen (said), and a
+    /// stick put in while nothing is open is opened.
+    pub fn sticks_changed(&self, k: &Kiosk) {
+        let roots = k.import_roots();
+        let folder = {
+            let mut st = self.state.borrow_mut();
+            st.roots = roots.clone();
+            st.folder.clone()
+        };
+        page(k).set_ct_roots(root_names(&roots));
+        let open = !folder.as_os_str().is_empty();
+        let gone = open && !roots.iter().any(|r| folder.starts_with(r));
+        if gone {
+            let name = folder_name(&folder);
+            log::info!("import: {} was taken out", folder.display());
+            self.show_no_folder(k);
+            k.say_in(move |l| {
+                trf(
+                    l,
+                    "The USB stick {} was taken out: its files are no longer listed.",
+                    &[&name],
+                )
+            });
+        }
+        if !open || gone {
+            if let Some(r) = roots.first() {
+                self.open_folder(k, r);
             }
         }
+    }
+
+    /// No folder open: an empty list, and the screen says what to do.
+    fn show_no_folder(&self, k: &Kiosk) {
+        let p = page(k);
+        p.set_ct_folder(SharedString::new());
+        p.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
+        p.set_ct_candidate_count(0);
+        p.set_ct_selected_count(0);
+        {
+            let mut st = self.state.borrow_mut();
+            st.folder = PathBuf::new();
+            st.entries.clear();
+            st.candidates.clear();
+            st.selected.clear();
+            st.thumbs.clear();
+            st.places.clear();
+            st.series.clear();
+        }
+        self.refresh_series(k);
     }
 
     /// A stick or folder chosen by its place in the list.
@@ -477,6 +521,15 @@ fn short_reason(why: &str) -> String {
 }
 
 /// A folder as a nurse reads it: its own name, not a path.
+/// The sticks and folders as the screen names them.
+fn root_names(roots: &[PathBuf]) -> ModelRc<SharedString> {
+    let names: Vec<SharedString> = roots
+        .iter()
+        .map(|p| crate::sticks::root_name(p).into())
+        .collect();
+    ModelRc::new(VecModel::from(names))
+}
+
 fn folder_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
