@@ -11,7 +11,7 @@ use crate::decode::Limits;
 use crate::engine::{Engine, EngineConfig, EngineError};
 use crate::frame::RgbFrame;
 use crate::gate::{gate, Decision, GateError};
-use crate::preprocess::{self, input_sha256, to_tensor, PrepareError, Prepared};
+use crate::preprocess::{self, fill_tensor, input_sha256, PrepareError, Prepared};
 use crate::quality::{self, Metrics, QualityIssue};
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
@@ -265,8 +265,10 @@ impl Analyzer {
             Err(issue) => reject(&mut a, &issue),
             Ok(()) => {
                 let ti = Instant::now();
-                let tensor = to_tensor(&p.fitted, &m.preprocess.normalize());
-                let probs = self.engine.infer(&m.id, &tensor)?;
+                let norm = m.preprocess.normalize();
+                let probs = self.engine.infer_with(&m.id, p.fitted.data().len(), |t| {
+                    fill_tensor(&p.fitted, &norm, t)
+                })?;
                 a.timings_ms.infer = ti.elapsed().as_secs_f64() * 1000.0;
                 let decision = gate(&probs, m)?;
                 a.probabilities = probs;

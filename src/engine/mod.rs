@@ -453,14 +453,25 @@ impl Engine {
 
     /// Runs the tool's model on one NHWC `f32` input; returns its output.
     pub fn infer(&mut self, tool: &str, input: &[f32]) -> Result<Vec<f32>, EngineError> {
+        self.infer_with(tool, input.len(), |t| t.copy_from_slice(input))
+    }
+
+    /// Runs the tool's model on an input of `len` values that `fill` writes
+    /// straight into the request's input tensor; returns its output.
+    pub fn infer_with(
+        &mut self,
+        tool: &str,
+        len: usize,
+        fill: impl FnOnce(&mut [f32]),
+    ) -> Result<Vec<f32>, EngineError> {
         let m = self
             .models
             .get_mut(tool)
             .ok_or_else(|| EngineError::NotLoaded(tool.to_string()))?;
-        if input.len() != m.input_len {
+        if len != m.input_len {
             return Err(EngineError::InputSize {
                 tool: tool.to_string(),
-                got: input.len(),
+                got: len,
                 expected: m.input_len,
             });
         }
@@ -469,10 +480,7 @@ impl Engine {
             reason: ov_err(e),
         };
         let mut tensor = m.request.get_tensor(&m.input_name).map_err(fail)?;
-        tensor
-            .get_data_mut::<f32>()
-            .map_err(fail)?
-            .copy_from_slice(input);
+        fill(tensor.get_data_mut::<f32>().map_err(fail)?);
         m.request.infer().map_err(fail)?;
         let out = m.request.get_tensor(&m.output_name).map_err(fail)?;
         let probs = out.get_data::<f32>().map_err(fail)?.to_vec();

@@ -195,11 +195,17 @@ fn ms(a: Instant, b: Instant) -> f64 {
 
 /// The model input tensor (NHWC, `f32`) of a fitted frame.
 pub fn to_tensor(fitted: &RgbFrame, norm: &Normalize) -> Vec<f32> {
-    fitted
-        .data()
-        .iter()
-        .map(|&v| f32::from(v) / norm.scale + norm.offset)
-        .collect()
+    let mut out = vec![0.0; fitted.data().len()];
+    fill_tensor(fitted, norm, &mut out);
+    out
+}
+
+/// [`to_tensor`] written straight into `out` (the inference request's own
+/// input tensor: no intermediate copy). `out` must have one value per byte.
+pub fn fill_tensor(fitted: &RgbFrame, norm: &Normalize, out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(fitted.data()) {
+        *o = f32::from(v) / norm.scale + norm.offset;
+    }
 }
 
 /// sha256 of the fitted RGB bytes (row-major), as hex: the traceable identity of

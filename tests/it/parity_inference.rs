@@ -7,7 +7,7 @@ use onemed::catalog::{Catalog, ModelFiles};
 use onemed::decode::Limits;
 use onemed::engine::{Device, Engine, EngineConfig};
 use onemed::gate::{gate, Decision};
-use onemed::preprocess::{prepare, to_tensor};
+use onemed::preprocess::{fill_tensor, prepare, to_tensor};
 
 #[test]
 fn probabilities_match_the_keras_reference() {
@@ -36,6 +36,13 @@ fn probabilities_match_the_keras_reference() {
             let input = to_tensor(&p.fitted, &tool.preprocess.normalize());
             let got = engine.infer(&tool.id, &input).unwrap();
             assert_eq!(got.len(), expected.len());
+            // The analysis writes the input straight into the request's
+            // tensor: the very same probabilities, bit for bit.
+            let norm = tool.preprocess.normalize();
+            let direct = engine
+                .infer_with(&tool.id, input.len(), |t| fill_tensor(&p.fitted, &norm, t))
+                .unwrap();
+            assert_eq!(direct, got, "{} with {model}", r.rel);
             for (g, e) in got.iter().zip(expected) {
                 let d = (f64::from(*g) - e).abs();
                 worst = worst.max(d);
