@@ -31,6 +31,10 @@ pub struct Args {
     /// Also time the kiosk itself (headless): preview rate and tap-to-screen latency.
     #[arg(long)]
     kiosk: bool,
+    /// Only replay a camp day of this many patients through the kiosk and
+    /// print its peak memory (run alone, so no other figure adds to it).
+    #[arg(long)]
+    day: Option<usize>,
     /// Only measure model loading (used internally in a fresh process).
     #[arg(long, hide = true)]
     load_only: Option<PathBuf>,
@@ -222,6 +226,9 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         .datasets
         .clone()
         .unwrap_or_else(|| models.join("../datasets"));
+    if let Some(n) = args.day {
+        return day_bench(settings, &datasets, n);
+    }
     let shared = models.join("..");
     let script = shared.join("bench/baseline_bench.py");
     let python = args
@@ -341,9 +348,64 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
     if args.kiosk {
         kiosk_bench(settings, &datasets)?;
     }
+    if args.kiosk {
+        // The day in a process of its own: its peak is the day's alone.
+        day_in_child()?;
+    }
     if let Some(rss) = peak_rss_mb() {
         println!("peak RSS of this process: {rss:.0} MB");
     }
+    Ok(())
+}
+
+/// `onemed bench --day N` in a fresh process; prints its lines.
+fn day_in_child() -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    for a in std::env::args().skip(1).take_while(|a| a != "bench") {
+        cmd.arg(a);
+    }
+    let out = cmd.args(["bench", "--day", "200"]).output()?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        println!(
+            "  camp day: failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `--day N`: a camp day through the kiosk, for its memory.
+fn day_bench(settings: &Settings, datasets: &Path, patients: usize) -> anyhow::Result<()> {
+    let spec = format!(
+        "replay:{}?fps=30",
+        datasets.join("eye/diabetic-retinopathy").display()
+    );
+    let d = crate::kiosk::day::run(settings, &spec, patients)?;
+    println!(
+        "
+camp day through the kiosk ({} patients, fundus 3504x2336 replay camera, history every 20, export at the end; {:.0} s):",
+        d.patients, d.seconds
+    );
+    println!(
+        "  peak RSS: models loaded {:.0} MB, after {} patients {:.0} MB, after all {:.0} MB, after the export {:.0} MB (goal < 300 MB); now {:.0} MB",
+        d.rss_ready_mb,
+        d.patients.div_ceil(10),
+        d.rss_early_mb,
+        d.rss_visits_mb,
+        d.rss_export_mb,
+        d.rss_now_mb
+    );
+    println!(
+        "  stored: {} pictures, {:.1} MB exported = {:.0} MB per 100 patients",
+        d.records,
+        d.stored_bytes as f64 / 1e6,
+        d.stored_bytes as f64 / 1e6 * 100.0 / d.patients.max(1) as f64
+    );
     Ok(())
 }
 

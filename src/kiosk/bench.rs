@@ -16,8 +16,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Headless {
-    window: Rc<MinimalSoftwareWindow>,
+pub(super) struct Headless {
+    pub(super) window: Rc<MinimalSoftwareWindow>,
 }
 
 impl Platform for Headless {
@@ -41,7 +41,7 @@ fn render(window: &MinimalSoftwareWindow, buf: &mut [Rgb8Pixel]) -> bool {
     })
 }
 
-fn until(
+pub(super) fn until(
     k: &Kiosk,
     w: &MinimalSoftwareWindow,
     buf: &mut [Rgb8Pixel],

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod day;
 mod controllers;
 mod idle;
 pub use crate::workers::inference;
