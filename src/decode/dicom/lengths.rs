@@ -220,9 +220,11 @@ fn walk(body: &[u8], mut pos: usize, explicit: bool, o: Order) -> Result<(), Dec
                 // the parser may read as a value's, where this walk would not
                 // (found by fuzzing: a sequence delimiter outside any
                 // sequence, claiming 4 GB, in a 792-byte file).
-                0xE00D | 0xE0DD if len != 0 => return Err(DecodeError::Corrupt(format!(
+                0xE00D | 0xE0DD if len != 0 => {
+                    return Err(DecodeError::Corrupt(format!(
                     "the DICOM file is damaged (delimiter FFFE,{element:04X} claims {len} bytes)"
-                ))),
+                )))
+                }
                 0xE00D => {}
                 0xE0DD => fragments = false,
                 // No other tag exists in group FFFE: the parser would lose
