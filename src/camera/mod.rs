@@ -30,13 +30,13 @@ pub mod uvc;
 pub mod worker;
 
 pub use bench::{measure_preview_rate, PreviewRate};
-pub use convert::{decode_buffer, map_nokhwa_error};
+pub use convert::{decode_buffer, map_nokhwa_error, still_from_buffer};
 pub use feed::{CameraEvent, CameraFeed, CameraStatus};
 pub use format::{choose_preview_format, choose_still_format, FormatCandidate, PixelFormat};
 pub use grab::Opener;
 pub use replay::{ReplayOptions, ReplaySource};
 pub use scale::downscale_to_fit;
-pub use source::{CameraError, FrameSource};
+pub use source::{CameraError, FrameSource, Still};
 pub use spec::{parse_camera_spec, CameraSpec};
 pub use uvc::{list_cameras, CameraInfo, NokhwaSource};
 pub use worker::{CameraWorker, Command, Notifier, WorkerConfig};

@@ -383,9 +383,14 @@ impl Control {
                 a.last_alive = Some(now);
                 a.capture_since = None;
                 match result {
-                    Ok(frame) => {
-                        log::info!("camera: still {}x{}", frame.width(), frame.height());
-                        self.event(CameraEvent::Captured(frame));
+                    Ok(still) => {
+                        let f = still.frame();
+                        let kind = match still.jpeg() {
+                            Some(j) => format!("the camera's JPEG, {} bytes", j.len()),
+                            None => "uncompressed".into(),
+                        };
+                        log::info!("camera: still {}x{} ({kind})", f.width(), f.height());
+                        self.event(CameraEvent::Captured(still));
                     }
                     Err(e) => {
                         log::warn!("camera: still failed: {e}");

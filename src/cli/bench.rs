@@ -31,6 +31,10 @@ pub struct Args {
     /// Also time the kiosk itself (headless): preview rate and tap-to-screen latency.
     #[arg(long)]
     kiosk: bool,
+    /// Only measure how much room camera stills take (MB per 100 patients,
+    /// before and after), on the demo camera's frames.
+    #[arg(long)]
+    stills: bool,
     /// Only measure model loading (used internally in a fresh process).
     #[arg(long, hide = true)]
     load_only: Option<PathBuf>,
@@ -222,6 +226,9 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         .datasets
         .clone()
         .unwrap_or_else(|| models.join("../datasets"));
+    if args.stills {
+        return super::bench_stills::run(&datasets.join(super::bench_stills::DEMO_CAMERA));
+    }
     let shared = models.join("..");
     let script = shared.join("bench/baseline_bench.py");
     let python = args

@@ -27,8 +27,12 @@ pub enum CameraMsg {
         buffer: SharedPixelBuffer<Rgb8Pixel>,
         fps: f32,
     },
-    /// The full-resolution still asked for.
-    Still(Arc<RgbFrame>),
+    /// The full-resolution still asked for, and the camera's own JPEG of it
+    /// when it sent one (`frame` is then exactly that JPEG decoded).
+    Still {
+        frame: Arc<RgbFrame>,
+        jpeg: Option<Vec<u8>>,
+    },
     /// A problem the nurse should read.
     Error(CameraProblem),
 }
@@ -199,7 +203,13 @@ impl CameraLink {
                         cameras: names.clone(),
                         index,
                     }),
-                    CameraEvent::Captured(f) => send(CameraMsg::Still(Arc::new(f))),
+                    CameraEvent::Captured(still) => {
+                        let (frame, jpeg) = still.into_parts();
+                        send(CameraMsg::Still {
+                            frame: Arc::new(frame),
+                            jpeg,
+                        })
+                    }
                     CameraEvent::CaptureFailed(e) => {
                         send(CameraMsg::Error(CameraProblem::CaptureFailed(e)))
                     }

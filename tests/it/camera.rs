@@ -1,15 +1,16 @@
 //! The camera stage end to end, on a machine without a camera: replay
 //! sources over sample images, the worker's latest-frame slot, watchdog and
 //! reconnects with fake sources, the nokhwa path for what can exist here
-//! (listing nothing, failing to open, decoding real and damaged MJPEG), spec
-//! parsing, mode choice, and the preview-rate measurement.
+//! (listing nothing, failing to open, decoding real and damaged MJPEG, an
+//! MJPEG still keeping the camera's JPEG), spec parsing, mode choice, and
+//! the preview-rate measurement.
 
 use crate::common;
 use onemed::camera::{
     self, choose_preview_format, choose_still_format, decode_buffer, list_cameras,
-    measure_preview_rate, parse_camera_spec, CameraError, CameraEvent, CameraSpec, CameraStatus,
-    CameraWorker, FormatCandidate, FrameSource, NokhwaSource, Opener, PixelFormat, ReplayOptions,
-    ReplaySource, WorkerConfig,
+    measure_preview_rate, parse_camera_spec, still_from_buffer, CameraError, CameraEvent,
+    CameraSpec, CameraStatus, CameraWorker, FormatCandidate, FrameSource, NokhwaSource, Opener,
+    PixelFormat, ReplayOptions, ReplaySource, Still, WorkerConfig,
 };
 use onemed::decode::{self, Limits};
 use onemed::frame::RgbFrame;
@@ -134,8 +135,8 @@ impl FrameSource for FakeSource {
         Ok(RgbFrame::new(4, 4, vec![(self.n % 256) as u8; 48]).expect("size"))
     }
 
-    fn capture_still(&mut self) -> Result<RgbFrame, CameraError> {
-        Ok(RgbFrame::new(8, 6, vec![7; 144]).expect("size"))
+    fn capture_still(&mut self) -> Result<Still, CameraError> {
+        Ok(Still::raw(RgbFrame::new(8, 6, vec![7; 144]).expect("size")))
     }
 }
 
@@ -232,9 +233,12 @@ fn replay_capture_is_the_image_on_show_at_full_size() {
         let preview = src.next_frame().expect("frame");
         assert!(preview.width() <= 100 && preview.height() <= 100);
         let still = src.capture_still().expect("still");
-        assert_eq!((still.width(), still.height()), (*w, *h), "{name}");
-        let (_, original) = decode_file(&dir.path().join(name));
-        assert_eq!(still, original, "{name}: the still is the decoded file");
+        let f = still.frame();
+        assert_eq!((f.width(), f.height()), (*w, *h), "{name}");
+        let (bytes, original) = decode_file(&dir.path().join(name));
+        assert_eq!(*f, original, "{name}: the still is the decoded file");
+        // A replayed JPEG stands for an MJPEG camera's frame: its bytes come along.
+        assert_eq!(still.jpeg(), Some(bytes.as_slice()), "{name}");
     }
 }
 
@@ -275,7 +279,7 @@ fn worker_previews_a_replay_and_captures_full_resolution() {
     let Some(CameraEvent::Captured(still)) = captured else {
         panic!("no still: {captured:?} after {seen:?}");
     };
-    let size = (still.width(), still.height());
+    let size = (still.frame().width(), still.frame().height());
     assert!(
         expected.iter().any(|(_, s)| *s == size),
         "still {size:?} is not one of the images at full size"
@@ -444,7 +448,7 @@ fn switching_cameras_and_capturing_from_a_fake() {
         matches!(e, CameraEvent::Captured(_) | CameraEvent::CaptureFailed(_))
     });
     assert!(
-        matches!(&captured, Some(CameraEvent::Captured(f)) if f.width() == 8),
+        matches!(&captured, Some(CameraEvent::Captured(s)) if s.frame().width() == 8),
         "{captured:?}"
     );
 }
@@ -523,6 +527,66 @@ fn mjpeg_frames_decode_with_the_kiosk_decoder() {
     assert!(CameraError::BadFrame("x".into())
         .to_string()
         .starts_with("The camera sent a damaged picture"));
+}
+
+#[test]
+fn an_mjpeg_still_keeps_the_camera_jpeg_cut_at_its_end() {
+    use nokhwa::utils::{FrameFormat, Resolution};
+    use nokhwa::Buffer;
+    // Every sample JPEG: baseline and progressive, with EXIF thumbnails
+    // (whose own end markers must not end the frame).
+    let jpegs: Vec<PathBuf> = common::files_under(&common::datasets_dir())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(p).is_ok_and(|b| decode::sniff(&b) == Some(decode::ImageFormat::Jpeg))
+        })
+        .collect();
+    assert!(jpegs.len() >= 10, "{jpegs:?}");
+    for path in &jpegs {
+        let (bytes, expected) = decode_file(path);
+        // A driver's buffer: the frame, then what an earlier, larger frame
+        // left there (a JPEG's tail, with its own end marker), then zeros.
+        let mut buffer = bytes.clone();
+        buffer.extend_from_slice(&bytes[bytes.len() / 3..]);
+        buffer.resize(buffer.len() + 4096, 0);
+        assert_eq!(
+            camera::convert::jpeg_len(&buffer),
+            Some(bytes.len()),
+            "{path:?}"
+        );
+        let res = Resolution::new(expected.width() as u32, expected.height() as u32);
+        let still = still_from_buffer(&Buffer::new(res, &buffer, FrameFormat::MJPEG))
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert_eq!(
+            still.jpeg(),
+            Some(bytes.as_slice()),
+            "{path:?}: the camera's bytes"
+        );
+        assert_eq!(*still.frame(), expected, "{path:?}: their decode");
+    }
+    // An MJPEG frame cut short has no end: a damaged still, taken again.
+    let bytes = std::fs::read(&jpegs[0]).unwrap();
+    let cut = Buffer::new(
+        Resolution::new(16, 16),
+        &bytes[..bytes.len() - 2],
+        FrameFormat::MJPEG,
+    );
+    assert!(matches!(
+        still_from_buffer(&cut),
+        Err(CameraError::BadFrame(_))
+    ));
+    assert_eq!(camera::convert::jpeg_len(b"not a jpeg"), None);
+    // An uncompressed still is its picture alone.
+    let rgb = Buffer::new(
+        Resolution::new(2, 1),
+        &[1, 2, 3, 4, 5, 6],
+        FrameFormat::RAWRGB,
+    );
+    let still = still_from_buffer(&rgb).expect("raw still");
+    assert_eq!(
+        (still.jpeg(), still.frame().data()),
+        (None, &[1, 2, 3, 4, 5, 6][..])
+    );
 }
 
 // ------------------------------------------------------- specs and modes

@@ -12,6 +12,7 @@ mod visit_language;
 mod shaping;
 mod signin;
 mod ct_series;
+mod camera;
 
 use crate::common::kiosk::*;
 use i_slint_backend_testing::{

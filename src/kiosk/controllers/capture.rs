@@ -30,10 +30,12 @@ pub(super) struct CaptureState {
     pub still: Option<Arc<RgbFrame>>,
     /// Where the picture on the review screen came from ("camera" or "import:<name>").
     pub still_source: String,
-    /// An imported picture's original bytes and extension, saved with its record.
+    /// The picture's file as the register keeps it, bytes and extension:
+    /// an imported picture's original file, or the camera's own JPEG.
     pub still_file: Option<(Vec<u8>, String)>,
-    /// The camera still already encoded as PNG (see `Msg::StillPng`).
-    pub still_png: Option<Vec<u8>>,
+    /// An uncompressed camera still, already encoded losslessly for the
+    /// register while the nurse reviews it (see `encode_still`).
+    pub still_lossless: Option<(Vec<u8>, String)>,
     /// Milliseconds from the Analyse tap to the result on screen, latest first.
     pub latencies_ms: Vec<f64>,
     /// What the result screen shows (see `result`).
@@ -63,7 +65,7 @@ impl Capture {
                 still: None,
                 still_source: String::new(),
                 still_file: None,
-                still_png: None,
+                still_lossless: None,
                 latencies_ms: Vec::new(),
                 outcome: None,
                 camera: None,
@@ -211,19 +213,24 @@ impl Capture {
                     });
                 }
             }
-            CameraMsg::Still(frame) => {
+            CameraMsg::Still { frame, jpeg } => {
                 if k.g().get_screen() != Screen::Capture {
                     return;
                 }
                 self.show_still(k, &frame);
+                let raw = jpeg.is_none();
                 {
                     let mut st = self.state.borrow_mut();
                     st.still = Some(frame.clone());
                     st.still_source = "camera".into();
-                    st.still_file = None;
-                    st.still_png = None;
+                    // The camera's JPEG is the record's picture, as it came
+                    // (`frame` is its decode); otherwise a lossless file.
+                    st.still_file = jpeg.map(|j| (j, "jpg".to_string()));
+                    st.still_lossless = None;
                 }
-                encode_still(k, frame);
+                if raw {
+                    encode_still(k, frame);
+                }
                 p.set_review_imported(false);
                 k.g().set_screen(Screen::Review);
             }
@@ -231,12 +238,12 @@ impl Capture {
         }
     }
 
-    /// The camera still encoded as PNG arrived: kept if it is still the one
-    /// on screen.
-    pub fn still_png(&self, still: Arc<RgbFrame>, png: Vec<u8>) {
+    /// The uncompressed camera still, encoded losslessly, arrived: kept if
+    /// it is still the one on screen.
+    pub fn still_encoded(&self, still: Arc<RgbFrame>, file: (Vec<u8>, String)) {
         let mut st = self.state.borrow_mut();
         if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
-            st.still_png = Some(png);
+            st.still_lossless = Some(file);
         }
     }
 
@@ -248,7 +255,7 @@ impl Capture {
             st.still = Some(frame);
             st.still_source = format!("import:{name}");
             st.still_file = Some(file);
-            st.still_png = None;
+            st.still_lossless = None;
         }
         page(k).set_review_imported(true);
         k.g().set_screen(Screen::Review);
@@ -369,13 +376,14 @@ impl Capture {
     }
 }
 
-/// Encodes a camera still as PNG on a worker thread, for its record.
+/// Encodes an uncompressed camera still losslessly on a worker thread, for
+/// its record (a camera's JPEG is kept as it came instead).
 fn encode_still(k: &Kiosk, frame: Arc<RgbFrame>) {
     let _ = k.background(
-        "still-png",
-        move || (crate::records::encode_png(&frame), frame),
-        |k, (png, still)| match png {
-            Ok(png) => k.capture.still_png(still, png),
+        "still-encode",
+        move || (crate::records::encode_lossless(&frame), frame),
+        |k, (file, still)| match file {
+            Ok((bytes, ext)) => k.capture.still_encoded(still, (bytes, ext.to_string())),
             // The save then encodes the frame itself, and reports any error.
             Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
         },
