@@ -13,11 +13,13 @@
 //! - [`replay`]: [`ReplaySource`], a folder looped at a frame rate.
 //! - [`uvc`]: [`NokhwaSource`] and [`list_cameras`]; [`format`] picks its modes,
 //!   [`convert`] decodes its frames and maps its errors.
-//! - [`worker`]: [`CameraWorker`], the guarded owner; `grab` its device
-//!   thread; [`feed`] what the UI reads.
+//! - [`worker`]: [`CameraWorker`], the guarded owner (it can rest: the
+//!   camera closed off the capture screens); `control` its control thread,
+//!   `grab` its device thread; [`feed`] what the UI reads.
 //! - [`scale`]: display-only downscaling; [`bench`]: preview rate.
 
 pub mod bench;
+mod control;
 pub mod convert;
 pub mod feed;
 pub mod format;

@@ -89,7 +89,7 @@ impl Admin {
         p.set_admin_note(SharedString::new());
         k.pick_field(TypingField::None);
         self.show_draft(k, false);
-        k.g().set_screen(Screen::Admin);
+        k.show(Screen::Admin);
     }
 
     /// The admin screen again in the screen's language.
@@ -374,7 +374,7 @@ impl Admin {
             st.pin.clear();
         }
         self.show_pin(k, "");
-        k.g().set_screen(Screen::AdminPin);
+        k.show(Screen::AdminPin);
     }
 
     pub fn note(&self, k: &Kiosk, text: String) {

@@ -102,6 +102,14 @@ impl Capture {
         self.previews.get()
     }
 
+    /// No preview on screen (the camera rests): the capture screen never
+    /// comes back showing an old picture.
+    pub fn clear_preview(&self, k: &Kiosk) {
+        let p = page(k);
+        p.set_preview(Default::default());
+        p.set_preview_fps(SharedString::new());
+    }
+
     pub fn latencies_ms(&self) -> Vec<f64> {
         self.state.borrow().latencies_ms.clone()
     }
@@ -133,7 +141,7 @@ impl Capture {
         if is_ct {
             k.ct.open_import(k, false);
         } else {
-            k.g().set_screen(Screen::Capture);
+            k.show(Screen::Capture);
         }
     }
 
@@ -232,7 +240,7 @@ impl Capture {
                     encode_still(k, frame);
                 }
                 p.set_review_imported(false);
-                k.g().set_screen(Screen::Review);
+                k.show(Screen::Review);
             }
             CameraMsg::Error(problem) => k.say_in(move |l| problem.in_lang(l)),
         }
@@ -258,7 +266,7 @@ impl Capture {
             st.still_lossless = None;
         }
         page(k).set_review_imported(true);
-        k.g().set_screen(Screen::Review);
+        k.show(Screen::Review);
     }
 
     /// The picture the engine decoded (an import) replaces the one shown.
@@ -290,7 +298,7 @@ impl Capture {
         if page(k).get_review_imported() {
             // "Choose another": back to the pictures on the stick.
             self.state.borrow_mut().still = None;
-            return k.g().set_screen(Screen::CtImport);
+            return k.show(Screen::CtImport);
         }
         let attempt = {
             let mut st = self.state.borrow_mut();
@@ -299,7 +307,7 @@ impl Capture {
         };
         // The review screen then says "Attempt 2 of 3".
         page(k).set_attempt(attempt as i32);
-        k.g().set_screen(Screen::Capture);
+        k.show(Screen::Capture);
     }
 
     fn analyse(&self, k: &Kiosk) {
@@ -331,7 +339,7 @@ impl Capture {
         p.set_trace(v.trace.clone().into());
         p.set_attempt(attempt.saturating_sub(1).max(1) as i32);
         k.g().set_busy(false);
-        k.g().set_screen(Screen::Result);
+        k.show(Screen::Result);
     }
 
     fn pick_eye(&self, k: &Kiosk, left: bool) {
@@ -372,7 +380,7 @@ impl Capture {
         }
         self.show_eye(k);
         page(k).set_attempt(1);
-        k.g().set_screen(Screen::Capture);
+        k.show(Screen::Capture);
     }
 }
 

@@ -126,12 +126,11 @@ impl Ct {
             st.single = single;
             st.roots = roots.clone();
         }
-        let g = k.g();
         let p = page(k);
         p.set_ct_single(single);
         let names: Vec<SharedString> = roots.iter().map(|p| folder_name(p).into()).collect();
         p.set_ct_roots(ModelRc::new(VecModel::from(names)));
-        g.set_screen(Screen::CtImport);
+        k.show(Screen::CtImport);
         match roots.first() {
             Some(r) => self.open_folder(k, r),
             None => {
