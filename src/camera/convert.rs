@@ -6,10 +6,12 @@
 //! (`decode::decode`: libjpeg-turbo set up as Pillow, truncated data refused),
 //! so there is one decoder for files and cameras and a still is analysed
 //! exactly as the same JPEG saved to a file would be. Uncompressed encodings
-//! (YUYV, NV12, grey, RGB, BGR) go through nokhwa's converters.
+//! (YUYV, NV12, grey, RGB, BGR) go through nokhwa's converters. A still
+//! ([`still_from_buffer`]) keeps an MJPEG frame's bytes as they came: the
+//! register stores them as the record's picture.
 
 use super::format::{FormatCandidate, PixelFormat};
-use super::source::{guard, CameraError};
+use super::source::{guard, CameraError, Still};
 use crate::decode::{self, Limits};
 use crate::frame::RgbFrame;
 use nokhwa::pixel_format::RgbFormat;
@@ -34,6 +36,76 @@ pub fn decode_buffer(buf: &Buffer) -> Result<RgbFrame, CameraError> {
             CameraError::Io(m) => CameraError::BadFrame(m),
             e => e,
         }),
+    }
+}
+
+/// A captured still: an MJPEG frame keeps its JPEG bytes, cut at the
+/// JPEG's end ([`jpeg_len`]), and is decoded from exactly those bytes by the
+/// same decoder as [`decode_buffer`]; any other encoding is decoded to its
+/// picture alone.
+pub fn still_from_buffer(buf: &Buffer) -> Result<Still, CameraError> {
+    match buf.source_frame_format() {
+        FrameFormat::MJPEG => {
+            let data = buf.buffer();
+            let n = jpeg_len(data).ok_or_else(|| {
+                CameraError::BadFrame("an incomplete JPEG frame (no end marker)".into())
+            })?;
+            Still::from_jpeg(data[..n].to_vec())
+        }
+        _ => decode_buffer(buf).map(Still::raw),
+    }
+}
+
+/// The length of the JPEG at the start of `bytes`, through its end (EOI)
+/// marker; `None` when it is not a JPEG or has no end. A V4L2 MJPEG buffer
+/// is the driver's whole buffer (nokhwa hands it over without cutting it to
+/// the bytes used): the frame, then whatever an earlier frame left there,
+/// up to the size of the largest frame the camera could send.
+///
+/// The segments are walked by their lengths (so a thumbnail's own end
+/// marker inside an APP segment is skipped) and each scan's entropy-coded
+/// data up to its next marker (stuffed `FF 00` and restart markers are part
+/// of it), so progressive files with several scans are walked whole.
+pub fn jpeg_len(bytes: &[u8]) -> Option<usize> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        if *bytes.get(i)? != 0xFF {
+            return None;
+        }
+        // Fill bytes: any number of FF before a marker.
+        while *bytes.get(i + 1)? == 0xFF {
+            i += 1;
+        }
+        let marker = *bytes.get(i + 1)?;
+        i += 2;
+        match marker {
+            0xD9 => return Some(i),
+            // Markers without a length: TEM, RSTn.
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {
+                let len = u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]) as usize;
+                if len < 2 {
+                    return None;
+                }
+                i = i.checked_add(len)?;
+                if marker == 0xDA {
+                    // Entropy-coded data, up to the next real marker.
+                    loop {
+                        let p = i + bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+                        match *bytes.get(p + 1)? {
+                            0x00 | 0xD0..=0xD7 => i = p + 2,
+                            _ => {
+                                i = p;
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! [`CameraFeed`] is a cheap, cloneable, `Send + Sync` handle: the UI's
 //! notifier closure can carry it into `slint::invoke_from_event_loop`.
 
-use super::source::CameraError;
+use super::source::{CameraError, Still};
 use crate::frame::RgbFrame;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -30,8 +30,9 @@ pub enum CameraStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CameraEvent {
     Status(CameraStatus),
-    /// The still asked for with `Capture`, at full resolution.
-    Captured(RgbFrame),
+    /// The still asked for with `Capture`, at full resolution (with the
+    /// camera's own JPEG when it sent one).
+    Captured(Still),
     /// The still asked for could not be taken.
     CaptureFailed(CameraError),
     /// A camera failure (reported once, not at every retry).

@@ -6,9 +6,8 @@
 
 use super::feed::CameraFeed;
 use super::scale::downscale_to_fit;
-use super::source::{guard, CameraError, FrameSource};
+use super::source::{guard, CameraError, FrameSource, Still};
 use super::spec::CameraSpec;
-use crate::frame::RgbFrame;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 
@@ -30,7 +29,7 @@ pub(crate) enum SourceMsg {
     /// A frame was published; whether the UI should be notified.
     Frame(bool),
     FrameError(CameraError),
-    Captured(Result<RgbFrame, CameraError>),
+    Captured(Result<Still, CameraError>),
     Exited,
 }
 

@@ -13,11 +13,13 @@
 //! - [`replay`]: [`ReplaySource`], a folder looped at a frame rate.
 //! - [`uvc`]: [`NokhwaSource`] and [`list_cameras`]; [`format`] picks its modes,
 //!   [`convert`] decodes its frames and maps its errors.
-//! - [`worker`]: [`CameraWorker`], the guarded owner; `grab` its device
-//!   thread; [`feed`] what the UI reads.
+//! - [`worker`]: [`CameraWorker`], the guarded owner (it can rest: the
+//!   camera closed off the capture screens); `control` its control thread,
+//!   `grab` its device thread; [`feed`] what the UI reads.
 //! - [`scale`]: display-only downscaling; [`bench`]: preview rate.
 
 pub mod bench;
+mod control;
 pub mod convert;
 pub mod feed;
 pub mod format;
@@ -30,13 +32,13 @@ pub mod uvc;
 pub mod worker;
 
 pub use bench::{measure_preview_rate, PreviewRate};
-pub use convert::{decode_buffer, map_nokhwa_error};
+pub use convert::{decode_buffer, map_nokhwa_error, still_from_buffer};
 pub use feed::{CameraEvent, CameraFeed, CameraStatus};
 pub use format::{choose_preview_format, choose_still_format, FormatCandidate, PixelFormat};
 pub use grab::Opener;
 pub use replay::{ReplayOptions, ReplaySource};
 pub use scale::downscale_to_fit;
-pub use source::{CameraError, FrameSource};
+pub use source::{CameraError, FrameSource, Still};
 pub use spec::{parse_camera_spec, CameraSpec};
 pub use uvc::{list_cameras, CameraInfo, NokhwaSource};
 pub use worker::{CameraWorker, Command, Notifier, WorkerConfig};

@@ -3,10 +3,11 @@
 //! camera. Images are taken in name order, decoded once with the kiosk's own
 //! decoder and cached (files that do not decode are skipped with a warning),
 //! and handed out at the set frame rate; the still is the image on show, at
-//! full resolution.
+//! full resolution. A JPEG file stands for an MJPEG camera's frame: its
+//! still carries the file's bytes as the camera's own JPEG (see [`Still`]).
 
 use super::scale::downscale_to_fit;
-use super::source::{CameraError, FrameSource};
+use super::source::{CameraError, FrameSource, Still};
 use crate::decode::{self, Limits};
 use crate::frame::RgbFrame;
 use std::path::{Path, PathBuf};
@@ -52,12 +53,17 @@ enum Pixels {
         full: RgbFrame,
         preview: Option<RgbFrame>,
     },
-    Encoded(Vec<u8>),
+    /// Decoded from the file's bytes each time it is shown.
+    Encoded,
 }
 
 struct Image {
     name: String,
     pixels: Pixels,
+    /// The file's bytes, kept when they are decoded for each frame or when
+    /// they are a JPEG (then they are the "camera's" own compressed frame).
+    bytes: Option<Vec<u8>>,
+    is_jpeg: bool,
 }
 
 /// Loops a folder of images; see the module header.
@@ -92,8 +98,10 @@ impl ReplaySource {
                 }
             };
             let size = full.data().len();
-            let pixels = if opts.decode_each || cached_bytes + size > CACHE_BUDGET_BYTES {
-                Pixels::Encoded(bytes)
+            let is_jpeg = decode::sniff(&bytes) == Some(decode::ImageFormat::Jpeg);
+            let encoded = opts.decode_each || cached_bytes + size > CACHE_BUDGET_BYTES;
+            let pixels = if encoded {
+                Pixels::Encoded
             } else {
                 cached_bytes += size;
                 let preview = opts
@@ -102,7 +110,12 @@ impl ReplaySource {
                     .filter(|p| p.width() != full.width() || p.height() != full.height());
                 Pixels::Cached { full, preview }
             };
-            images.push(Image { name, pixels });
+            images.push(Image {
+                name,
+                pixels,
+                bytes: (encoded || is_jpeg).then_some(bytes),
+                is_jpeg,
+            });
         }
         if images.is_empty() {
             return Err(CameraError::Replay(format!(
@@ -188,7 +201,8 @@ impl ReplaySource {
                 preview: Some(p), ..
             } if preview => Ok(p.clone()),
             Pixels::Cached { full, .. } => Ok(full.clone()),
-            Pixels::Encoded(bytes) => {
+            Pixels::Encoded => {
+                let bytes = image.bytes.as_deref().unwrap_or_default();
                 let (_, full) = decode::decode(bytes, &Limits::default())
                     .map_err(|e| CameraError::BadFrame(format!("{}: {e}", image.name)))?;
                 Ok(match (preview, self.opts.preview_max) {
@@ -221,8 +235,20 @@ impl FrameSource for ReplaySource {
         self.pixels(true)
     }
 
-    fn capture_still(&mut self) -> Result<RgbFrame, CameraError> {
-        self.pixels(false)
+    /// The image on show; a JPEG file's bytes come with it as the camera's
+    /// own JPEG (its picture is their decode with the default limits, as
+    /// [`Still::from_jpeg`] decodes).
+    fn capture_still(&mut self) -> Result<Still, CameraError> {
+        let full = self.pixels(false)?;
+        let jpeg = self
+            .images
+            .get(self.current)
+            .filter(|i| i.is_jpeg)
+            .and_then(|i| i.bytes.clone());
+        Ok(match jpeg {
+            Some(jpeg) => Still::decoded_jpeg(jpeg, full),
+            None => Still::raw(full),
+        })
     }
 }
 
@@ -282,7 +308,32 @@ mod tests {
             let p = src.next_frame().expect("frame");
             assert_eq!((p.width(), p.height()), (100, 75));
             let s = src.capture_still().expect("still");
-            assert_eq!((s.width(), s.height()), (400, 300));
+            assert_eq!((s.frame().width(), s.frame().height()), (400, 300));
+            assert_eq!(s.jpeg(), None, "a PNG is no camera JPEG");
+        }
+    }
+
+    #[test]
+    fn a_jpeg_file_is_the_camera_jpeg_of_its_still() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let img = image::RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x + y) * 2) as u8])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode_image(&img)
+            .expect("encode");
+        std::fs::write(dir.path().join("a.jpg"), &jpeg).expect("write");
+        let (_, decoded) = decode::decode(&jpeg, &Limits::default()).expect("decode");
+        let mut opts = ReplayOptions::new(dir.path());
+        opts.fps = 0.0;
+        for decode_each in [false, true] {
+            opts.decode_each = decode_each;
+            let mut src = ReplaySource::open(opts.clone()).expect("opens");
+            src.next_frame().expect("frame");
+            let still = src.capture_still().expect("still");
+            assert_eq!(still.jpeg(), Some(jpeg.as_slice()));
+            assert_eq!(*still.frame(), decoded);
         }
     }
 

@@ -27,8 +27,78 @@ pub trait FrameSource: Send {
     fn next_frame(&mut self) -> Result<RgbFrame, CameraError>;
 
     /// The best still the source can take (the highest resolution it
-    /// offers), for analysis. Blocks until it is taken.
-    fn capture_still(&mut self) -> Result<RgbFrame, CameraError>;
+    /// offers), for analysis, with the camera's own JPEG when it sent one.
+    /// Blocks until it is taken.
+    fn capture_still(&mut self) -> Result<Still, CameraError>;
+}
+
+/// A full-resolution still: the picture, and — when the camera sent it
+/// compressed (MJPEG) — the camera's own JPEG bytes, exactly as they came.
+///
+/// With a JPEG, the picture is always that JPEG decoded by the kiosk's
+/// decoder (`decode::decode`, the one imported files go through): the
+/// register keeps the JPEG as the record's picture, and the analysis of the
+/// picture is then the analysis of the stored file, so its input hash can be
+/// checked against the file (`tests/it/kiosk/stills.rs`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Still {
+    frame: RgbFrame,
+    jpeg: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Still {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.jpeg {
+            Some(j) => write!(f, "Still({:?}, JPEG of {} bytes)", self.frame, j.len()),
+            None => write!(f, "Still({:?})", self.frame),
+        }
+    }
+}
+
+impl Still {
+    /// A still the camera sent uncompressed (YUYV, NV12, RGB…), or a fake's.
+    pub fn raw(frame: RgbFrame) -> Still {
+        Still { frame, jpeg: None }
+    }
+
+    /// A still the camera sent as a JPEG: decoded here, with the kiosk's
+    /// decoder; a JPEG that does not decode is a damaged frame.
+    pub fn from_jpeg(jpeg: Vec<u8>) -> Result<Still, CameraError> {
+        if crate::decode::sniff(&jpeg) != Some(crate::decode::ImageFormat::Jpeg) {
+            return Err(CameraError::BadFrame("not a JPEG frame".into()));
+        }
+        let (_, frame) = crate::decode::decode(&jpeg, &crate::decode::Limits::default())
+            .map_err(|e| CameraError::BadFrame(e.to_string()))?;
+        Ok(Still {
+            frame,
+            jpeg: Some(jpeg),
+        })
+    }
+
+    /// A JPEG and its picture decoded earlier by [`Still::from_jpeg`]'s
+    /// decoder with the default limits (the replay source's cache); the
+    /// caller vouches that `frame` is exactly that decode.
+    pub(crate) fn decoded_jpeg(jpeg: Vec<u8>, frame: RgbFrame) -> Still {
+        Still {
+            frame,
+            jpeg: Some(jpeg),
+        }
+    }
+
+    /// The picture.
+    pub fn frame(&self) -> &RgbFrame {
+        &self.frame
+    }
+
+    /// The camera's own JPEG, when it sent one.
+    pub fn jpeg(&self) -> Option<&[u8]> {
+        self.jpeg.as_deref()
+    }
+
+    /// The picture and the camera's JPEG.
+    pub fn into_parts(self) -> (RgbFrame, Option<Vec<u8>>) {
+        (self.frame, self.jpeg)
+    }
 }
 
 /// Everything that can go wrong with a camera. The texts are shown to nurses.

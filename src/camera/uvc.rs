@@ -12,9 +12,9 @@
 //! If the camera hangs inside a driver call, the I/O thread cannot be
 //! interrupted: dropping the source waits briefly, then detaches it.
 
-use super::convert::{camera_format, candidate, decode_buffer, map_nokhwa_error};
+use super::convert::{self, camera_format, candidate, decode_buffer, map_nokhwa_error};
 use super::format::{choose_preview_format, choose_still_format, FormatCandidate};
-use super::source::{guard, CameraError, FrameSource};
+use super::source::{guard, CameraError, FrameSource, Still};
 use crate::frame::RgbFrame;
 use nokhwa::pixel_format::RgbFormat;
 use nokhwa::utils::{ApiBackend, CameraIndex, RequestedFormat, RequestedFormatType};
@@ -273,10 +273,10 @@ impl FrameSource for NokhwaSource {
     }
 
     /// A damaged still is taken again, up to [`STILL_ATTEMPTS`] times.
-    fn capture_still(&mut self) -> Result<RgbFrame, CameraError> {
+    fn capture_still(&mut self) -> Result<Still, CameraError> {
         let mut last = CameraError::Timeout;
         for _ in 0..STILL_ATTEMPTS {
-            match self.request_still().and_then(|buf| decode_buffer(&buf)) {
+            match self.request_still() {
                 Err(CameraError::BadFrame(m)) => {
                     log::warn!("camera: damaged still ({m}); taking another");
                     last = CameraError::BadFrame(m);
@@ -292,7 +292,9 @@ impl FrameSource for NokhwaSource {
 pub const STILL_ATTEMPTS: usize = 2;
 
 impl NokhwaSource {
-    fn request_still(&self) -> Result<Buffer, CameraError> {
+    /// A still from the I/O thread; an MJPEG one keeps the camera's JPEG
+    /// ([`convert::still_from_buffer`]).
+    fn request_still(&self) -> Result<Still, CameraError> {
         let (tx, rx) = mpsc::channel();
         let gone = || {
             self.shared
@@ -305,7 +307,7 @@ impl NokhwaSource {
             return Err(gone());
         }
         match rx.recv_timeout(self.opts.still_timeout) {
-            Ok(r) => r,
+            Ok(r) => r.and_then(|buf| convert::still_from_buffer(&buf)),
             Err(mpsc::RecvTimeoutError::Timeout) => Err(CameraError::Timeout),
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
         }

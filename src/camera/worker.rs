@@ -1,6 +1,6 @@
 //! [`CameraWorker`]: the one owner of the kiosk's camera. The UI sends it
-//! commands (`Capture`, `SwitchTo`, `Stop`) and reads a [`CameraFeed`]; it
-//! never waits on the camera.
+//! commands (`Capture`, `SwitchTo`, `Pause`, `Resume`, `Stop`) and reads a
+//! [`CameraFeed`]; it never waits on the camera.
 //!
 //! Threads: the `camera-worker` control thread never touches a device. It
 //! starts a `camera-grab` thread per opened source (see `grab.rs`), which
@@ -13,14 +13,23 @@
 //! on its own when plugged in again. Dropping the worker stops the control
 //! thread and waits a short grace period for the grabber; a stuck grabber is
 //! detached, never waited on.
+//!
+//! Resting: `Pause` closes the camera (the grabber is retired, so the device
+//! is released and nothing is read or decoded) and `Resume` opens it again.
+//! A camera not tried yet (at start, after `SwitchTo`) is still opened once
+//! while paused, until its first frame or its failure, so its status is
+//! known; then it rests. While paused nothing is retried and no timer runs
+//! (the control thread sleeps on its channel): an unplugged camera is found
+//! on `Resume`, which opens it and reports what happened, as at start.
 
-use super::feed::{CameraEvent, CameraFeed, CameraStatus};
-use super::grab::{self, GrabSetup, Grabber, Opener, SourceMsg};
+use super::control::{Control, Msg};
+use super::feed::CameraFeed;
+use super::grab::Opener;
 use super::source::CameraError;
 use super::spec::CameraSpec;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What the UI asks of the worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +38,11 @@ pub enum Command {
     Capture,
     /// Close the current camera and use another.
     SwitchTo(CameraSpec),
+    /// Stop streaming: close the camera (once its status is known) and keep
+    /// it closed, with no retries, until `Resume`.
+    Pause,
+    /// Stream again after `Pause` (nothing when not paused).
+    Resume,
     /// End the worker (dropping it does this too).
     Stop,
 }
@@ -75,11 +89,6 @@ impl Default for WorkerConfig {
     }
 }
 
-enum Msg {
-    Cmd(Command),
-    Source { gen: u64, msg: SourceMsg },
-}
-
 /// The camera worker; see the module header.
 pub struct CameraWorker {
     tx: mpsc::Sender<Msg>,
@@ -106,20 +115,7 @@ impl CameraWorker {
     ) -> Result<Self, CameraError> {
         let (tx, rx) = mpsc::channel();
         let feed = CameraFeed::default();
-        let control = Control {
-            cfg: config,
-            opener,
-            feed: feed.clone(),
-            notify,
-            tx: tx.clone(),
-            alive: Arc::new(()),
-            spec,
-            gen: 0,
-            active: None,
-            retry_at: None,
-            switching_from: None,
-            last_error: None,
-        };
+        let control = Control::new(spec, config, opener, feed.clone(), notify, tx.clone());
         let thread = std::thread::Builder::new()
             .name("camera-worker".into())
             .spawn(move || control.run(&rx))
@@ -152,6 +148,16 @@ impl CameraWorker {
     pub fn switch_to(&self, spec: CameraSpec) {
         self.send(Command::SwitchTo(spec));
     }
+
+    /// Closes the camera until [`resume`](Self::resume) (see the module header).
+    pub fn pause(&self) {
+        self.send(Command::Pause);
+    }
+
+    /// Opens the camera again after [`pause`](Self::pause).
+    pub fn resume(&self) {
+        self.send(Command::Resume);
+    }
 }
 
 impl Drop for CameraWorker {
@@ -162,299 +168,5 @@ impl Drop for CameraWorker {
                 log::error!("camera: the worker thread panicked");
             }
         }
-    }
-}
-
-/// The grabber in use and what it has shown so far.
-struct Active {
-    grabber: Grabber,
-    started: Instant,
-    last_alive: Option<Instant>,
-    /// The source's name for the screen (see `FrameSource::label`).
-    label: Option<String>,
-    streaming: bool,
-    capture_since: Option<Instant>,
-    bad_streak: u32,
-}
-
-struct Control {
-    cfg: WorkerConfig,
-    opener: Opener,
-    feed: CameraFeed,
-    notify: Option<Notifier>,
-    tx: mpsc::Sender<Msg>,
-    alive: Arc<()>,
-    spec: CameraSpec,
-    gen: u64,
-    active: Option<Active>,
-    retry_at: Option<Instant>,
-    /// After a switch: the old grabber, whose exit lets the new one start.
-    switching_from: Option<u64>,
-    last_error: Option<CameraError>,
-}
-
-impl Control {
-    fn run(mut self, rx: &mpsc::Receiver<Msg>) {
-        self.start();
-        loop {
-            let wake = [self.deadline(), self.retry_at].into_iter().flatten().min();
-            let msg = match wake {
-                Some(t) => rx.recv_timeout(t.saturating_duration_since(Instant::now())),
-                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-            };
-            match msg {
-                Ok(Msg::Cmd(Command::Stop)) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Ok(Msg::Cmd(cmd)) => self.command(cmd),
-                Ok(Msg::Source { gen, msg }) => self.source(gen, msg),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            self.timers();
-        }
-        self.shutdown(rx);
-    }
-
-    fn event(&self, e: CameraEvent) {
-        self.feed.push_event(e);
-        self.poke();
-    }
-
-    fn status(&self, s: CameraStatus) {
-        if self.feed.set_status(s) {
-            self.poke();
-        }
-    }
-
-    fn poke(&self) {
-        if let Some(n) = &self.notify {
-            n(&self.feed);
-        }
-    }
-
-    /// When the watchdog fires for the active grabber.
-    fn deadline(&self) -> Option<Instant> {
-        let a = self.active.as_ref()?;
-        let base = match a.last_alive {
-            Some(t) => t + self.cfg.frame_timeout,
-            None => a.started + self.cfg.open_timeout,
-        };
-        Some(match a.capture_since {
-            Some(c) => base.max(c + self.cfg.capture_timeout),
-            None => base,
-        })
-    }
-
-    fn timers(&mut self) {
-        let now = Instant::now();
-        if self.deadline().is_some_and(|d| now >= d) {
-            self.fail(CameraError::Timeout);
-        }
-        if self.active.is_none() && self.retry_at.is_some_and(|t| now >= t) {
-            self.retry_at = None;
-            self.start();
-        }
-    }
-
-    /// Opens the current spec on a new grabber.
-    fn start(&mut self) {
-        if self.spec == CameraSpec::None {
-            self.status(CameraStatus::NoCamera);
-            return;
-        }
-        let stuck = Arc::strong_count(&self.alive) - 1;
-        if stuck >= self.cfg.max_stuck {
-            log::warn!("camera: {stuck} camera threads are stuck; waiting before reopening");
-            self.status(CameraStatus::Reconnecting(
-                "The camera is not responding — unplug it and plug it in again".into(),
-            ));
-            self.retry_at = Some(Instant::now() + self.cfg.retry_every);
-            return;
-        }
-        self.gen += 1;
-        let gen = self.gen;
-        self.feed.set_writer(gen);
-        let tx = self.tx.clone();
-        let setup = GrabSetup {
-            gen,
-            spec: self.spec.clone(),
-            opener: Arc::clone(&self.opener),
-            feed: self.feed.clone(),
-            preview_max: self.cfg.preview_max,
-            report: Box::new(move |msg| tx.send(Msg::Source { gen, msg }).is_ok()),
-            alive: Arc::clone(&self.alive),
-        };
-        match grab::spawn(setup) {
-            Ok(grabber) => {
-                self.active = Some(Active {
-                    grabber,
-                    started: Instant::now(),
-                    last_alive: None,
-                    label: None,
-                    streaming: false,
-                    capture_since: None,
-                    bad_streak: 0,
-                })
-            }
-            Err(e) => self.fail(e),
-        }
-    }
-
-    fn command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Capture => self.capture(),
-            Command::SwitchTo(spec) => {
-                log::info!("camera: switching to {spec}");
-                if let Some(a) = self.abandon() {
-                    self.switching_from = Some(a.grabber.gen);
-                    self.retry_at = Some(Instant::now() + self.cfg.stop_grace);
-                } else {
-                    self.retry_at = Some(Instant::now());
-                }
-                self.spec = spec;
-                self.last_error = None;
-                if self.spec != CameraSpec::None {
-                    self.status(CameraStatus::Connecting);
-                }
-            }
-            Command::Stop => {}
-        }
-    }
-
-    fn capture(&mut self) {
-        let refusal = match self.active.as_mut() {
-            Some(a) if a.streaming && a.capture_since.is_some() => {
-                log::info!("camera: a still is already being taken");
-                return;
-            }
-            Some(a) if a.streaming => {
-                if a.grabber.capture() {
-                    a.capture_since = Some(Instant::now());
-                    return;
-                }
-                CameraError::NotReady
-            }
-            _ if self.feed.status() == CameraStatus::NoCamera => CameraError::NoCamera,
-            _ => CameraError::NotReady,
-        };
-        self.event(CameraEvent::CaptureFailed(refusal));
-    }
-
-    fn source(&mut self, gen: u64, msg: SourceMsg) {
-        let current = gen == self.gen && self.active.is_some();
-        if !current {
-            if matches!(msg, SourceMsg::Exited) && self.switching_from == Some(gen) {
-                self.switching_from = None;
-                if self.active.is_none() && self.retry_at.is_some() {
-                    self.retry_at = Some(Instant::now());
-                }
-            }
-            return;
-        }
-        let Some(a) = self.active.as_mut() else {
-            return;
-        };
-        let now = Instant::now();
-        match msg {
-            SourceMsg::Opened { description, label } => {
-                log::info!("camera: opened {description}");
-                a.label = Some(label);
-            }
-            SourceMsg::Frame(notify) => {
-                a.last_alive = Some(now);
-                a.bad_streak = 0;
-                if !a.streaming {
-                    a.streaming = true;
-                    let label = a.label.clone().unwrap_or_else(|| "Camera".into());
-                    self.last_error = None;
-                    self.status(CameraStatus::Connected(label));
-                }
-                if notify {
-                    self.poke();
-                }
-            }
-            SourceMsg::FrameError(e) if !e.needs_reopen() => {
-                a.last_alive = Some(now);
-                a.bad_streak += 1;
-                log::debug!("camera: {e}");
-                if a.bad_streak >= self.cfg.max_bad_frames {
-                    self.fail(e);
-                }
-            }
-            SourceMsg::Captured(result) => {
-                a.last_alive = Some(now);
-                a.capture_since = None;
-                match result {
-                    Ok(frame) => {
-                        log::info!("camera: still {}x{}", frame.width(), frame.height());
-                        self.event(CameraEvent::Captured(frame));
-                    }
-                    Err(e) => {
-                        log::warn!("camera: still failed: {e}");
-                        self.event(CameraEvent::CaptureFailed(e.clone()));
-                        if e.needs_reopen() {
-                            self.fail(e);
-                        }
-                    }
-                }
-            }
-            SourceMsg::OpenFailed(e) | SourceMsg::FrameError(e) => self.fail(e),
-            SourceMsg::Exited => self.fail(CameraError::Disconnected),
-        }
-    }
-
-    /// Retires the active grabber (without waiting for it).
-    fn abandon(&mut self) -> Option<Active> {
-        let a = self.active.take()?;
-        a.grabber.cancel();
-        self.feed.set_writer(0);
-        if a.capture_since.is_some() {
-            self.event(CameraEvent::CaptureFailed(CameraError::Stopped(
-                "the camera was closed".into(),
-            )));
-        }
-        Some(a)
-    }
-
-    /// Reports a failure once, drops the source and schedules a retry.
-    fn fail(&mut self, e: CameraError) {
-        if let Some(a) = self.active.as_ref() {
-            if a.capture_since.is_some() {
-                self.event(CameraEvent::CaptureFailed(e.clone()));
-                if let Some(a) = self.active.as_mut() {
-                    a.capture_since = None;
-                }
-            }
-        }
-        self.abandon();
-        if self.last_error.as_ref() != Some(&e) {
-            log::warn!("camera: {e}; retrying every {:?}", self.cfg.retry_every);
-            self.last_error = Some(e.clone());
-            if e != CameraError::NoCamera {
-                self.event(CameraEvent::Error(e.clone()));
-            }
-        }
-        self.status(match e {
-            CameraError::NoCamera => CameraStatus::NoCamera,
-            other => CameraStatus::Reconnecting(other.to_string()),
-        });
-        self.retry_at = Some(Instant::now() + self.cfg.retry_every);
-    }
-
-    fn shutdown(&mut self, rx: &mpsc::Receiver<Msg>) {
-        let Some(a) = self.abandon() else {
-            return;
-        };
-        let gen = a.grabber.gen;
-        let deadline = Instant::now() + self.cfg.stop_grace;
-        loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(Msg::Source {
-                    gen: g,
-                    msg: SourceMsg::Exited,
-                }) if g == gen => return,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        log::warn!("camera: the camera did not close in time; its thread is left behind");
     }
 }

@@ -35,6 +35,10 @@ pub struct Args {
     /// print its peak memory (run alone, so no other figure adds to it).
     #[arg(long)]
     day: Option<usize>,
+    /// Only measure how much room camera stills take (MB per 100 patients,
+    /// before and after), on the demo camera's frames.
+    #[arg(long)]
+    stills: bool,
     /// Only measure model loading (used internally in a fresh process).
     #[arg(long, hide = true)]
     load_only: Option<PathBuf>,
@@ -228,6 +232,9 @@ pub fn run(settings: &Settings, args: &Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| models.join("../datasets"));
     if let Some(n) = args.day {
         return day_bench(settings, &datasets, n);
+    }
+    if args.stills {
+        return super::bench_stills::run(&datasets.join(super::bench_stills::DEMO_CAMERA));
     }
     let shared = models.join("..");
     let script = shared.join("bench/baseline_bench.py");

@@ -8,6 +8,7 @@
 mod admin;
 mod analyze;
 mod bench;
+mod bench_stills;
 mod eval;
 mod export;
 mod models;

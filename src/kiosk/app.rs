@@ -17,7 +17,7 @@ use super::controllers::nurses::Nurses;
 use super::controllers::signin::{After, Session};
 use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
-use super::preview::{CameraLink, CameraMsg};
+use super::preview::{streams_on, CameraLink, CameraMsg};
 use super::register::Watch;
 use super::state::{Pending, State};
 use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
@@ -119,7 +119,8 @@ impl Kiosk {
             Catalog::empty()
         });
         let inference = Self::start_inference(settings, &tx, &waker);
-        let camera = Self::start_camera(&settings.camera, &tx, &waker);
+        // The kiosk opens on the home screen: the camera rests once known.
+        let camera = Self::start_camera(&settings.camera, false, &tx, &waker);
         let serial = Self::start_serial(settings, &tx, &waker);
         let register = match &settings.fault {
             None => crate::records::Protection::from_settings(settings)
@@ -172,8 +173,13 @@ impl Kiosk {
         InferenceWorker::start(settings.clone(), forward(tx, waker, Msg::Infer))
     }
 
-    pub(super) fn start_camera(spec: &str, tx: &mpsc::Sender<Msg>, waker: &Waker) -> CameraLink {
-        CameraLink::start(spec, forward(tx, waker, Msg::Camera))
+    pub(super) fn start_camera(
+        spec: &str,
+        streaming: bool,
+        tx: &mpsc::Sender<Msg>,
+        waker: &Waker,
+    ) -> CameraLink {
+        CameraLink::start(spec, streaming, forward(tx, waker, Msg::Camera))
     }
 
     pub(super) fn start_serial(
@@ -270,7 +276,7 @@ impl Kiosk {
         self.home.init(self);
         self.capture.init(self);
         g.set_message(SharedString::new());
-        g.set_screen(Screen::Home);
+        self.show(Screen::Home);
         g.set_in_visit(false);
         self.home.refresh_devices(self);
         self.home.refresh_tools(self);
@@ -380,7 +386,24 @@ impl Kiosk {
     }
 
     pub(super) fn restart_camera(&self, spec: &str) {
-        *self.camera.borrow_mut() = Self::start_camera(spec, &self.tx, &self.waker);
+        let streaming = streams_on(self.g().get_screen());
+        *self.camera.borrow_mut() = Self::start_camera(spec, streaming, &self.tx, &self.waker);
+    }
+
+    /// Shows `screen`; the camera streams only for the capture screens
+    /// ([`streams_on`]), and resting clears the preview (never an old one).
+    pub(super) fn show(&self, screen: Screen) {
+        self.g().set_screen(screen);
+        let stream = streams_on(screen);
+        if !stream {
+            self.capture.clear_preview(self);
+        }
+        self.camera.borrow().stream(stream);
+    }
+
+    /// Preview frames the camera has delivered (none while it rests).
+    pub fn camera_frames(&self) -> u64 {
+        self.camera.borrow().frames()
     }
 
     pub(super) fn restart_serial(&self, settings: &Settings) {
@@ -467,7 +490,7 @@ impl Kiosk {
             _ => Screen::Home,
         };
         g.set_busy(false);
-        g.set_screen(to);
+        self.show(to);
     }
 
     /// "Another tool": back home, in the same visit.
@@ -475,7 +498,7 @@ impl Kiosk {
         self.capture.close(self, false);
         self.ct.reset();
         self.visit.refresh_line(self);
-        self.g().set_screen(Screen::Home);
+        self.show(Screen::Home);
     }
 
     pub(super) fn next_patient(&self) {
@@ -486,7 +509,7 @@ impl Kiosk {
         g.set_in_visit(false);
         super::controllers::visit::page(self).set_print_status(SharedString::new());
         g.set_busy(false);
-        g.set_screen(Screen::Home);
+        self.show(Screen::Home);
     }
 
     pub(super) fn submit(&self, input: Input, pending: Pending) -> bool {

@@ -3,6 +3,11 @@
 //! with the preview already converted to a display buffer off the UI thread.
 //! The camera's state and problems travel as data; the screen words them in
 //! its language ([`status_words`], [`CameraProblem::in_lang`]).
+//!
+//! The camera streams only while the kiosk wants a preview
+//! ([`CameraLink::stream`]: the capture screen); otherwise the worker is
+//! paused and the camera closed. The link only sends commands: nothing here
+//! waits on the device.
 
 use crate::camera::{
     list_cameras, parse_camera_spec, CameraError, CameraEvent, CameraFeed, CameraSpec,
@@ -10,7 +15,9 @@ use crate::camera::{
 };
 use crate::frame::RgbFrame;
 use crate::i18n::{n_, tr, trf, Lang};
+use crate::kiosk::ui::Screen;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
+use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -27,8 +34,12 @@ pub enum CameraMsg {
         buffer: SharedPixelBuffer<Rgb8Pixel>,
         fps: f32,
     },
-    /// The full-resolution still asked for.
-    Still(Arc<RgbFrame>),
+    /// The full-resolution still asked for, and the camera's own JPEG of it
+    /// when it sent one (`frame` is then exactly that JPEG decoded).
+    Still {
+        frame: Arc<RgbFrame>,
+        jpeg: Option<Vec<u8>>,
+    },
     /// A problem the nurse should read.
     Error(CameraProblem),
 }
@@ -105,6 +116,8 @@ pub struct CameraLink {
     worker: Option<CameraWorker>,
     choices: Vec<(String, CameraSpec)>,
     send: Send,
+    /// Whether the kiosk wants the camera streaming (see [`CameraLink::stream`]).
+    streaming: Cell<bool>,
 }
 
 /// The replayed folder's name in the camera picker.
@@ -131,6 +144,17 @@ pub fn status_words(s: Option<&CameraStatus>, lang: Lang) -> String {
     }
 }
 
+/// Whether the camera streams while `screen` is shown: on the capture
+/// screen, which shows its live preview, and on the review of its still,
+/// so that Retake shows the preview at once (a USB camera takes a moment to
+/// open and settle its exposure; the review lasts seconds, and always ends
+/// on the capture or the result screen). Everywhere else (home, the visit,
+/// result, history, admin, sign-in…) it rests, closed: no frame is read or
+/// decoded.
+pub fn streams_on(screen: Screen) -> bool {
+    matches!(screen, Screen::Capture | Screen::Review)
+}
+
 /// Frames per second over the last second or so.
 struct RateMeter {
     since: Instant,
@@ -139,9 +163,11 @@ struct RateMeter {
 }
 
 impl CameraLink {
-    /// Starts the camera named by `spec` (`auto`, `none`, `replay:<dir>`, `v4l:<n>`).
+    /// Starts the camera named by `spec` (`auto`, `none`, `replay:<dir>`,
+    /// `v4l:<n>`), streaming or (once its status is known) resting.
     pub fn start(
         spec: &str,
+        streaming: bool,
         send: impl Fn(CameraMsg) + std::marker::Send + Sync + 'static,
     ) -> CameraLink {
         let send: Send = Arc::new(send);
@@ -169,6 +195,7 @@ impl CameraLink {
             worker: None,
             choices,
             send,
+            streaming: Cell::new(streaming),
         };
         link.open(spec);
         link
@@ -199,7 +226,13 @@ impl CameraLink {
                         cameras: names.clone(),
                         index,
                     }),
-                    CameraEvent::Captured(f) => send(CameraMsg::Still(Arc::new(f))),
+                    CameraEvent::Captured(still) => {
+                        let (frame, jpeg) = still.into_parts();
+                        send(CameraMsg::Still {
+                            frame: Arc::new(frame),
+                            jpeg,
+                        })
+                    }
                     CameraEvent::CaptureFailed(e) => {
                         send(CameraMsg::Error(CameraProblem::CaptureFailed(e)))
                     }
@@ -225,7 +258,13 @@ impl CameraLink {
             }
         };
         match CameraWorker::start(spec, WorkerConfig::default(), Some(Box::new(notify))) {
-            Ok(w) => self.worker = Some(w),
+            Ok(w) => {
+                if !self.streaming.get() {
+                    // It still opens once, so the home screen knows the camera.
+                    w.pause();
+                }
+                self.worker = Some(w);
+            }
             Err(e) => {
                 (self.send)(CameraMsg::Status {
                     status: CameraStatus::NoCamera,
@@ -243,6 +282,29 @@ impl CameraLink {
             Some(w) => w.capture(),
             None => (self.send)(CameraMsg::Error(CameraProblem::NoCamera)),
         }
+    }
+
+    /// Streams (a screen shows the preview) or rests (the camera closed, no
+    /// frame read or decoded). Only a command to the worker, sent when the
+    /// wish changes; never a wait.
+    pub fn stream(&self, on: bool) {
+        if self.streaming.replace(on) == on {
+            return;
+        }
+        if let Some(w) = &self.worker {
+            if on {
+                w.resume();
+            } else {
+                w.pause();
+            }
+        }
+    }
+
+    /// Preview frames the camera has delivered so far (they stop while it rests).
+    pub fn frames(&self) -> u64 {
+        self.worker
+            .as_ref()
+            .map_or(0, |w| w.feed().frames_published())
     }
 
     /// Switches to camera `i` of the picker.

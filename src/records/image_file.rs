@@ -31,10 +31,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bytes to save and their extension: encoded files as they came, camera
-/// frames as PNG (fast compression, Paeth filter: for a 1920x1080 frame about
-/// 30 ms and 2.4 MB here, against 43 ms for adaptive filtering and 120 ms or
-/// more for any zlib level).
+/// The bytes to save and their extension: encoded files (an import, a
+/// camera's own JPEG) as they came, uncompressed camera frames losslessly
+/// ([`encode_lossless`]).
 pub fn encode(image: &ImageData) -> Result<(Cow<'_, [u8]>, String), RecordsError> {
     match image {
         ImageData::Encoded { bytes, ext } => {
@@ -45,22 +44,102 @@ pub fn encode(image: &ImageData) -> Result<(Cow<'_, [u8]>, String), RecordsError
             }
             Ok((Cow::Borrowed(bytes.as_slice()), ext))
         }
-        ImageData::Frame(frame) => Ok((Cow::Owned(png(frame)?), "png".into())),
+        ImageData::Frame(frame) => {
+            let (bytes, ext) = encode_lossless(frame)?;
+            Ok((Cow::Owned(bytes), ext.into()))
+        }
     }
 }
 
-/// A camera frame as PNG bytes, as [`encode`] saves it. The kiosk may call
-/// this ahead (while the nurse reviews the still) and pass
-/// `ImageData::Encoded { ext: "png" }` to take the encoding off the save.
+/// Lossless encodings of a camera frame that [`encode_lossless`] was chosen
+/// from (`onemed bench --stills` measures each on the demo camera's frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lossless {
+    /// PNG, fast compression, Paeth filter (what camera stills were kept as
+    /// before; still used for a CT frame, see `workers::inference`).
+    PngFast,
+    /// PNG, zlib's default level, adaptive filtering.
+    PngDefault,
+    /// PNG, zlib's best level, adaptive filtering.
+    PngBest,
+    /// WebP lossless (the `image` crate's encoder).
+    WebP,
+}
+
+impl Lossless {
+    pub const ALL: [Lossless; 4] = [
+        Lossless::PngFast,
+        Lossless::PngDefault,
+        Lossless::PngBest,
+        Lossless::WebP,
+    ];
+
+    /// The file extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Lossless::WebP => "webp",
+            _ => "png",
+        }
+    }
+
+    /// A name for the bench's table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lossless::PngFast => "PNG fast, Paeth",
+            Lossless::PngDefault => "PNG default, adaptive",
+            Lossless::PngBest => "PNG best, adaptive",
+            Lossless::WebP => "WebP lossless",
+        }
+    }
+
+    /// The frame's bytes in this encoding; `decode::decode` gives the
+    /// frame back exactly.
+    pub fn encode(self, frame: &crate::frame::RgbFrame) -> Result<Vec<u8>, RecordsError> {
+        use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+        use image::codecs::webp::WebPEncoder;
+        use image::ImageEncoder;
+        let (w, h) = (frame.width() as u32, frame.height() as u32);
+        let rgb = image::ExtendedColorType::Rgb8;
+        let mut out = Vec::with_capacity(frame.data().len() / 2);
+        let written = match self {
+            Lossless::WebP => WebPEncoder::new_lossless(&mut out).encode(frame.data(), w, h, rgb),
+            png => {
+                let (level, filter) = match png {
+                    Lossless::PngFast => (CompressionType::Fast, FilterType::Paeth),
+                    Lossless::PngBest => (CompressionType::Best, FilterType::Adaptive),
+                    _ => (CompressionType::Default, FilterType::Adaptive),
+                };
+                PngEncoder::new_with_quality(&mut out, level, filter).write_image(
+                    frame.data(),
+                    w,
+                    h,
+                    rgb,
+                )
+            }
+        };
+        written
+            .map_err(|e| RecordsError::Invalid(format!("cannot encode the camera frame: {e}")))?;
+        Ok(out)
+    }
+}
+
+/// How an uncompressed camera still (a YUYV or NV12 camera's) is kept: see
+/// README "Camera stills" for the measurements it was chosen by.
+pub const STILL_LOSSLESS: Lossless = Lossless::WebP;
+
+/// An uncompressed camera frame as [`encode`] saves it, and its extension.
+/// The kiosk calls this ahead (while the nurse reviews the still) and passes
+/// `ImageData::Encoded` to take the encoding off the save.
+pub fn encode_lossless(
+    frame: &crate::frame::RgbFrame,
+) -> Result<(Vec<u8>, &'static str), RecordsError> {
+    Ok((STILL_LOSSLESS.encode(frame)?, STILL_LOSSLESS.ext()))
+}
+
+/// A frame as PNG (fast compression, Paeth filter): a CT frame the model
+/// saw, kept as it was before camera stills changed format.
 pub fn png(frame: &crate::frame::RgbFrame) -> Result<Vec<u8>, RecordsError> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::ImageEncoder;
-    let (w, h) = (frame.width() as u32, frame.height() as u32);
-    let mut out = Vec::with_capacity(frame.data().len() / 2);
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Paeth)
-        .write_image(frame.data(), w, h, image::ExtendedColorType::Rgb8)
-        .map_err(|e| RecordsError::Invalid(format!("cannot encode the camera frame: {e}")))?;
-    Ok(out)
+    Lossless::PngFast.encode(frame)
 }
 
 /// A safe extension: 1–8 ASCII letters or digits, lower-cased.
@@ -324,6 +403,44 @@ mod tests {
         let local = at.format("%Y/%m/%d").to_string();
         assert!(rel.starts_with(&format!("images/{local}/")), "{rel}");
         assert!(rel.ends_with("-v17-abababababab.jpg"), "{rel}");
+    }
+
+    /// Noise beside smooth gradients, at an odd size.
+    fn test_frame() -> crate::frame::RgbFrame {
+        let (w, h) = (123usize, 77usize);
+        let mut seed = 12345u32;
+        let data = (0..w * h * 3)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                match i % 3 {
+                    0 => (seed >> 16) as u8,
+                    1 => ((i / 3) % w * 2) as u8,
+                    _ => ((i / 3 / w) * 3) as u8,
+                }
+            })
+            .collect();
+        crate::frame::RgbFrame::new(w, h, data).unwrap()
+    }
+
+    #[test]
+    fn lossless_stills_decode_back_to_the_same_pixels() {
+        let frame = test_frame();
+        let limits = crate::decode::Limits::default();
+        for way in Lossless::ALL {
+            let bytes = way.encode(&frame).unwrap();
+            let (_, back) = crate::decode::decode(&bytes, &limits).unwrap();
+            assert!(back == frame, "{way:?} is not lossless");
+        }
+        let (bytes, ext) = encode_lossless(&frame).unwrap();
+        assert_eq!(ext, "webp");
+        assert_eq!(
+            crate::decode::sniff(&bytes),
+            Some(crate::decode::ImageFormat::Webp)
+        );
+        // A frame handed to the register is saved the same way.
+        let image = ImageData::Frame(std::sync::Arc::new(frame));
+        let (saved, ext) = encode(&image).unwrap();
+        assert_eq!((saved.as_ref(), ext.as_str()), (bytes.as_slice(), "webp"));
     }
 
     #[test]

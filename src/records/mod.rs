@@ -26,7 +26,7 @@ pub mod sealed;
 mod store;
 
 pub use error::RecordsError;
-pub use image_file::png as encode_png;
+pub use image_file::{encode_lossless, png as encode_png, Lossless, STILL_LOSSLESS};
 pub use key::{Protection, RegisterKey};
 pub use operators::{clean_name, Operator, OperatorId, PinAttempt, MAX_NAME as MAX_NURSE_NAME};
 pub use rows::outcome_text;
@@ -92,7 +92,7 @@ pub struct NewVisit {
 pub enum ImageData {
     /// An imported file's bytes as they were, with its extension ("jpg", "dcm").
     Encoded { bytes: Vec<u8>, ext: String },
-    /// A camera still; saved as PNG (fast compression, lossless).
+    /// An uncompressed camera still; saved losslessly (`encode_lossless`).
     Frame(Arc<crate::frame::RgbFrame>),
 }
 

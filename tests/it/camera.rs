@@ -1,15 +1,16 @@
 //! The camera stage end to end, on a machine without a camera: replay
 //! sources over sample images, the worker's latest-frame slot, watchdog and
 //! reconnects with fake sources, the nokhwa path for what can exist here
-//! (listing nothing, failing to open, decoding real and damaged MJPEG), spec
-//! parsing, mode choice, and the preview-rate measurement.
+//! (listing nothing, failing to open, decoding real and damaged MJPEG, an
+//! MJPEG still keeping the camera's JPEG), a camera resting while paused,
+//! spec parsing, mode choice, and the preview-rate measurement.
 
 use crate::common;
 use onemed::camera::{
     self, choose_preview_format, choose_still_format, decode_buffer, list_cameras,
-    measure_preview_rate, parse_camera_spec, CameraError, CameraEvent, CameraSpec, CameraStatus,
-    CameraWorker, FormatCandidate, FrameSource, NokhwaSource, Opener, PixelFormat, ReplayOptions,
-    ReplaySource, WorkerConfig,
+    measure_preview_rate, parse_camera_spec, still_from_buffer, CameraError, CameraEvent,
+    CameraSpec, CameraStatus, CameraWorker, FormatCandidate, FrameSource, NokhwaSource, Opener,
+    PixelFormat, ReplayOptions, ReplaySource, Still, WorkerConfig,
 };
 use onemed::decode::{self, Limits};
 use onemed::frame::RgbFrame;
@@ -134,8 +135,8 @@ impl FrameSource for FakeSource {
         Ok(RgbFrame::new(4, 4, vec![(self.n % 256) as u8; 48]).expect("size"))
     }
 
-    fn capture_still(&mut self) -> Result<RgbFrame, CameraError> {
-        Ok(RgbFrame::new(8, 6, vec![7; 144]).expect("size"))
+    fn capture_still(&mut self) -> Result<Still, CameraError> {
+        Ok(Still::raw(RgbFrame::new(8, 6, vec![7; 144]).expect("size")))
     }
 }
 
@@ -232,9 +233,12 @@ fn replay_capture_is_the_image_on_show_at_full_size() {
         let preview = src.next_frame().expect("frame");
         assert!(preview.width() <= 100 && preview.height() <= 100);
         let still = src.capture_still().expect("still");
-        assert_eq!((still.width(), still.height()), (*w, *h), "{name}");
-        let (_, original) = decode_file(&dir.path().join(name));
-        assert_eq!(still, original, "{name}: the still is the decoded file");
+        let f = still.frame();
+        assert_eq!((f.width(), f.height()), (*w, *h), "{name}");
+        let (bytes, original) = decode_file(&dir.path().join(name));
+        assert_eq!(*f, original, "{name}: the still is the decoded file");
+        // A replayed JPEG stands for an MJPEG camera's frame: its bytes come along.
+        assert_eq!(still.jpeg(), Some(bytes.as_slice()), "{name}");
     }
 }
 
@@ -275,7 +279,7 @@ fn worker_previews_a_replay_and_captures_full_resolution() {
     let Some(CameraEvent::Captured(still)) = captured else {
         panic!("no still: {captured:?} after {seen:?}");
     };
-    let size = (still.width(), still.height());
+    let size = (still.frame().width(), still.frame().height());
     assert!(
         expected.iter().any(|(_, s)| *s == size),
         "still {size:?} is not one of the images at full size"
@@ -444,9 +448,238 @@ fn switching_cameras_and_capturing_from_a_fake() {
         matches!(e, CameraEvent::Captured(_) | CameraEvent::CaptureFailed(_))
     });
     assert!(
-        matches!(&captured, Some(CameraEvent::Captured(f)) if f.width() == 8),
+        matches!(&captured, Some(CameraEvent::Captured(s)) if s.frame().width() == 8),
         "{captured:?}"
     );
+}
+
+// ----------------------------------------------------------------- resting
+
+/// Counts how many fake cameras are open (opened, not yet dropped).
+#[derive(Clone, Default)]
+struct OpenCount(Arc<AtomicUsize>);
+
+/// A fake camera that counts itself open until it is dropped.
+struct Counted(FakeSource, OpenCount);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl FrameSource for Counted {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn label(&self) -> String {
+        self.0.label()
+    }
+    fn next_frame(&mut self) -> Result<RgbFrame, CameraError> {
+        self.0.next_frame()
+    }
+    fn capture_still(&mut self) -> Result<Still, CameraError> {
+        self.0.capture_still()
+    }
+}
+
+/// An opener whose `n`th open (from 0) gives `f(n)`, counted while open,
+/// or fails with `unplugged` from open number `unplug_from` on.
+fn counted_opener(opens: Arc<AtomicUsize>, open: OpenCount, unplug_from: usize) -> Opener {
+    Arc::new(move |_spec: &CameraSpec| {
+        let n = opens.fetch_add(1, Ordering::SeqCst);
+        if n >= unplug_from {
+            return Err(CameraError::Disconnected);
+        }
+        open.0.fetch_add(1, Ordering::SeqCst);
+        Ok(Box::new(Counted(
+            FakeSource::endless(Duration::from_millis(5)),
+            open.clone(),
+        )) as Box<dyn FrameSource>)
+    })
+}
+
+/// Waits until `cond` holds (polling), up to `timeout`.
+fn eventually(timeout: Duration, cond: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}
+
+#[test]
+fn a_paused_camera_is_closed_reads_nothing_and_streams_again_on_resume() {
+    let (opens, open) = (Arc::new(AtomicUsize::new(0)), OpenCount::default());
+    let worker = CameraWorker::with_opener(
+        CameraSpec::V4l(0),
+        quick_config(),
+        counted_opener(Arc::clone(&opens), open.clone(), usize::MAX),
+        None,
+    )
+    .expect("worker starts");
+    let feed = worker.feed();
+    assert!(feed.wait_frame(0, Duration::from_secs(2)).is_some());
+    worker.pause();
+    assert!(
+        eventually(Duration::from_secs(2), || open.0.load(Ordering::SeqCst)
+            == 0),
+        "the camera is closed while paused"
+    );
+    let resting = feed.frames_published();
+    // Longer than the frame timeout and several retry periods: no frame, no
+    // watchdog, no reopening while paused.
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(feed.frames_published(), resting, "no frame while paused");
+    assert_eq!(opens.load(Ordering::SeqCst), 1, "not reopened while paused");
+    assert!(
+        matches!(feed.status(), CameraStatus::Connected(_)),
+        "the status stays as known: {:?}",
+        feed.status()
+    );
+    assert!(
+        !feed
+            .drain_events()
+            .iter()
+            .any(|e| matches!(e, CameraEvent::Error(_))),
+        "resting is not a failure"
+    );
+    // A still asked for while resting is refused, not waited for.
+    worker.capture();
+    let (refused, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        matches!(e, CameraEvent::CaptureFailed(_))
+    });
+    assert_eq!(
+        refused,
+        Some(CameraEvent::CaptureFailed(CameraError::NotReady))
+    );
+    worker.resume();
+    assert!(
+        feed.wait_frame(resting, Duration::from_secs(2)).is_some(),
+        "frames again after resume"
+    );
+    assert_eq!(opens.load(Ordering::SeqCst), 2);
+    assert_eq!(open.0.load(Ordering::SeqCst), 1);
+    // Pausing twice, resuming twice: one close, one open.
+    worker.pause();
+    worker.pause();
+    assert!(eventually(Duration::from_secs(2), || open
+        .0
+        .load(Ordering::SeqCst)
+        == 0));
+    worker.resume();
+    worker.resume();
+    let seq = feed.frames_published();
+    assert!(feed.wait_frame(seq, Duration::from_secs(2)).is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(opens.load(Ordering::SeqCst), 3);
+    assert_eq!(open.0.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn paused_from_the_start_the_camera_is_tried_once_then_rests() {
+    let (opens, open) = (Arc::new(AtomicUsize::new(0)), OpenCount::default());
+    let worker = CameraWorker::with_opener(
+        CameraSpec::V4l(0),
+        quick_config(),
+        counted_opener(Arc::clone(&opens), open.clone(), usize::MAX),
+        None,
+    )
+    .expect("worker starts");
+    worker.pause();
+    let feed = worker.feed();
+    // Its status is learnt (the home screen shows it), then it closes.
+    let (connected, _) = wait_for(&feed, Duration::from_secs(2), |e| {
+        is_status(e, |s| *s == CameraStatus::Connected("fake camera".into()))
+    });
+    assert!(connected.is_some(), "{:?}", feed.status());
+    assert!(eventually(Duration::from_secs(2), || open
+        .0
+        .load(Ordering::SeqCst)
+        == 0));
+    let frames = feed.frames_published();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(feed.frames_published(), frames);
+    assert_eq!(opens.load(Ordering::SeqCst), 1);
+    // A camera switched to while paused is tried once too.
+    worker.switch_to(CameraSpec::V4l(1));
+    assert!(eventually(Duration::from_secs(2), || opens
+        .load(Ordering::SeqCst)
+        == 2));
+    assert!(eventually(Duration::from_secs(2), || open
+        .0
+        .load(Ordering::SeqCst)
+        == 0));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(opens.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_camera_unplugged_while_resting_is_reported_on_resume_and_not_retried_while_paused() {
+    // The first open works; the camera is then unplugged (every later open fails).
+    let (opens, open) = (Arc::new(AtomicUsize::new(0)), OpenCount::default());
+    let worker = CameraWorker::with_opener(
+        CameraSpec::V4l(0),
+        quick_config(),
+        counted_opener(Arc::clone(&opens), open.clone(), 1),
+        None,
+    )
+    .expect("worker starts");
+    let feed = worker.feed();
+    assert!(feed.wait_frame(0, Duration::from_secs(2)).is_some());
+    worker.pause();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(opens.load(Ordering::SeqCst), 1, "no attempt while paused");
+    feed.drain_events();
+    worker.resume();
+    let (lost, seen) = wait_for(&feed, Duration::from_secs(2), |e| {
+        is_status(
+            e,
+            |s| matches!(s, CameraStatus::Reconnecting(r) if r.contains("disconnected")),
+        )
+    });
+    assert!(lost.is_some(), "{seen:?}; status {:?}", feed.status());
+    assert!(
+        seen.contains(&CameraEvent::Error(CameraError::Disconnected)),
+        "said once: {seen:?}"
+    );
+    // Streaming wanted: it keeps looking for the camera (every 150 ms here).
+    assert!(eventually(Duration::from_secs(2), || opens
+        .load(Ordering::SeqCst)
+        >= 4));
+    // Paused again: the looking stops.
+    worker.pause();
+    std::thread::sleep(Duration::from_millis(200));
+    let attempts = opens.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        opens.load(Ordering::SeqCst),
+        attempts,
+        "no retry loop while paused"
+    );
+    assert!(matches!(feed.status(), CameraStatus::Reconnecting(_)));
+}
+
+#[test]
+fn without_a_camera_a_paused_worker_says_so_and_waits_quietly() {
+    // `auto` on this machine: no camera at all. Paused at once, it still
+    // says so (the home screen shows it), then tries nothing more.
+    let worker =
+        CameraWorker::start(CameraSpec::Auto, quick_config(), None).expect("worker starts");
+    worker.pause();
+    let feed = worker.feed();
+    let (none, seen) = wait_for(&feed, Duration::from_secs(3), |e| {
+        is_status(e, |s| *s == CameraStatus::NoCamera)
+    });
+    assert!(none.is_some(), "{seen:?}");
+    worker.resume();
+    std::thread::sleep(Duration::from_millis(400));
+    worker.pause();
+    assert_eq!(feed.status(), CameraStatus::NoCamera);
+    assert_eq!(feed.drain_events(), Vec::new(), "no news repeated");
 }
 
 // ------------------------------------------------------------ USB cameras
@@ -523,6 +756,66 @@ fn mjpeg_frames_decode_with_the_kiosk_decoder() {
     assert!(CameraError::BadFrame("x".into())
         .to_string()
         .starts_with("The camera sent a damaged picture"));
+}
+
+#[test]
+fn an_mjpeg_still_keeps_the_camera_jpeg_cut_at_its_end() {
+    use nokhwa::utils::{FrameFormat, Resolution};
+    use nokhwa::Buffer;
+    // Every sample JPEG: baseline and progressive, with EXIF thumbnails
+    // (whose own end markers must not end the frame).
+    let jpegs: Vec<PathBuf> = common::files_under(&common::datasets_dir())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(p).is_ok_and(|b| decode::sniff(&b) == Some(decode::ImageFormat::Jpeg))
+        })
+        .collect();
+    assert!(jpegs.len() >= 10, "{jpegs:?}");
+    for path in &jpegs {
+        let (bytes, expected) = decode_file(path);
+        // A driver's buffer: the frame, then what an earlier, larger frame
+        // left there (a JPEG's tail, with its own end marker), then zeros.
+        let mut buffer = bytes.clone();
+        buffer.extend_from_slice(&bytes[bytes.len() / 3..]);
+        buffer.resize(buffer.len() + 4096, 0);
+        assert_eq!(
+            camera::convert::jpeg_len(&buffer),
+            Some(bytes.len()),
+            "{path:?}"
+        );
+        let res = Resolution::new(expected.width() as u32, expected.height() as u32);
+        let still = still_from_buffer(&Buffer::new(res, &buffer, FrameFormat::MJPEG))
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert_eq!(
+            still.jpeg(),
+            Some(bytes.as_slice()),
+            "{path:?}: the camera's bytes"
+        );
+        assert_eq!(*still.frame(), expected, "{path:?}: their decode");
+    }
+    // An MJPEG frame cut short has no end: a damaged still, taken again.
+    let bytes = std::fs::read(&jpegs[0]).unwrap();
+    let cut = Buffer::new(
+        Resolution::new(16, 16),
+        &bytes[..bytes.len() - 2],
+        FrameFormat::MJPEG,
+    );
+    assert!(matches!(
+        still_from_buffer(&cut),
+        Err(CameraError::BadFrame(_))
+    ));
+    assert_eq!(camera::convert::jpeg_len(b"not a jpeg"), None);
+    // An uncompressed still is its picture alone.
+    let rgb = Buffer::new(
+        Resolution::new(2, 1),
+        &[1, 2, 3, 4, 5, 6],
+        FrameFormat::RAWRGB,
+    );
+    let still = still_from_buffer(&rgb).expect("raw still");
+    assert_eq!(
+        (still.jpeg(), still.frame().data()),
+        (None, &[1, 2, 3, 4, 5, 6][..])
+    );
 }
 
 // ------------------------------------------------------- specs and modes

@@ -13,6 +13,7 @@ mod shaping;
 mod signin;
 mod ct_series;
 mod sticks;
+mod camera;
 
 use crate::common::kiosk::*;
 use i_slint_backend_testing::{
@@ -185,6 +186,7 @@ fn unusable_pictures_end_in_could_not_assess_never_a_guess() {
         capture_page(k).get_camera_connected()
     });
     for attempt in 1..=3 {
+        wait_live_preview(&k);
         tap(&k, "Capture");
         wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
         tap(&k, "Analyse");
@@ -487,9 +489,7 @@ fn an_eye_that_cannot_be_screened_is_recorded_with_its_reason_and_the_visit_refe
     );
     let k = start_signed_in(&s);
     begin_visit(&k, "Diabetic retinopathy", "PAT-0046");
-    wait(&k, "camera connected", |k| {
-        capture_page(k).get_camera_connected()
-    });
+    wait_live_preview(&k);
     tap(&k, "Capture");
     wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
     tap(&k, "Analyse");
@@ -651,9 +651,7 @@ fn every_touch_target_is_at_least_72_px_tall() {
     type_keys(&k, "PAT-0050");
     tap(&k, "Start screening");
     wait(&k, "the visit to start", |k| g(k).get_in_visit());
-    wait(&k, "camera connected", |k| {
-        capture_page(k).get_camera_connected()
-    });
+    wait_live_preview(&k);
     assert_touch_targets(&k, "capture");
 
     tap(&k, "Capture");

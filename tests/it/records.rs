@@ -110,18 +110,18 @@ fn every_field_is_saved_and_read_back() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("images")), 0o700);
-    // The camera frame is a lossless PNG of exactly the frame.
+    // An uncompressed camera frame is a lossless WebP of exactly the frame.
     let fb = store.record(frame_saved.id).unwrap().unwrap();
     assert_eq!(fb, frame_saved);
-    assert!(fb.image_file.ends_with(".png"));
+    assert!(fb.image_file.ends_with(".webp"), "{}", fb.image_file);
     assert_eq!(sha256_hex(&store.read_image(&fb).unwrap()), fb.image_sha256);
-    let png = image::load_from_memory(&store.read_image(&fb).unwrap())
+    let webp = image::load_from_memory(&store.read_image(&fb).unwrap())
         .unwrap()
         .to_rgb8();
-    assert_eq!((png.width(), png.height()), (1920, 1080));
+    assert_eq!((webp.width(), webp.height()), (1920, 1080));
     assert!(
-        png.as_raw() == frame.data(),
-        "PNG pixels differ from the frame"
+        webp.as_raw() == frame.data(),
+        "WebP pixels differ from the frame"
     );
     // The visit holds both, oldest first.
     let v = store.visit(saved.visit).unwrap().unwrap();
@@ -424,14 +424,14 @@ fn save_timings_camera_frame_and_jpeg_import() {
         v[v.len() / 2]
     };
     let (mut cam_ms, mut jpg_ms) = (Vec::new(), Vec::new());
-    let mut png_bytes = 0;
+    let mut webp_bytes = 0;
     for _ in 0..7 {
         let mut r = jpeg_record(visit, Vec::new());
         r.image = ImageData::Frame(frame.clone());
         let t = Instant::now();
         let s = store.save(&r).unwrap();
         cam_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        png_bytes = s.image_bytes;
+        webp_bytes = s.image_bytes;
         let r = jpeg_record(visit, jpeg.clone());
         let t = Instant::now();
         let s = store.save(&r).unwrap();
@@ -442,9 +442,9 @@ fn save_timings_camera_frame_and_jpeg_import() {
         );
     }
     eprintln!(
-        "save timing: 1920x1080 camera frame (PNG {:.1} MB): median {:.1} ms; \
+        "save timing: 1920x1080 camera frame (lossless WebP {:.1} MB): median {:.1} ms; \
          {:.1} MB JPEG import: median {:.1} ms (7 saves each)",
-        png_bytes as f64 / 1e6,
+        webp_bytes as f64 / 1e6,
         median(cam_ms),
         jpeg.len() as f64 / 1e6,
         median(jpg_ms)

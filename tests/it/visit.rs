@@ -177,9 +177,11 @@ fn a_whole_visit_with_scanner_trigger_printer_history_and_export() {
     // Diabetic retinopathy, both eyes, each captured by the foot pedal.
     tap(&k, "Diabetic retinopathy");
     assert_eq!(g(&k).get_screen(), Screen::Capture);
-    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
     for eye in ["right", "left"] {
         assert_eq!(capture_page(&k).get_eye_left(), eye == "left");
+        // The camera rests off the capture screen: the nurse frames the
+        // eye in the live preview, then presses the pedal.
+        wait_live_preview(&k);
         trigger.send(b" ");
         wait(&k, "the pedal's capture", |k| {
             g(k).get_screen() == Screen::Review
@@ -489,6 +491,7 @@ impl Drop for Tmpfs {
 }
 
 fn analyse_once(k: &Kiosk) {
+    wait_live_preview(k);
     tap(k, "Capture");
     wait(k, "review", |k| g(k).get_screen() == Screen::Review);
     tap(k, "Analyse");

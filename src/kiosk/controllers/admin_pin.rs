@@ -159,7 +159,7 @@ impl Admin {
         p.set_pin_prompt(tr(k.lang(), "Opening Admin…").into());
         p.set_pin_dots(SharedString::new());
         p.set_pin_error(SharedString::new());
-        k.g().set_screen(Screen::AdminPin);
+        k.show(Screen::AdminPin);
         let (file, lock) = (admin_file(k), lock_file(k));
         self.off_ui(k, "admin-open", move || AdminMsg::Opened {
             file: PinFile::read(&file),

@@ -94,7 +94,7 @@ impl Admin {
         p.set_admin_note(SharedString::new());
         k.pick_field(TypingField::None);
         self.show_draft(k, false);
-        k.g().set_screen(Screen::Admin);
+        k.show(Screen::Admin);
     }
 
     /// The sticks and folders an export can go to, as they are now.
@@ -409,7 +409,7 @@ impl Admin {
             st.pin.clear();
         }
         self.show_pin(k, "");
-        k.g().set_screen(Screen::AdminPin);
+        k.show(Screen::AdminPin);
     }
 
     pub fn note(&self, k: &Kiosk, text: String) {

@@ -30,10 +30,12 @@ pub(super) struct CaptureState {
     pub still: Option<Arc<RgbFrame>>,
     /// Where the picture on the review screen came from ("camera" or "import:<name>").
     pub still_source: String,
-    /// An imported picture's original bytes and extension, saved with its record.
+    /// The picture's file as the register keeps it, bytes and extension:
+    /// an imported picture's original file, or the camera's own JPEG.
     pub still_file: Option<(Vec<u8>, String)>,
-    /// The camera still already encoded as PNG (see `Msg::StillPng`).
-    pub still_png: Option<Vec<u8>>,
+    /// An uncompressed camera still, already encoded losslessly for the
+    /// register while the nurse reviews it (see `encode_still`).
+    pub still_lossless: Option<(Vec<u8>, String)>,
     /// Milliseconds from the Analyse tap to the result on screen, latest first.
     pub latencies_ms: Vec<f64>,
     /// What the result screen shows (see `result`).
@@ -63,7 +65,7 @@ impl Capture {
                 still: None,
                 still_source: String::new(),
                 still_file: None,
-                still_png: None,
+                still_lossless: None,
                 latencies_ms: Vec::new(),
                 outcome: None,
                 camera: None,
@@ -100,6 +102,14 @@ impl Capture {
         self.previews.get()
     }
 
+    /// No preview on screen (the camera rests): the capture screen never
+    /// comes back showing an old picture.
+    pub fn clear_preview(&self, k: &Kiosk) {
+        let p = page(k);
+        p.set_preview(Default::default());
+        p.set_preview_fps(SharedString::new());
+    }
+
     pub fn latencies_ms(&self) -> Vec<f64> {
         self.state.borrow().latencies_ms.clone()
     }
@@ -131,7 +141,7 @@ impl Capture {
         if is_ct {
             k.ct.open_import(k, false);
         } else {
-            k.g().set_screen(Screen::Capture);
+            k.show(Screen::Capture);
         }
     }
 
@@ -211,32 +221,37 @@ impl Capture {
                     });
                 }
             }
-            CameraMsg::Still(frame) => {
+            CameraMsg::Still { frame, jpeg } => {
                 if k.g().get_screen() != Screen::Capture {
                     return;
                 }
                 self.show_still(k, &frame);
+                let raw = jpeg.is_none();
                 {
                     let mut st = self.state.borrow_mut();
                     st.still = Some(frame.clone());
                     st.still_source = "camera".into();
-                    st.still_file = None;
-                    st.still_png = None;
+                    // The camera's JPEG is the record's picture, as it came
+                    // (`frame` is its decode); otherwise a lossless file.
+                    st.still_file = jpeg.map(|j| (j, "jpg".to_string()));
+                    st.still_lossless = None;
                 }
-                encode_still(k, frame);
+                if raw {
+                    encode_still(k, frame);
+                }
                 p.set_review_imported(false);
-                k.g().set_screen(Screen::Review);
+                k.show(Screen::Review);
             }
             CameraMsg::Error(problem) => k.say_in(move |l| problem.in_lang(l)),
         }
     }
 
-    /// The camera still encoded as PNG arrived: kept if it is still the one
-    /// on screen.
-    pub fn still_png(&self, still: Arc<RgbFrame>, png: Vec<u8>) {
+    /// The uncompressed camera still, encoded losslessly, arrived: kept if
+    /// it is still the one on screen.
+    pub fn still_encoded(&self, still: Arc<RgbFrame>, file: (Vec<u8>, String)) {
         let mut st = self.state.borrow_mut();
         if st.still.as_ref().is_some_and(|s| Arc::ptr_eq(s, &still)) {
-            st.still_png = Some(png);
+            st.still_lossless = Some(file);
         }
     }
 
@@ -248,10 +263,10 @@ impl Capture {
             st.still = Some(frame);
             st.still_source = format!("import:{name}");
             st.still_file = Some(file);
-            st.still_png = None;
+            st.still_lossless = None;
         }
         page(k).set_review_imported(true);
-        k.g().set_screen(Screen::Review);
+        k.show(Screen::Review);
     }
 
     /// The picture the engine decoded (an import) replaces the one shown.
@@ -283,7 +298,7 @@ impl Capture {
         if page(k).get_review_imported() {
             // "Choose another": back to the pictures on the stick.
             self.state.borrow_mut().still = None;
-            return k.g().set_screen(Screen::CtImport);
+            return k.show(Screen::CtImport);
         }
         let attempt = {
             let mut st = self.state.borrow_mut();
@@ -292,7 +307,7 @@ impl Capture {
         };
         // The review screen then says "Attempt 2 of 3".
         page(k).set_attempt(attempt as i32);
-        k.g().set_screen(Screen::Capture);
+        k.show(Screen::Capture);
     }
 
     fn analyse(&self, k: &Kiosk) {
@@ -324,7 +339,7 @@ impl Capture {
         p.set_trace(v.trace.clone().into());
         p.set_attempt(attempt.saturating_sub(1).max(1) as i32);
         k.g().set_busy(false);
-        k.g().set_screen(Screen::Result);
+        k.show(Screen::Result);
     }
 
     fn pick_eye(&self, k: &Kiosk, left: bool) {
@@ -365,17 +380,18 @@ impl Capture {
         }
         self.show_eye(k);
         page(k).set_attempt(1);
-        k.g().set_screen(Screen::Capture);
+        k.show(Screen::Capture);
     }
 }
 
-/// Encodes a camera still as PNG on a worker thread, for its record.
+/// Encodes an uncompressed camera still losslessly on a worker thread, for
+/// its record (a camera's JPEG is kept as it came instead).
 fn encode_still(k: &Kiosk, frame: Arc<RgbFrame>) {
     let _ = k.background(
-        "still-png",
-        move || (crate::records::encode_png(&frame), frame),
-        |k, (png, still)| match png {
-            Ok(png) => k.capture.still_png(still, png),
+        "still-encode",
+        move || (crate::records::encode_lossless(&frame), frame),
+        |k, (file, still)| match file {
+            Ok((bytes, ext)) => k.capture.still_encoded(still, (bytes, ext.to_string())),
             // The save then encodes the frame itself, and reports any error.
             Err(e) => log::warn!("cannot encode the still ahead of saving: {e}"),
         },

@@ -130,7 +130,7 @@ impl Ct {
         let p = page(k);
         p.set_ct_single(single);
         p.set_ct_roots(root_names(&roots));
-        k.g().set_screen(Screen::CtImport);
+        k.show(Screen::CtImport);
         match roots.first() {
             Some(r) => self.open_folder(k, r),
             None => self.show_no_folder(k),

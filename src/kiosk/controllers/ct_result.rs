@@ -125,6 +125,6 @@ impl Ct {
         };
         p.set_ct_outcome(ui::outcome_kind(kind));
         g.set_busy(false);
-        g.set_screen(Screen::CtSummary);
+        k.show(Screen::CtSummary);
     }
 }

@@ -47,7 +47,7 @@ impl Visit {
             st.finish.choosing = None;
         }
         self.refresh_finish_check(k);
-        k.g().set_screen(Screen::FinishCheck);
+        k.show(Screen::FinishCheck);
     }
 
     /// The question's rows: each part still unfinished or marked, in words.
@@ -151,7 +151,7 @@ impl Visit {
         };
         self.show_summary(k);
         self.show_print_status(k, None);
-        k.g().set_screen(Screen::VisitSummary);
+        k.show(Screen::VisitSummary);
         log::info!("visit {visit_id} finished: {}", decision.decision.code());
         k.register(
             Watch::Update,

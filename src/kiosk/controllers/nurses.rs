@@ -112,7 +112,7 @@ impl Nurses {
         let n = page(k);
         n.set_note(SharedString::new());
         n.set_stage(NurseStage::List);
-        k.g().set_screen(Screen::Nurses);
+        k.show(Screen::Nurses);
         self.list(k);
     }
 
@@ -385,7 +385,7 @@ impl Nurses {
             self.draft.borrow().target.is_none() && page(k).get_stage() == NurseStage::List;
         if listing {
             self.close(k);
-            return k.g().set_screen(Screen::Admin);
+            return k.show(Screen::Admin);
         }
         {
             let mut d = self.draft.borrow_mut();

@@ -120,15 +120,13 @@ impl Capture {
                 kind: view.kind,
                 headline: view.headline.clone(),
             };
-            let image = match (&st.still_file, &st.still_png, &st.still) {
-                (Some((bytes, ext)), _, _) => Some(ImageData::Encoded {
-                    bytes: bytes.clone(),
-                    ext: ext.clone(),
-                }),
-                (None, Some(png), Some(_)) => Some(ImageData::Encoded {
-                    bytes: png.clone(),
-                    ext: "png".into(),
-                }),
+            let image = match (&st.still_file, &st.still_lossless, &st.still) {
+                (Some((bytes, ext)), _, _) | (None, Some((bytes, ext)), Some(_)) => {
+                    Some(ImageData::Encoded {
+                        bytes: bytes.clone(),
+                        ext: ext.clone(),
+                    })
+                }
                 (None, None, Some(f)) => Some(ImageData::Frame(f.clone())),
                 (None, _, None) => None,
             };

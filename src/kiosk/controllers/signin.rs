@@ -194,7 +194,7 @@ impl Session {
         s.set_note(SharedString::new());
         s.set_pin_dots(SharedString::new());
         s.set_stage(SignInStage::Choose);
-        k.g().set_screen(Screen::SignIn);
+        k.show(Screen::SignIn);
     }
 
     /// The sign-in screen's line again in the screen's language.
@@ -279,12 +279,12 @@ impl Session {
         match locked {
             Some(l) if l.nurse == nurse.0 => match l.screen {
                 Screen::History => k.history.open(k),
-                screen => k.g().set_screen(screen),
+                screen => k.show(screen),
             },
             // Another nurse: the visit stays open in the register.
             Some(_) => k.next_patient(),
             None => match after {
-                After::Home => k.g().set_screen(Screen::Home),
+                After::Home => k.show(Screen::Home),
                 After::Tool(t) => k.select_tool(&t),
                 After::History => k.history.open(k),
                 After::VisitStart(scanned) => k.visit.open_start(k, scanned),
@@ -313,7 +313,7 @@ impl Session {
         if self.state.borrow_mut().locked.take().is_some() {
             return k.next_patient();
         }
-        k.g().set_screen(Screen::Home);
+        k.show(Screen::Home);
     }
 
     fn sign_out(&self, k: &Kiosk) {

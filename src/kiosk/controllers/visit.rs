@@ -126,7 +126,7 @@ impl Visit {
         p.set_entry_age(SharedString::new());
         p.set_entry_sex(SexChoice::NotGiven);
         show_next_tool(k, next_tool);
-        k.g().set_screen(Screen::VisitStart);
+        k.show(Screen::VisitStart);
     }
 
     /// The patient's language picked on the visit start screen.
@@ -261,7 +261,7 @@ impl Visit {
         self.refresh_line(k);
         match next {
             Some(tool) => k.select_tool(&tool),
-            None => k.g().set_screen(Screen::Home),
+            None => k.show(Screen::Home),
         }
     }
 

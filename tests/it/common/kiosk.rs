@@ -266,6 +266,15 @@ pub fn begin_visit(k: &Kiosk, tool: &str, patient: &str) {
     wait(k, "the visit to start", |k| g(k).get_in_visit());
 }
 
+/// Waits until the capture screen's preview is live, so Capture can be
+/// tapped: the camera rests off the capture screens and takes a moment to
+/// open again (the Capture button is enabled only then, as here).
+pub fn wait_live_preview(k: &Kiosk) {
+    wait(k, "the live preview", |k| {
+        capture_page(k).get_camera_connected() && capture_page(k).get_preview().size().width > 0
+    });
+}
+
 /// The first accessible text on screen containing `needle` (a label read as
 /// a screen reader would), if any.
 pub fn says(k: &Kiosk, needle: &str) -> Option<String> {

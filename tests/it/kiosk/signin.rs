@@ -132,7 +132,7 @@ fn records_name_the_signed_in_nurse_and_the_idle_lock_returns_her_to_her_visit()
     add_nurse(&s.data_dir, "Bina Kumari", "975310");
     let k = start_signed_in(&s);
     begin_visit(&k, "Skin lesion", "PAT-0070");
-    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
+    wait_live_preview(&k);
     tap(&k, "Capture");
     wait(&k, "review", |k| g(k).get_screen() == Screen::Review);
     tap(&k, "Analyse");

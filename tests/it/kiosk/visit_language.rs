@@ -94,7 +94,7 @@ fn a_visit_in_hindi_switched_to_tamil_midway_prints_the_slip_in_the_patients_lan
     type_keys(&k, "PAT-7");
     tap(&k, &hi("Start screening"));
     wait(&k, "the visit", |k| g(k).get_in_visit());
-    wait(&k, "camera", |k| capture_page(k).get_camera_connected());
+    wait_live_preview(&k);
     assert_eq!(capture_page(&k).get_tool_name(), hi("Skin lesion"));
     tap(&k, &hi("Capture"));
     wait(&k, "the review", |k| g(k).get_screen() == Screen::Review);

@@ -59,7 +59,7 @@ impl History {
         self.state.borrow_mut().query.clear();
         page(k).set_history_query(SharedString::new());
         k.pick_field(TypingField::None);
-        k.g().set_screen(Screen::History);
+        k.show(Screen::History);
         self.search(k);
     }
 
@@ -78,7 +78,7 @@ impl History {
     pub fn scanned(&self, k: &Kiosk, id: String) {
         self.state.borrow_mut().query = id.clone();
         page(k).set_history_query(id.into());
-        k.g().set_screen(Screen::History);
+        k.show(Screen::History);
         self.search(k);
     }
 
@@ -187,7 +187,7 @@ impl History {
             st.detail = Some(d);
             st.index = 0;
         }
-        k.g().set_screen(Screen::VisitDetail);
+        k.show(Screen::VisitDetail);
         if empty {
             p.set_detail_headline(tr(k.lang(), "No results in this visit").into());
             p.set_detail_advice(SharedString::new());
