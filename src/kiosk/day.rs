@@ -104,9 +104,12 @@ pub fn run(settings: &Settings, replay_spec: &str, patients: usize) -> anyhow::R
         for c in format!("P{i:04}").chars() {
             g.invoke_key(c.to_string().into());
         }
+        let before = k.previews_shown();
         k.window().global::<VisitPage>().invoke_start_visit();
-        wait("the capture screen", 20, &|k| {
-            screen(k) == Screen::Capture && k.previews_shown() > 0
+        wait("the camera's preview", 20, &|k| {
+            screen(k) == Screen::Capture
+                && k.previews_shown() > before
+                && k.window().global::<CapturePage>().get_camera_connected()
         })?;
         let c = k.window().global::<CapturePage>();
         c.invoke_capture();
