@@ -30,12 +30,12 @@ pub mod screening;
 
 // ── Edges: the register, exports, the admin lock, devices, files, systemd.
 pub mod records;
+pub mod import;
+pub mod sticks;
 pub mod export;
 pub mod admin;
 pub mod serial;
 pub mod camera;
-pub mod import;
-pub mod sticks;
 pub mod notify;
 
 // ── Threads that own a resource (the register, the engine).

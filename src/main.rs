@@ -11,12 +11,16 @@ fn main() -> std::process::ExitCode {
 /// 32 MB), after which such buffers come from the heap, whose freed space is
 /// kept and fragments: a camp day replayed through the kiosk (`onemed bench
 /// --day 30`, fundus camera) peaked at 596 MB with it, 310 MB with this, and
-/// ended at 358 vs 101 MB resident.
+/// ended at 358 vs 101 MB resident. Two malloc arenas at most, whatever the
+/// threads (the camera's grabber is a new thread at each opening, and each
+/// new thread's arena keeps what it freed), as the systemd unit's
+/// `MALLOC_ARENA_MAX=2` says for the kiosk, here for every run of the binary.
 fn fixed_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before any
+    // SAFETY: mallopt only sets allocator parameters; called before any
     // other thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

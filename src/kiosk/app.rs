@@ -17,7 +17,7 @@ use super::controllers::nurses::Nurses;
 use super::controllers::signin::{After, Session};
 use super::controllers::visit::Visit;
 use super::inference::{Event as InferEvent, InferenceWorker, Input, Job};
-use super::preview::{streams_on, CameraLink, CameraMsg};
+use super::preview::{CameraLink, CameraMsg};
 use super::register::Watch;
 use super::state::{Pending, State};
 use super::ui::{AppWindow, Kiosk as Global, Screen, TypingField};
@@ -25,6 +25,7 @@ use crate::catalog::Catalog;
 use crate::i18n::{n_, tr, trf};
 use crate::serial::{SerialDevices, SerialEvent};
 use crate::settings::Settings;
+use crate::sticks::MountWatch;
 use crate::workers::store::{StoreEvent, StoreWorker};
 use slint::{ComponentHandle, SharedString};
 use std::cell::RefCell;
@@ -87,7 +88,7 @@ pub struct Kiosk {
     pub(super) store: StoreWorker<super::register::Answer>,
     pub(super) serial: RefCell<SerialDevices>,
     /// Says when a USB stick comes or goes (kept for its thread).
-    _sticks: Option<crate::sticks::MountWatch>,
+    _sticks: Option<MountWatch>,
     /// Who is signed in, and the idle lock (`controllers::signin`, `pin_check`).
     pub(super) signin: Session,
     /// Admin → Nurses (`controllers::nurses`).
@@ -131,12 +132,7 @@ impl Kiosk {
             )),
         };
         let store = StoreWorker::start(register, forward(&tx, &waker, Msg::Store));
-        let sticks = {
-            let post = forward(&tx, &waker, |()| Msg::Sticks);
-            crate::sticks::MountWatch::start(settings.usb_mounts.clone(), move |_| post(()))
-                .inspect_err(|e| log::warn!("{e}: USB sticks show when a screen opens"))
-                .ok()
-        };
+        let sticks = super::sticks::watch(settings, forward(&tx, &waker, |()| Msg::Sticks));
         let kiosk = Rc::new(Kiosk {
             window,
             catalog,
@@ -342,20 +338,6 @@ impl Kiosk {
         }
     }
 
-    /// The USB sticks and configured folders to offer, sticks first.
-    pub(super) fn import_roots(&self) -> Vec<PathBuf> {
-        crate::sticks::import_roots(&self.settings.borrow().usb_mounts, &self.import_paths)
-    }
-
-    /// A stick came or went: the open import or export screen follows.
-    fn on_sticks(&self) {
-        match self.g().get_screen() {
-            Screen::CtImport => self.ct.sticks_changed(self),
-            Screen::Admin => self.admin.sticks_changed(self),
-            _ => {}
-        }
-    }
-
     /// Runs `work` on a short-lived thread named `name` (argon2, decoding, a
     /// PNG encode), then `apply` with its result on the UI thread. `Err` when
     /// no thread could be started: the caller says so on its screen.
@@ -383,27 +365,6 @@ impl Kiosk {
         self.home.engine_restarting(self);
         let settings = self.settings.borrow().clone();
         *self.inference.borrow_mut() = Self::start_inference(&settings, &self.tx, &self.waker);
-    }
-
-    pub(super) fn restart_camera(&self, spec: &str) {
-        let streaming = streams_on(self.g().get_screen());
-        *self.camera.borrow_mut() = Self::start_camera(spec, streaming, &self.tx, &self.waker);
-    }
-
-    /// Shows `screen`; the camera streams only for the capture screens
-    /// ([`streams_on`]), and resting clears the preview (never an old one).
-    pub(super) fn show(&self, screen: Screen) {
-        self.g().set_screen(screen);
-        let stream = streams_on(screen);
-        if !stream {
-            self.capture.clear_preview(self);
-        }
-        self.camera.borrow().stream(stream);
-    }
-
-    /// Preview frames the camera has delivered (none while it rests).
-    pub fn camera_frames(&self) -> u64 {
-        self.camera.borrow().frames()
     }
 
     pub(super) fn restart_serial(&self, settings: &Settings) {

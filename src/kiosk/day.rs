@@ -143,7 +143,6 @@ pub fn run(settings: &Settings, replay_spec: &str, patients: usize) -> anyhow::R
     }
     let rss_visits_mb = status_mb("VmHWM:");
     // The day's export, as the admin screen runs it (plain, to a folder).
-    drop(wait);
     drop(k);
     let mut store =
         crate::records::Store::open(&s.data_dir, &crate::records::Protection::from_settings(&s)?)?;

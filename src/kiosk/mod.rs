@@ -22,6 +22,7 @@ pub mod preview;
 mod register;
 mod state;
 mod status;
+mod sticks;
 pub mod ui;
 
 pub use app::{Kiosk, Waker};

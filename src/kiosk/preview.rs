@@ -144,6 +144,29 @@ pub fn status_words(s: Option<&CameraStatus>, lang: Lang) -> String {
     }
 }
 
+impl crate::kiosk::Kiosk {
+    pub(super) fn restart_camera(&self, spec: &str) {
+        let streaming = streams_on(self.g().get_screen());
+        *self.camera.borrow_mut() = Self::start_camera(spec, streaming, &self.tx, &self.waker);
+    }
+
+    /// Shows `screen`; the camera streams only for the capture screens
+    /// ([`streams_on`]), and resting clears the preview (never an old one).
+    pub(super) fn show(&self, screen: Screen) {
+        self.g().set_screen(screen);
+        let stream = streams_on(screen);
+        if !stream {
+            self.capture.clear_preview(self);
+        }
+        self.camera.borrow().stream(stream);
+    }
+
+    /// Preview frames the camera has delivered (none while it rests).
+    pub fn camera_frames(&self) -> u64 {
+        self.camera.borrow().frames()
+    }
+}
+
 /// Whether the camera streams while `screen` is shown: on the capture
 /// screen, which shows its live preview, and on the review of its still,
 /// so that Retake shows the preview at once (a USB camera takes a moment to

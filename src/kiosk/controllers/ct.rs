@@ -4,7 +4,8 @@
 //! are greyed with their reason); the selected slices analysed, each saved to
 //! the register before it counts; the study summary. A single imported
 //! picture goes to the Review screen like a camera still (`ct_still`). Its
-//! Slint global is `CtPage`; saving each slice is `ct_result`, CT series
+//! Slint global is `CtPage`; its sticks and folders are `ct_roots`, saving
+//! each slice is `ct_result`, CT series
 //! `ct_series`.
 
 use super::on;
@@ -16,7 +17,7 @@ use crate::kiosk::inference::Input;
 use crate::kiosk::state::Pending;
 use crate::kiosk::ui::{self, CtPage, Screen, SliceCard};
 use crate::screening::flow;
-use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -117,84 +118,6 @@ impl Ct {
             .get(index)
             .map(|e| e.name.clone())
             .unwrap_or_default()
-    }
-
-    pub fn open_import(&self, k: &Kiosk, single: bool) {
-        let roots = k.import_roots();
-        {
-            let mut st = self.state.borrow_mut();
-            st.single = single;
-            st.roots = roots.clone();
-            st.folder = PathBuf::new();
-        }
-        let p = page(k);
-        p.set_ct_single(single);
-        p.set_ct_roots(root_names(&roots));
-        k.show(Screen::CtImport);
-        match roots.first() {
-            Some(r) => self.open_folder(k, r),
-            None => self.show_no_folder(k),
-        }
-    }
-
-    /// The sticks changed while the import screen shows: the list follows
-    /// them; a stick taken out takes its files off the screen (said), and a
-    /// stick put in while nothing is open is opened.
-    pub fn sticks_changed(&self, k: &Kiosk) {
-        let roots = k.import_roots();
-        let folder = {
-            let mut st = self.state.borrow_mut();
-            st.roots = roots.clone();
-            st.folder.clone()
-        };
-        page(k).set_ct_roots(root_names(&roots));
-        let open = !folder.as_os_str().is_empty();
-        let gone = open && !roots.iter().any(|r| folder.starts_with(r));
-        if gone {
-            let name = folder_name(&folder);
-            log::info!("import: {} was taken out", folder.display());
-            self.show_no_folder(k);
-            k.say_in(move |l| {
-                trf(
-                    l,
-                    "The USB stick {} was taken out: its files are no longer listed.",
-                    &[&name],
-                )
-            });
-        }
-        if !open || gone {
-            if let Some(r) = roots.first() {
-                self.open_folder(k, r);
-            }
-        }
-    }
-
-    /// No folder open: an empty list, and the screen says what to do.
-    fn show_no_folder(&self, k: &Kiosk) {
-        let p = page(k);
-        p.set_ct_folder(SharedString::new());
-        p.set_ct_slices(ModelRc::new(VecModel::from(Vec::<SliceCard>::new())));
-        p.set_ct_candidate_count(0);
-        p.set_ct_selected_count(0);
-        {
-            let mut st = self.state.borrow_mut();
-            st.folder = PathBuf::new();
-            st.entries.clear();
-            st.candidates.clear();
-            st.selected.clear();
-            st.thumbs.clear();
-            st.places.clear();
-            st.series.clear();
-        }
-        self.refresh_series(k);
-    }
-
-    /// A stick or folder chosen by its place in the list.
-    pub fn open_root(&self, k: &Kiosk, i: usize) {
-        let root = self.state.borrow().roots.get(i).cloned();
-        if let Some(r) = root {
-            self.open_folder(k, &r);
-        }
     }
 
     /// Lists a folder for import; each file is checked (and previewed) on a
@@ -521,16 +444,7 @@ fn short_reason(why: &str) -> String {
 }
 
 /// A folder as a nurse reads it: its own name, not a path.
-/// The sticks and folders as the screen names them.
-fn root_names(roots: &[PathBuf]) -> ModelRc<SharedString> {
-    let names: Vec<SharedString> = roots
-        .iter()
-        .map(|p| crate::sticks::root_name(p).into())
-        .collect();
-    ModelRc::new(VecModel::from(names))
-}
-
-fn folder_name(dir: &Path) -> String {
+pub(super) fn folder_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string())

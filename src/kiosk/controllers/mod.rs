@@ -3,11 +3,13 @@
 //! never across a call into another one; it reaches the rest of the kiosk
 //! through the shell (`&Kiosk`) it is handed.
 
+mod admin_export;
 pub mod admin_pin;
 pub mod admin_settings;
 pub mod capture;
 pub mod ct;
 pub mod ct_result;
+pub mod ct_roots;
 pub mod ct_series;
 pub mod ct_still;
 pub mod finish;
