@@ -39,21 +39,27 @@ pub struct ExportSummary {
     pub bytes: u64,
 }
 
-impl std::fmt::Display for ExportSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Exported {} records from {} visits ({}) to {}",
+impl ExportSummary {
+    /// The summary naming where it went in `to` (the kiosk's one line says
+    /// "the USB stick" where the path would not fit).
+    pub fn said_to(&self, to: &str) -> String {
+        let sealed = match self.recipients {
+            0 => ", NOT encrypted: anyone with the stick can read it.".to_string(),
+            1 => ", encrypted to the programme's key.".to_string(),
+            n => format!(", encrypted to {n} programme keys."),
+        };
+        format!(
+            "Exported {} records from {} visits ({}) to {to}{sealed}",
             self.records,
             self.visits,
             records::human_bytes(self.bytes),
-            self.path.display()
-        )?;
-        match self.recipients {
-            0 => write!(f, ", NOT encrypted: anyone with the stick can read it."),
-            1 => write!(f, ", encrypted to the programme's key."),
-            n => write!(f, ", encrypted to {n} programme keys."),
-        }
+        )
+    }
+}
+
+impl std::fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.said_to(&self.path.display().to_string()))
     }
 }
 
@@ -76,8 +82,8 @@ pub enum ExportError {
     Encrypt(String),
     #[error("Could not export: the export would be larger than {}, the most one file can be on this USB stick (FAT32). Nothing was written. Use a stick formatted exFAT, or export fewer days (onemed export --since).", records::human_bytes(*limit))]
     TooLargeForStick { limit: u64 },
-    #[error("Could not export: the USB stick {} was taken out before the export was finished. No record was marked exported. Put it back and export again.", .0.display())]
-    StickGone(PathBuf),
+    #[error("Could not export: the USB stick was taken out too soon. No record was marked exported; export again.")]
+    StickGone,
     #[error("Could not export: {0}. Nothing was written. Take the stick out, put it back and try again.")]
     Stick(#[from] crate::sticks::StickError),
     #[error(transparent)]
@@ -169,7 +175,7 @@ pub fn export(
             return Err(match &mount {
                 Some(m) if !still_mounted(m) => {
                     log::error!("export: {e}, and {} was unmounted", m.0.display());
-                    ExportError::StickGone(m.0.clone())
+                    ExportError::StickGone
                 }
                 _ => e,
             });
@@ -181,7 +187,7 @@ pub fn export(
     if let Some(m) = &mount {
         if !still_mounted(m) {
             log::error!("export: {} was unmounted during the export", m.0.display());
-            return Err(ExportError::StickGone(m.0.clone()));
+            return Err(ExportError::StickGone);
         }
     }
     let ids: Vec<_> = visits

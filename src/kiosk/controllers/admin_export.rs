@@ -63,16 +63,16 @@ impl Admin {
             },
             move |k, done| match done {
                 Ok(summary) if stick => k.admin.note_in(k, move |l| {
-                    format!("{summary} {}", tr(l, "The USB stick can be taken out now."))
-                }),
-                Ok(summary) => k.admin.note(k, summary.to_string()),
-                Err(e) => k.admin.note_in(k, |l| {
-                    trf(
-                        l,
-                        "Export failed, nothing was written: {}",
-                        &[&e.to_string()],
+                    format!(
+                        "{} {}",
+                        summary.said_to("the USB stick"),
+                        tr(l, "The USB stick can be taken out now.")
                     )
                 }),
+                Ok(summary) => k.admin.note(k, summary.to_string()),
+                Err(e) => k
+                    .admin
+                    .note_in(k, |l| trf(l, "Export failed: {}", &[&e.to_string()])),
             },
         );
     }

@@ -213,6 +213,7 @@ fn a_stick_put_in_and_taken_out_shows_and_goes_on_the_open_import_screen() {
         slint::Model::row_count(&ct_page(k).get_ct_slices()) == 2
     });
     assert_eq!(ct_page(&k).get_ct_folder(), "sdb1");
+    shot(&k, "08c-ct-import-stick-put-in");
     eprintln!("stick shown {} ms after its mount", shown.as_millis());
 
     // Taken out: gone from the list, its files off the screen, and said.
@@ -222,6 +223,7 @@ fn a_stick_put_in_and_taken_out_shows_and_goes_on_the_open_import_screen() {
     assert_eq!(slint::Model::row_count(&ct_page(&k).get_ct_slices()), 0);
     let said = g(&k).get_message().to_string();
     assert!(said.contains("sdb1 was taken out"), "{said}");
+    shot(&k, "08d-ct-import-stick-taken-out");
     tap(&k, "OK");
 
     // Back in: listed again.
@@ -335,9 +337,10 @@ fn export_writes_a_read_only_stick_only_while_it_exports_and_a_pulled_stick_mark
     });
     let note = admin_page(&k).get_admin_note().to_string();
     assert!(
-        note.contains("was taken out before the export was finished"),
+        note.contains("was taken out too soon. No record was marked exported"),
         "{note}"
     );
+    shot(&k, "19c-admin-stick-pulled-while-exporting");
     assert_eq!(unexported(&data), 80, "{note}");
     stick.mounted = false;
     within_2s(&k, "the pulled stick gone", |k| export_roots(k).is_empty());
@@ -357,6 +360,7 @@ fn export_writes_a_read_only_stick_only_while_it_exports_and_a_pulled_stick_mark
         note.contains("The USB stick can be taken out now."),
         "{note}"
     );
+    shot(&k, "19b-admin-exported-to-a-stick");
     assert!(!read_write(&at), "the stick is read-only again");
     assert_eq!(unexported(&data), 0);
     // (fusefat lists the volume label as a file: only exports count.)
