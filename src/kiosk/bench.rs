@@ -151,34 +151,76 @@ pub(super) fn until(
     }
 }
 
-/// Runs the kiosk headless on `replay_spec` and times it (`runs` captures,
-/// each analysed and saved to a register in a temporary folder).
-pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Result<KioskTimings> {
+/// The headless platform (Slint's software renderer in a minimal window).
+pub(super) fn headless() -> anyhow::Result<Rc<MinimalSoftwareWindow>> {
     let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
     slint::platform::set_platform(Box::new(Headless {
         window: window.clone(),
     }))
     .map_err(|e| anyhow::anyhow!("cannot set the headless platform: {e}"))?;
+    Ok(window)
+}
+
+/// A bench's register in folders of its own, encrypted as on a kiosk with a
+/// key of its own, holding one nurse to sign in (screening needs one). The
+/// folders go when it is dropped.
+pub(super) struct BenchRegister {
+    _data: tempfile::TempDir,
+    _credentials: tempfile::TempDir,
+    pub nurse: crate::records::OperatorId,
+}
+
+impl BenchRegister {
+    /// Makes it and points `s` at it.
+    pub(super) fn new(s: &mut Settings) -> anyhow::Result<BenchRegister> {
+        let data = tempfile::tempdir()?;
+        s.data_dir = data.path().to_path_buf();
+        let credentials = tempfile::tempdir()?;
+        let mut secret = [0u8; 32];
+        std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut secret)?;
+        std::fs::write(
+            credentials.path().join(crate::records::key::CREDENTIAL),
+            secret,
+        )?;
+        s.credentials_dir = Some(credentials.path().to_path_buf());
+        let protection = crate::records::Protection::from_settings(s)?;
+        let mut store = crate::records::Store::open(&s.data_dir, &protection)?;
+        let nurse = store.add_operator(BENCH_NURSE, &crate::admin::pin::hash(BENCH_PIN)?)?;
+        Ok(BenchRegister {
+            _data: data,
+            _credentials: credentials,
+            nurse,
+        })
+    }
+}
+
+/// Signs the bench's nurse in on the sign-in screen; false when she could not.
+pub(super) fn sign_in(
+    k: &Kiosk,
+    w: &MinimalSoftwareWindow,
+    buf: &mut [Rgb8Pixel],
+    nurse: crate::records::OperatorId,
+) -> bool {
+    let signin = k.window().global::<SignIn>();
+    until(k, w, buf, Duration::from_secs(20), |k| k.nurses_known());
+    signin.invoke_open();
+    signin.invoke_pick(i32::try_from(nurse).unwrap_or(-1));
+    for key in BENCH_PIN.chars().map(String::from).chain(["OK".into()]) {
+        signin.invoke_pin_key(key.into());
+    }
+    until(k, w, buf, Duration::from_secs(20), |k| {
+        k.window().global::<SignIn>().get_nurse() == BENCH_NURSE
+    })
+}
+
+/// Runs the kiosk headless on `replay_spec` and times it (`runs` captures,
+/// each analysed and saved to a register in a temporary folder).
+pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Result<KioskTimings> {
+    let window = headless()?;
     let mut s = settings.clone();
     s.camera = replay_spec.to_string();
-    // Every result is saved before it is shown: into a register of its own,
-    // encrypted as on a kiosk, with a key of its own.
-    let data = tempfile::tempdir()?;
-    s.data_dir = data.path().to_path_buf();
-    let credentials = tempfile::tempdir()?;
-    let mut secret = [0u8; 32];
-    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut secret)?;
-    std::fs::write(
-        credentials.path().join(crate::records::key::CREDENTIAL),
-        secret,
-    )?;
-    s.credentials_dir = Some(credentials.path().to_path_buf());
-    // A nurse to sign in (screening needs one).
-    let nurse = {
-        let protection = crate::records::Protection::from_settings(&s)?;
-        let mut store = crate::records::Store::open(&s.data_dir, &protection)?;
-        store.add_operator(BENCH_NURSE, &crate::admin::pin::hash(BENCH_PIN)?)?
-    };
+    // Every result is saved before it is shown: into a register of its own.
+    let register = BenchRegister::new(&mut s)?;
     let t0 = Instant::now();
     let wake = Arc::new(Wake::default());
     let waker = Arc::clone(&wake);
@@ -192,18 +234,7 @@ pub fn run(settings: &Settings, replay_spec: &str, runs: usize) -> anyhow::Resul
         anyhow::bail!("the models did not load within a minute");
     }
     let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let signin = k.window().global::<SignIn>();
-    until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
-        k.nurses_known()
-    });
-    signin.invoke_open();
-    signin.invoke_pick(nurse as i32);
-    for key in BENCH_PIN.chars().map(String::from).chain(["OK".into()]) {
-        signin.invoke_pin_key(key.into());
-    }
-    if !until(&k, &window, &mut buf, Duration::from_secs(20), |k| {
-        k.window().global::<SignIn>().get_nurse() == BENCH_NURSE
-    }) {
+    if !sign_in(&k, &window, &mut buf, register.nurse) {
         anyhow::bail!("the bench's nurse could not sign in");
     }
     // The camera is opened once at start (so the home screen knows it), then

@@ -5,19 +5,13 @@
 //! patient; the history opened every 20 patients; the day exported at the
 //! end. Prints the peak resident memory (VmHWM) and where it was reached.
 
-use super::bench::{until, Headless};
-use super::ui::{
-    CapturePage, FinishCheck, HistoryPage, HomePage, Kiosk as G, Screen, SignIn, VisitPage,
-};
+use super::bench::{headless, sign_in, until, BenchRegister};
+use super::ui::{CapturePage, FinishCheck, HistoryPage, HomePage, Kiosk as G, Screen, VisitPage};
 use super::Kiosk;
 use crate::settings::Settings;
-use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::{ComponentHandle, Rgb8Pixel};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const NURSE: &str = "Bench nurse";
-const PIN: &str = "135790";
 
 /// What the day cost.
 #[derive(Debug, Clone)]
@@ -49,29 +43,23 @@ fn status_mb(key: &str) -> f64 {
 
 /// Replays `patients` visits on the replay camera `replay_spec`.
 pub fn run(settings: &Settings, replay_spec: &str, patients: usize) -> anyhow::Result<DayFigures> {
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(Headless {
-        window: window.clone(),
-    }))
-    .map_err(|e| anyhow::anyhow!("cannot set the headless platform: {e}"))?;
+    let window = headless()?;
     let mut s = settings.clone();
     s.camera = replay_spec.to_string();
-    let data = tempfile::tempdir()?;
-    s.data_dir = data.path().to_path_buf();
-    s.unencrypted_register = s.credentials_dir.is_none();
-    // A nurse to sign in, as at a camp.
-    let nurse = {
-        let mut store = crate::records::Store::open(
-            &s.data_dir,
-            &crate::records::Protection::from_settings(&s)?,
-        )?;
-        store.add_operator(NURSE, &crate::admin::pin::hash(PIN)?)?
-    };
+    let register = BenchRegister::new(&mut s)?;
     let t0 = Instant::now();
     let k = Kiosk::new(&s, Arc::new(|| {}))?;
     window.set_size(slint::PhysicalSize::new(1280, 800));
     k.window().show()?;
     let mut buf = vec![Rgb8Pixel { r: 0, g: 0, b: 0 }; 1280 * 800];
+    if !until(&k, &window, &mut buf, Duration::from_secs(60), |k| {
+        k.is_ready()
+    }) {
+        anyhow::bail!("the models did not load within a minute");
+    }
+    if !sign_in(&k, &window, &mut buf, register.nurse) {
+        anyhow::bail!("the bench's nurse could not sign in");
+    }
     let mut wait = |what: &str, secs: u64, cond: &dyn Fn(&Kiosk) -> bool| {
         if until(&k, &window, &mut buf, Duration::from_secs(secs), cond) {
             Ok(())
@@ -79,17 +67,6 @@ pub fn run(settings: &Settings, replay_spec: &str, patients: usize) -> anyhow::R
             Err(anyhow::anyhow!("{what} did not happen within {secs} s"))
         }
     };
-    wait("loading the models", 60, &|k| k.is_ready())?;
-    wait("the nurses", 10, &|k| k.nurses_known())?;
-    let signin = k.window().global::<SignIn>();
-    signin.invoke_open();
-    signin.invoke_pick(i32::try_from(nurse)?);
-    for key in PIN.chars().map(String::from).chain(["OK".to_string()]) {
-        signin.invoke_pin_key(key.into());
-    }
-    wait("the nurse signed in", 10, &|k| {
-        k.window().global::<SignIn>().get_nurse() == NURSE
-    })?;
     let rss_ready_mb = status_mb("VmHWM:");
     let mut rss_early_mb = rss_ready_mb;
     let screen = |k: &Kiosk| k.window().global::<G>().get_screen();
