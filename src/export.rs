@@ -136,7 +136,7 @@ pub fn export(
     if !dir.is_dir() {
         return Err(ExportError::NotADirectory(dir.to_path_buf()));
     }
-    let mount = mount_holding(dir);
+    let mount = crate::sticks::mount_holding(dir);
     remove_unfinished(dir);
     let records = store.records_since(since)?;
     let mut by_visit: BTreeMap<VisitId, Vec<StoredRecord>> = BTreeMap::new();
@@ -173,7 +173,7 @@ pub fn export(
             remove_any(&tmp);
             // Taken out half-way: say that, not the I/O error it caused.
             return Err(match &mount {
-                Some(m) if !still_mounted(m) => {
+                Some(m) if !crate::sticks::still_mounted(m) => {
                     log::error!("export: {e}, and {} was unmounted", m.0.display());
                     ExportError::StickGone
                 }
@@ -185,7 +185,7 @@ pub fn export(
     // the table: the files went nowhere a nurse can take away) does not
     // count, however well the writes went.
     if let Some(m) = &mount {
-        if !still_mounted(m) {
+        if !crate::sticks::still_mounted(m) {
             log::error!("export: {} was unmounted during the export", m.0.display());
             return Err(ExportError::StickGone);
         }
@@ -210,33 +210,6 @@ pub fn export(
     };
     log::info!("{summary}");
     Ok(summary)
-}
-
-/// The mount point holding `dir` and the device mounted there, from the
-/// mount table (`None` without one).
-fn mount_holding(dir: &Path) -> Option<(PathBuf, String)> {
-    let dir = dir.canonicalize().ok()?;
-    let table = std::fs::read_to_string("/proc/self/mounts").ok()?;
-    mounts(&table)
-        .filter(|(at, _)| dir.starts_with(at))
-        .max_by_key(|(at, _)| at.components().count())
-}
-
-/// Whether `m` (a mount point and its device) is still in the mount table.
-fn still_mounted(m: &(PathBuf, String)) -> bool {
-    std::fs::read_to_string("/proc/self/mounts")
-        .map(|t| mounts(&t).any(|x| x == *m))
-        .unwrap_or(true)
-}
-
-/// (mount point, device) of each line of a mount table.
-fn mounts(table: &str) -> impl Iterator<Item = (PathBuf, String)> + '_ {
-    table.lines().filter_map(|l| {
-        let mut f = l.split_whitespace();
-        let dev = f.next()?.to_string();
-        let at = f.next()?.replace("\\040", " ");
-        Some((PathBuf::from(at), dev))
-    })
 }
 
 /// Removes what an export cut short left (a stick pulled out half-way

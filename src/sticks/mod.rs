@@ -8,6 +8,8 @@ mod roots;
 mod watch;
 mod write;
 
-pub use roots::{import_roots, mount_of, root_name, stick_label, sticks_in};
+pub use roots::{
+    import_roots, mount_holding, mount_of, root_name, stick_label, sticks_in, still_mounted,
+};
 pub use watch::{MountWatch, WatchError};
 pub use write::{fat_limit, StickError, Writable};

@@ -42,6 +42,32 @@ pub fn mount_of(bases: &[PathBuf], dir: &Path) -> Option<PathBuf> {
     super::write::mount_at(&table, bases, dir)
 }
 
+/// The mount point holding `dir` and the device mounted there, from the
+/// mount table (`None` without one): any mount, stick or not.
+pub fn mount_holding(dir: &Path) -> Option<(PathBuf, String)> {
+    let dir = dir.canonicalize().ok()?;
+    let table = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    mounts(&table)
+        .filter(|(at, _)| dir.starts_with(at))
+        .max_by_key(|(at, _)| at.components().count())
+}
+
+/// Whether `m` (a mount point and its device) is still in the mount table.
+pub fn still_mounted(m: &(PathBuf, String)) -> bool {
+    std::fs::read_to_string("/proc/self/mounts")
+        .map(|t| mounts(&t).any(|x| x == *m))
+        .unwrap_or(true)
+}
+
+/// (mount point, device) of each line of a mount table, unescaped.
+fn mounts(table: &str) -> impl Iterator<Item = (PathBuf, String)> + '_ {
+    table.lines().filter_map(|l| {
+        let mut f = l.split_whitespace();
+        let dev = unescape(f.next()?);
+        Some((PathBuf::from(unescape(f.next()?)), dev))
+    })
+}
+
 /// What a stick or folder is called on screen: the label of the file system
 /// mounted there and its folder (`KINGSTON (sdb1)`), else the folder's name.
 pub fn root_name(root: &Path) -> String {
@@ -64,11 +90,10 @@ pub fn stick_label(root: &Path) -> Option<String> {
 
 /// The device mounted at `mount` in a mount table, when it is a device.
 fn device_of(table: &str, mount: &Path) -> Option<PathBuf> {
-    table.lines().rev().find_map(|line| {
-        let mut f = line.split_whitespace();
-        let (dev, at) = (f.next()?, f.next()?);
-        (Path::new(&unescape(at)) == mount && dev.starts_with('/')).then(|| unescape(dev).into())
-    })
+    mounts(table)
+        .filter(|(at, dev)| at == mount && dev.starts_with('/'))
+        .last()
+        .map(|(_, dev)| dev.into())
 }
 
 /// The label udev gave `dev` (a link in `/dev/disk/by-label`, its name

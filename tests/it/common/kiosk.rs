@@ -125,15 +125,27 @@ pub fn start_settings(settings: &Settings) -> Rc<Kiosk> {
 }
 
 pub fn wait(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) {
+    wait_within(k, what, Duration::from_secs(60), cond);
+}
+
+/// Pumps the kiosk until `cond` holds and returns how long that took;
+/// fails past `limit`.
+pub fn wait_within(
+    k: &Kiosk,
+    what: &str,
+    limit: Duration,
+    cond: impl Fn(&Kiosk) -> bool,
+) -> Duration {
     let t0 = Instant::now();
     while !cond(k) {
         k.pump();
         assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
+            t0.elapsed() < limit,
+            "timed out waiting for {what} ({limit:?})"
         );
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
+    t0.elapsed()
 }
 
 pub fn g(k: &Kiosk) -> G<'_> {

@@ -14,7 +14,7 @@ use onemed::kiosk::Kiosk;
 use onemed::settings::Settings;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PIN: &str = "246810";
 
@@ -138,19 +138,10 @@ fn read_write(at: &Path) -> bool {
         })
 }
 
-/// Waits for `cond`, pumping the kiosk, and returns how long it took; fails
-/// past 2 s (the bound for a stick to show or go).
+/// Waits for `cond`, pumping the kiosk; fails past 2 s (the bound
+/// for a stick to show or go).
 fn within_2s(k: &Kiosk, what: &str, cond: impl Fn(&Kiosk) -> bool) -> Duration {
-    let t0 = Instant::now();
-    while !cond(k) {
-        k.pump();
-        assert!(
-            t0.elapsed() < Duration::from_secs(2),
-            "{what}: not within 2 s"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    t0.elapsed()
+    wait_within(k, what, Duration::from_secs(2), cond)
 }
 
 fn roots(k: &Kiosk) -> Vec<String> {
